@@ -1,0 +1,162 @@
+// Package options holds the federation-apiserver's flags. Flag names follow
+// kube-apiserver's wherever the meaning is the same.
+package options
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/apiserver/pkg/storage/storagebackend"
+	cliflag "k8s.io/component-base/cli/flag"
+	"k8s.io/component-base/logs"
+	logsapi "k8s.io/component-base/logs/api/v1"
+	netutils "k8s.io/utils/net"
+
+	"github.com/kfederation/federation/pkg/embeddedetcd"
+)
+
+// DefaultEtcdPathPrefix is where objects live in etcd, so that the
+// federation can share an etcd with other users.
+const DefaultEtcdPathPrefix = "/federation/registry"
+
+// ServerRunOptions are all the flags of federation-apiserver.
+type ServerRunOptions struct {
+	GenericServerRunOptions *genericoptions.ServerRunOptions
+	SecureServing           *genericoptions.SecureServingOptionsWithLoopback
+	Etcd                    *genericoptions.EtcdOptions
+	Authentication          *AuthenticationOptions
+	Authorization           *AuthorizationOptions
+	Audit                   *genericoptions.AuditOptions
+	Features                *genericoptions.FeatureOptions
+	Admission               *genericoptions.AdmissionOptions
+	Logs                    *logs.Options
+
+	// EmbeddedEtcdDataDir is where the embedded etcd keeps its data when no
+	// --etcd-servers is given.
+	EmbeddedEtcdDataDir string
+	// EmbeddedEtcdClientPort is the embedded etcd's client port on
+	// 127.0.0.1; 0 picks a free one.
+	EmbeddedEtcdClientPort int
+	// EventTTL is how long Events are kept.
+	EventTTL time.Duration
+	// ShowVersion prints the version and exits.
+	ShowVersion bool
+
+	// embeddedEtcd is decided by Complete: no --etcd-servers was given.
+	embeddedEtcd bool
+}
+
+// NewServerRunOptions returns the defaults.
+func NewServerRunOptions() *ServerRunOptions {
+	s := &ServerRunOptions{
+		GenericServerRunOptions: genericoptions.NewServerRunOptions(),
+		SecureServing:           genericoptions.NewSecureServingOptions().WithLoopback(),
+		Etcd:                    genericoptions.NewEtcdOptions(storagebackend.NewDefaultConfig(DefaultEtcdPathPrefix, nil)),
+		Authentication:          NewAuthenticationOptions(),
+		Authorization:           NewAuthorizationOptions(),
+		Audit:                   genericoptions.NewAuditOptions(),
+		Features:                genericoptions.NewFeatureOptions(),
+		Admission:               newAdmissionOptions(),
+		Logs:                    logs.NewOptions(),
+		EmbeddedEtcdDataDir:     "/var/lib/federation-apiserver/etcd",
+		EventTTL:                time.Hour,
+	}
+	s.SecureServing.BindPort = 6443
+	s.SecureServing.ServerCert.CertDirectory = "/var/run/federation-apiserver"
+	s.SecureServing.ServerCert.PairName = "apiserver"
+	s.Etcd.DefaultStorageMediaType = "application/vnd.kubernetes.protobuf"
+	// The federation serves no flowcontrol API, so requests are limited by
+	// --max-requests-inflight instead of API Priority and Fairness.
+	s.Features.EnablePriorityAndFairness = false
+	return s
+}
+
+// newAdmissionOptions offers only the admission plugins that make sense
+// without the rest of a Kubernetes control plane: NamespaceLifecycle.
+func newAdmissionOptions() *genericoptions.AdmissionOptions {
+	a := genericoptions.NewAdmissionOptions()
+	a.Plugins = admission.NewPlugins()
+	lifecycle.Register(a.Plugins)
+	a.RecommendedPluginOrder = []string{lifecycle.PluginName}
+	a.DefaultOffPlugins = sets.New[string]()
+	return a
+}
+
+// Flags returns the flags, in named sections for --help.
+func (s *ServerRunOptions) Flags() cliflag.NamedFlagSets {
+	var fss cliflag.NamedFlagSets
+	s.GenericServerRunOptions.AddUniversalFlags(fss.FlagSet("generic"))
+	s.Etcd.AddFlags(fss.FlagSet("etcd"))
+	etcd := fss.FlagSet("etcd")
+	etcd.StringVar(&s.EmbeddedEtcdDataDir, "embedded-etcd-data-dir", s.EmbeddedEtcdDataDir,
+		"Data directory of the embedded etcd, started when --etcd-servers is not given.")
+	etcd.IntVar(&s.EmbeddedEtcdClientPort, "embedded-etcd-client-port", s.EmbeddedEtcdClientPort,
+		"Client port of the embedded etcd on 127.0.0.1; 0 picks a free port.")
+	s.SecureServing.AddFlags(fss.FlagSet("secure serving"))
+	s.Authentication.AddFlags(fss.FlagSet("authentication"))
+	s.Authorization.AddFlags(fss.FlagSet("authorization"))
+	s.Audit.AddFlags(fss.FlagSet("auditing"))
+	s.Features.AddFlags(fss.FlagSet("features"))
+	s.Admission.AddFlags(fss.FlagSet("admission"))
+	logsapi.AddFlags(s.Logs, fss.FlagSet("logs"))
+	misc := fss.FlagSet("misc")
+	misc.DurationVar(&s.EventTTL, "event-ttl", s.EventTTL, "Amount of time to retain events.")
+	misc.BoolVar(&s.ShowVersion, "version", false, "Print version information and quit.")
+	return fss
+}
+
+// UsesEmbeddedEtcd says whether the server starts its own etcd; it is
+// decided by Complete.
+func (s *ServerRunOptions) UsesEmbeddedEtcd() bool {
+	return s.embeddedEtcd
+}
+
+// Complete fills in what depends on other flags: the embedded etcd's
+// address and a self-signed serving certificate when none is given.
+func (s *ServerRunOptions) Complete() error {
+	s.embeddedEtcd = len(s.Etcd.StorageConfig.Transport.ServerList) == 0
+	if s.embeddedEtcd {
+		if s.EmbeddedEtcdClientPort == 0 {
+			port, err := embeddedetcd.FreeLoopbackPort()
+			if err != nil {
+				return err
+			}
+			s.EmbeddedEtcdClientPort = port
+		}
+		s.Etcd.StorageConfig.Transport.ServerList = []string{fmt.Sprintf("http://127.0.0.1:%d", s.EmbeddedEtcdClientPort)}
+	}
+	if err := s.GenericServerRunOptions.Complete(); err != nil {
+		return err
+	}
+	alternateIPs := []net.IP{netutils.ParseIPSloppy("127.0.0.1")}
+	if err := s.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", []string{"federation-apiserver", "federation-apiserver.federation-system.svc"}, alternateIPs); err != nil {
+		return fmt.Errorf("create a self-signed serving certificate in --cert-dir %s: %w", s.SecureServing.ServerCert.CertDirectory, err)
+	}
+	return nil
+}
+
+// Validate checks every flag and reports all problems at once.
+func (s *ServerRunOptions) Validate() error {
+	var errs []error
+	errs = append(errs, s.GenericServerRunOptions.Validate()...)
+	errs = append(errs, s.Etcd.Validate()...)
+	errs = append(errs, s.SecureServing.Validate()...)
+	errs = append(errs, s.Authentication.Validate()...)
+	errs = append(errs, s.Authorization.Validate()...)
+	errs = append(errs, s.Audit.Validate()...)
+	errs = append(errs, s.Features.Validate()...)
+	errs = append(errs, s.Admission.Validate()...)
+	if s.SecureServing.BindPort == 0 {
+		errs = append(errs, fmt.Errorf("--secure-port must be set: the federation-apiserver serves only over TLS"))
+	}
+	if s.EventTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--event-ttl must be positive, got %s", s.EventTTL))
+	}
+	return utilerrors.NewAggregate(errs)
+}
