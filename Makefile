@@ -1,0 +1,55 @@
+# The two commands a newcomer needs are `make run` and `make test`.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -o errexit -o nounset -o pipefail -c
+.DEFAULT_GOAL := help
+
+BIN := _output/bin
+GO_TEST_FLAGS ?=
+# Packages that start real servers; they run one package at a time so that
+# two packages' clusters do not fight over the two cores.
+E2E_PKGS := ./test/...
+UNIT_PKGS = $(shell go list ./... | grep -v /test/)
+
+.PHONY: help
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## Build federation-apiserver, federation-controller-manager and kubefed into _output/bin.
+	go build -o $(BIN)/ ./cmd/...
+
+.PHONY: test-binaries
+test-binaries: ## Build etcd, kube-apiserver & co., kubectl, kwok and CoreDNS from pinned modules.
+	hack/install-test-binaries.sh
+
+.PHONY: run
+run: build test-binaries ## Start a local federation of three real member clusters.
+	go run ./hack/local-up
+
+.PHONY: test
+test: verify test-unit test-e2e ## Run every check and test (what CI runs).
+
+.PHONY: test-unit
+test-unit: ## Unit tests (no servers).
+	go test $(GO_TEST_FLAGS) $(UNIT_PKGS)
+
+.PHONY: test-e2e
+test-e2e: build test-binaries ## Integration and e2e tests on real servers.
+	go test -p 1 -timeout 45m $(GO_TEST_FLAGS) $(E2E_PKGS)
+
+.PHONY: verify
+verify: ## Run every hack/verify-*.sh.
+	@for s in hack/verify-*.sh; do echo "== $$s"; bash $$s; done
+
+.PHONY: update
+update: ## Regenerate generated code and format.
+	hack/update-codegen.sh
+	hack/update-gofmt.sh
+
+.PHONY: bench
+bench: build test-binaries ## Benchmarks against a real reference, printed as a table.
+	go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./test/bench/...
+
+.PHONY: clean
+clean: ## Remove _output.
+	rm -rf _output

@@ -1,0 +1,259 @@
+// Package app is the federation-controller-manager command: leader
+// election, shared informers, and the table of controllers.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	cliflag "k8s.io/component-base/cli/flag"
+	"k8s.io/component-base/cli/globalflag"
+	"k8s.io/component-base/logs"
+	logsapi "k8s.io/component-base/logs/api/v1"
+	"k8s.io/component-base/metrics/legacyregistry"
+	_ "k8s.io/component-base/metrics/prometheus/clientgo"  // client-go request metrics
+	_ "k8s.io/component-base/metrics/prometheus/workqueue" // work queue depth and latency
+	"k8s.io/component-base/term"
+	"k8s.io/klog/v2"
+
+	fedclientset "github.com/kfederation/client-go/clientset/versioned"
+	fedinformers "github.com/kfederation/client-go/informers/externalversions"
+
+	"github.com/kfederation/federation/cmd/federation-controller-manager/app/options"
+	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/pkg/controller"
+	"github.com/kfederation/federation/pkg/version"
+)
+
+func init() {
+	utilruntime.Must(logsapi.AddFeatureGates(utilfeature.DefaultMutableFeatureGate))
+}
+
+// NewControllerManagerCommand returns the federation-controller-manager command.
+func NewControllerManagerCommand(ctx context.Context) *cobra.Command {
+	o := options.NewOptions()
+	cmd := &cobra.Command{
+		Use:   "federation-controller-manager",
+		Short: "Mirror federated objects into every Ready member cluster and report back",
+		Long: `The federation-controller-manager watches the federation-apiserver. Its
+cluster controller probes every registered member cluster; its sync
+controllers create, update and delete each federated object in every
+selected Ready member and write aggregated status back.`,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.ShowVersion {
+				fmt.Fprintln(cmd.OutOrStdout(), version.String("federation-controller-manager"))
+				return nil
+			}
+			if len(args) > 0 {
+				return fmt.Errorf("unexpected arguments %q: federation-controller-manager takes only flags", args)
+			}
+			if err := logsapi.ValidateAndApply(o.Logs, utilfeature.DefaultFeatureGate); err != nil {
+				return err
+			}
+			if err := o.Validate(ControllerNames()); err != nil {
+				return err
+			}
+			cliflag.PrintFlags(cmd.Flags())
+			return Run(cmd.Context(), o)
+		},
+	}
+	cmd.SetContext(ctx)
+	fs := cmd.Flags()
+	namedFlagSets := o.Flags(ControllerNames())
+	globalflag.AddGlobalFlags(namedFlagSets.FlagSet("global"), cmd.Name(), logs.SkipLoggingConfigurationFlags())
+	for _, f := range namedFlagSets.FlagSets {
+		fs.AddFlagSet(f)
+	}
+	cols, _, _ := term.TerminalSize(cmd.OutOrStdout())
+	cliflag.SetUsageAndHelpFunc(cmd, namedFlagSets, cols)
+	return cmd
+}
+
+func federationConfig(o *options.Options) (*rest.Config, error) {
+	var cfg *rest.Config
+	var err error
+	if o.Kubeconfig == "" {
+		cfg, err = rest.InClusterConfig()
+	} else {
+		cfg, err = clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load the federation-apiserver's kubeconfig (--kubeconfig=%q): %w", o.Kubeconfig, err)
+	}
+	cfg.QPS, cfg.Burst = o.QPS, o.Burst
+	cfg.UserAgent = "federation-controller-manager/" + version.Version
+	return cfg, nil
+}
+
+// Run serves /healthz and /metrics, takes the leader lease, and runs the
+// enabled controllers until ctx ends.
+func Run(ctx context.Context, o *options.Options) error {
+	cfg, err := federationConfig(o)
+	if err != nil {
+		return err
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	checks := &healthChecks{}
+	if o.Port != 0 {
+		if err := serveHealthAndMetrics(ctx, net.JoinHostPort(o.BindAddress, strconv.Itoa(o.Port)), checks); err != nil {
+			return err
+		}
+	}
+	run := func(ctx context.Context) {
+		if err := startControllers(ctx, cfg, o); err != nil {
+			klog.ErrorS(err, "Cannot start controllers")
+			os.Exit(1)
+		}
+		<-ctx.Done()
+	}
+	if !o.LeaderElect {
+		run(ctx)
+		return nil
+	}
+	id, err := os.Hostname()
+	if err != nil {
+		return err
+	}
+	id = id + "_" + string(uuid.NewUUID())
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.LeaderElectionNS, o.LeaderElectionID,
+		kube.CoreV1(), kube.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: id})
+	if err != nil {
+		return fmt.Errorf("create leader election lock: %w", err)
+	}
+	watchdog := leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
+	checks.leader = watchdog
+	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+		Lock:            lock,
+		LeaseDuration:   o.LeaseDuration,
+		RenewDeadline:   o.RenewDeadline,
+		RetryPeriod:     o.RetryPeriod,
+		ReleaseOnCancel: true,
+		WatchDog:        watchdog,
+		Name:            o.LeaderElectionID,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: run,
+			OnStoppedLeading: func() {
+				if ctx.Err() != nil {
+					klog.InfoS("Stopped leading: shutting down")
+					return
+				}
+				// Another replica acts now; stop at once so that two never act.
+				klog.ErrorS(nil, "Lost the leader lease; exiting so that only the new leader acts")
+				os.Exit(1)
+			},
+			OnNewLeader: func(identity string) {
+				if identity != id {
+					klog.InfoS("Another replica is the leader", "leader", identity)
+				}
+			},
+		},
+	})
+	return nil
+}
+
+func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options) error {
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	fed, err := fedclientset.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	cctx := &controller.Context{
+		Config:               cfg,
+		KubeClient:           kube,
+		FedClient:            fed,
+		DynamicClient:        dyn,
+		MetadataClient:       meta,
+		KubeInformers:        kubeinformers.NewSharedInformerFactory(kube, 0),
+		FedInformers:         fedinformers.NewSharedInformerFactory(fed, 0),
+		DynamicInformers:     dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0),
+		Clusters:             clusterclient.NewRegistry(o.FederationName),
+		FederationName:       o.FederationName,
+		ConcurrentSyncs:      o.ConcurrentSyncs,
+		ClusterMonitorPeriod: o.ClusterMonitorPeriod,
+		ClusterProbeTimeout:  o.ClusterProbeTimeout,
+		MemberRequestTimeout: o.MemberRequestTimeout,
+	}
+	var started []string
+	for _, c := range controllers {
+		if !o.Enabled(c.name) {
+			klog.InfoS("Controller is disabled", "controller", c.name)
+			continue
+		}
+		if err := c.start(ctx, cctx); err != nil {
+			return fmt.Errorf("start %s: %w", c.name, err)
+		}
+		started = append(started, c.name)
+	}
+	cctx.KubeInformers.Start(ctx.Done())
+	cctx.FedInformers.Start(ctx.Done())
+	cctx.DynamicInformers.Start(ctx.Done())
+	klog.InfoS("Started controllers", "controllers", started)
+	return nil
+}
+
+type healthChecks struct {
+	leader *leaderelection.HealthzAdaptor
+}
+
+func serveHealthAndMetrics(ctx context.Context, addr string, checks *healthChecks) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if checks.leader != nil {
+			if err := checks.leader.Check(r); err != nil {
+				http.Error(w, "leader election: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+	mux.Handle("/metrics", legacyregistry.Handler())
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve /healthz and /metrics on %s: %w (choose another --port, or 0 to turn serving off)", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			klog.ErrorS(err, "Health and metrics server stopped")
+		}
+	}()
+	return nil
+}

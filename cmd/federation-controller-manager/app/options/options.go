@@ -1,0 +1,151 @@
+// Package options holds the federation-controller-manager's flags, named as
+// kube-controller-manager names them where the meaning is the same.
+package options
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/validation"
+	cliflag "k8s.io/component-base/cli/flag"
+	"k8s.io/component-base/logs"
+	logsapi "k8s.io/component-base/logs/api/v1"
+)
+
+// Options are all the flags of federation-controller-manager.
+type Options struct {
+	// Kubeconfig points at the federation-apiserver.
+	Kubeconfig string
+	// FederationName marks member objects the federation manages.
+	FederationName string
+	// Controllers lists the controllers to run: "*" for all, "-name" to
+	// leave one out.
+	Controllers []string
+	// ConcurrentSyncs is the number of workers per kind.
+	ConcurrentSyncs int
+	// ClusterMonitorPeriod is how often each member is probed.
+	ClusterMonitorPeriod time.Duration
+	// ClusterProbeTimeout bounds one probe.
+	ClusterProbeTimeout time.Duration
+	// MemberRequestTimeout bounds one request to a member.
+	MemberRequestTimeout time.Duration
+	// QPS and Burst limit requests to the federation-apiserver.
+	QPS   float32
+	Burst int
+
+	LeaderElect      bool
+	LeaseDuration    time.Duration
+	RenewDeadline    time.Duration
+	RetryPeriod      time.Duration
+	LeaderElectionID string
+	LeaderElectionNS string
+
+	// BindAddress and Port serve /healthz and /metrics over HTTP; port 0
+	// turns them off.
+	BindAddress string
+	Port        int
+
+	Logs *logs.Options
+	// ShowVersion prints the version and exits.
+	ShowVersion bool
+}
+
+// NewOptions returns the defaults. A dead member is noticed within
+// ClusterMonitorPeriod + ClusterProbeTimeout = 6 s.
+func NewOptions() *Options {
+	return &Options{
+		FederationName:       "federation",
+		Controllers:          []string{"*"},
+		ConcurrentSyncs:      5,
+		ClusterMonitorPeriod: 3 * time.Second,
+		ClusterProbeTimeout:  3 * time.Second,
+		MemberRequestTimeout: 10 * time.Second,
+		QPS:                  100,
+		Burst:                200,
+		LeaderElect:          true,
+		LeaseDuration:        15 * time.Second,
+		RenewDeadline:        10 * time.Second,
+		RetryPeriod:          2 * time.Second,
+		LeaderElectionID:     "federation-controller-manager",
+		LeaderElectionNS:     "federation-system",
+		BindAddress:          "127.0.0.1",
+		Port:                 10258,
+		Logs:                 logs.NewOptions(),
+	}
+}
+
+// Flags returns the flags in named sections.
+func (o *Options) Flags(allControllers []string) cliflag.NamedFlagSets {
+	var fss cliflag.NamedFlagSets
+	fs := fss.FlagSet("generic")
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to a kubeconfig for the federation-apiserver. Empty means in-cluster configuration.")
+	fs.StringVar(&o.FederationName, "federation-name", o.FederationName, "Name of this federation; member objects it manages carry the label federation.k8s.io/managed-by=<name>.")
+	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, fmt.Sprintf("Controllers to run. '*' runs all, 'foo' runs foo, '-foo' leaves foo out. All controllers: %s.", strings.Join(allControllers, ", ")))
+	fs.IntVar(&o.ConcurrentSyncs, "concurrent-syncs", o.ConcurrentSyncs, "Number of objects of each kind synced at once.")
+	fs.Float32Var(&o.QPS, "kube-api-qps", o.QPS, "QPS to use while talking with the federation-apiserver.")
+	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "Burst to use while talking with the federation-apiserver.")
+	fs.BoolVar(&o.ShowVersion, "version", false, "Print version information and quit.")
+
+	cl := fss.FlagSet("cluster")
+	cl.DurationVar(&o.ClusterMonitorPeriod, "cluster-monitor-period", o.ClusterMonitorPeriod, "How often each member cluster's /readyz is probed. A dead member is noticed within this period plus --cluster-probe-timeout.")
+	cl.DurationVar(&o.ClusterProbeTimeout, "cluster-probe-timeout", o.ClusterProbeTimeout, "How long one probe of a member may take before the member counts as unreachable.")
+	cl.DurationVar(&o.MemberRequestTimeout, "member-request-timeout", o.MemberRequestTimeout, "How long one create, update or delete in a member may take.")
+
+	le := fss.FlagSet("leader election")
+	le.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a Lease in the federation-apiserver, so that only one of several replicas acts.")
+	le.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", o.LeaseDuration, "How long non-leaders wait after the last renewal before taking over.")
+	le.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", o.RenewDeadline, "How long the leader retries renewing before giving up leadership.")
+	le.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", o.RetryPeriod, "How long to wait between tries to acquire or renew leadership.")
+	le.StringVar(&o.LeaderElectionID, "leader-elect-resource-name", o.LeaderElectionID, "Name of the Lease used for leader election.")
+	le.StringVar(&o.LeaderElectionNS, "leader-elect-resource-namespace", o.LeaderElectionNS, "Namespace of the Lease used for leader election.")
+
+	srv := fss.FlagSet("serving")
+	srv.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "Address to serve /healthz and /metrics on.")
+	srv.IntVar(&o.Port, "port", o.Port, "Port to serve /healthz and /metrics on over HTTP; 0 turns serving off.")
+
+	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
+	return fss
+}
+
+// Validate reports every problem with the flags at once.
+func (o *Options) Validate(allControllers []string) error {
+	var errs []error
+	if msgs := validation.IsDNS1123Label(o.FederationName); len(msgs) > 0 {
+		errs = append(errs, fmt.Errorf("--federation-name %q: %s", o.FederationName, strings.Join(msgs, "; ")))
+	}
+	known := map[string]bool{"*": true}
+	for _, c := range allControllers {
+		known[c] = true
+	}
+	for _, c := range o.Controllers {
+		if !known[strings.TrimPrefix(c, "-")] {
+			errs = append(errs, fmt.Errorf("--controllers: unknown controller %q; known: %s", c, strings.Join(allControllers, ", ")))
+		}
+	}
+	if o.ConcurrentSyncs < 1 {
+		errs = append(errs, fmt.Errorf("--concurrent-syncs must be at least 1"))
+	}
+	if o.ClusterMonitorPeriod <= 0 || o.ClusterProbeTimeout <= 0 || o.MemberRequestTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--cluster-monitor-period, --cluster-probe-timeout and --member-request-timeout must be positive"))
+	}
+	if o.LeaderElect && o.LeaseDuration <= o.RenewDeadline {
+		errs = append(errs, fmt.Errorf("--leader-elect-lease-duration (%s) must be greater than --leader-elect-renew-deadline (%s)", o.LeaseDuration, o.RenewDeadline))
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+// Enabled says whether the controller called name should run.
+func (o *Options) Enabled(name string) bool {
+	on := false
+	for _, c := range o.Controllers {
+		switch c {
+		case "-" + name:
+			return false
+		case name, "*":
+			on = true
+		}
+	}
+	return on
+}

@@ -1,0 +1,220 @@
+// Package clusterclient keeps one client, and lazily one informer per
+// resource, for every registered member cluster, together with whether the
+// cluster is Ready. The cluster controller fills it; the sync controllers
+// read it and subscribe to its changes.
+package clusterclient
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+)
+
+// ManagedByLabel marks the member objects the federation created or
+// adopted, with the federation's name as value. Member informers watch only
+// such objects, so memory grows with federated objects, not member objects.
+const ManagedByLabel = "federation.k8s.io/managed-by"
+
+// Cluster is one member cluster's clients.
+type Cluster struct {
+	Name    string
+	Config  *rest.Config
+	Kube    kubernetes.Interface
+	Dynamic dynamic.Interface
+
+	mu             sync.Mutex
+	ready          bool
+	factory        dynamicinformer.DynamicSharedInformerFactory
+	informers      map[schema.GroupVersionResource]cache.SharedIndexInformer
+	stop           chan struct{}
+	federationName string
+}
+
+// Ready says whether the cluster controller last found the cluster Ready.
+func (c *Cluster) Ready() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ready
+}
+
+// Informer returns the cluster's informer for gvr, watching only objects
+// the federation manages, creating and starting it on first use. The first
+// caller for a resource gets isNew true and should add its event handlers.
+func (c *Cluster) Informer(gvr schema.GroupVersionResource) (inf cache.SharedIndexInformer, isNew bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if inf, ok := c.informers[gvr]; ok {
+		return inf, false
+	}
+	inf = c.factory.ForResource(gvr).Informer()
+	c.informers[gvr] = inf
+	go inf.Run(c.stop)
+	return inf, true
+}
+
+// Get returns the managed object namespace/name of resource gvr from the
+// cluster's informer cache, or nil if it has none or the cache is not synced.
+func (c *Cluster) Get(gvr schema.GroupVersionResource, key string) (interface{}, bool, error) {
+	inf, _ := c.Informer(gvr)
+	if !inf.HasSynced() {
+		return nil, false, fmt.Errorf("cluster %s: cache of %s not synced yet", c.Name, gvr.Resource)
+	}
+	return inf.GetStore().GetByKey(key)
+}
+
+func (c *Cluster) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	close(c.stop)
+}
+
+// Registry holds the member clusters by name.
+type Registry struct {
+	// FederationName is the value of ManagedByLabel on member objects.
+	FederationName string
+	// Resync is the resync period of member informers (0: none).
+	Resync time.Duration
+
+	mu        sync.RWMutex
+	clusters  map[string]*Cluster
+	listeners []func(cluster string)
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry(federationName string) *Registry {
+	return &Registry{FederationName: federationName, clusters: map[string]*Cluster{}}
+}
+
+// Set creates or replaces the clients of a cluster. A cluster whose config
+// did not change keeps its clients and informers; a new or changed one
+// starts not Ready.
+func (r *Registry) Set(name string, cfg *rest.Config) (*Cluster, error) {
+	r.mu.Lock()
+	if old, ok := r.clusters[name]; ok && sameConfig(old.Config, cfg) {
+		r.mu.Unlock()
+		return old, nil
+	}
+	r.mu.Unlock()
+
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: create client: %w", name, err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: create dynamic client: %w", name, err)
+	}
+	selector := ManagedByLabel + "=" + r.FederationName
+	c := &Cluster{
+		Name:      name,
+		Config:    cfg,
+		Kube:      kube,
+		Dynamic:   dyn,
+		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{},
+		stop:      make(chan struct{}),
+		factory: dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, r.Resync, "", func(o *metav1.ListOptions) {
+			o.LabelSelector = selector
+		}),
+		federationName: r.FederationName,
+	}
+	r.mu.Lock()
+	old := r.clusters[name]
+	r.clusters[name] = c
+	r.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+	r.notify(name)
+	return c, nil
+}
+
+// Remove forgets a cluster and stops its informers.
+func (r *Registry) Remove(name string) {
+	r.mu.Lock()
+	c := r.clusters[name]
+	delete(r.clusters, name)
+	r.mu.Unlock()
+	if c != nil {
+		c.close()
+		r.notify(name)
+	}
+}
+
+// SetReady records the cluster's readiness and tells the listeners when it
+// changed.
+func (r *Registry) SetReady(name string, ready bool) {
+	c := r.Get(name)
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	changed := c.ready != ready
+	c.ready = ready
+	c.mu.Unlock()
+	if changed {
+		r.notify(name)
+	}
+}
+
+// Get returns the named cluster, or nil.
+func (r *Registry) Get(name string) *Cluster {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.clusters[name]
+}
+
+// All returns every cluster, sorted by name.
+func (r *Registry) All() []*Cluster {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Cluster, 0, len(r.clusters))
+	for _, c := range r.clusters {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Ready returns the Ready clusters, sorted by name.
+func (r *Registry) Ready() []*Cluster {
+	var out []*Cluster
+	for _, c := range r.All() {
+		if c.Ready() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// OnChange registers f to be called with a cluster's name whenever the
+// cluster is added, replaced, removed, or changes readiness.
+func (r *Registry) OnChange(f func(cluster string)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.listeners = append(r.listeners, f)
+}
+
+func (r *Registry) notify(name string) {
+	r.mu.RLock()
+	ls := append([]func(string){}, r.listeners...)
+	r.mu.RUnlock()
+	for _, f := range ls {
+		f(name)
+	}
+}
+
+func sameConfig(a, b *rest.Config) bool {
+	return a.Host == b.Host && a.BearerToken == b.BearerToken &&
+		string(a.CAData) == string(b.CAData) && a.CAFile == b.CAFile &&
+		string(a.CertData) == string(b.CertData) && string(a.KeyData) == string(b.KeyData) &&
+		a.CertFile == b.CertFile && a.KeyFile == b.KeyFile && a.Insecure == b.Insecure
+}

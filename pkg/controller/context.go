@@ -1,0 +1,48 @@
+// Package controller holds what every federation controller shares: the
+// clients and informers of the federation-apiserver, the member cluster
+// registry, and the settings from the command line.
+package controller
+
+import (
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+
+	fedclientset "github.com/kfederation/client-go/clientset/versioned"
+	fedinformers "github.com/kfederation/client-go/informers/externalversions"
+
+	"github.com/kfederation/federation/pkg/clusterclient"
+)
+
+// Context is handed to every controller's start function.
+type Context struct {
+	// Config reaches the federation-apiserver.
+	Config *rest.Config
+
+	KubeClient     kubernetes.Interface
+	FedClient      fedclientset.Interface
+	DynamicClient  dynamic.Interface
+	MetadataClient metadata.Interface
+
+	KubeInformers    kubeinformers.SharedInformerFactory
+	FedInformers     fedinformers.SharedInformerFactory
+	DynamicInformers dynamicinformer.DynamicSharedInformerFactory
+
+	// Clusters holds member clients; the cluster controller fills it.
+	Clusters *clusterclient.Registry
+
+	FederationName       string
+	ConcurrentSyncs      int
+	ClusterMonitorPeriod time.Duration
+	ClusterProbeTimeout  time.Duration
+	MemberRequestTimeout time.Duration
+}
+
+// FederationSystemNamespace holds cluster credentials and the leader lease;
+// its contents are never propagated.
+const FederationSystemNamespace = "federation-system"

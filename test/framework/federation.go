@@ -1,0 +1,293 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// FederationContext is the kubeconfig context of the federation's API.
+const FederationContext = "federation-cluster"
+
+// Options describe a federation to start.
+type Options struct {
+	// Dir holds data, certificates and the kubeconfig; LogDir the logs
+	// (default Dir/logs).
+	Dir    string
+	LogDir string
+	// Members are the member clusters, started in parallel.
+	Members []MemberOptions
+	// EmbeddedEtcd runs the federation-apiserver on its own embedded etcd
+	// instead of the shared etcd.
+	EmbeddedEtcd bool
+	// APIServerArgs are extra federation-apiserver flags.
+	APIServerArgs []string
+	// NoControllerManager leaves the federation-controller-manager out.
+	NoControllerManager bool
+	// ControllerManagerArgs are extra federation-controller-manager flags.
+	ControllerManagerArgs []string
+}
+
+// Federation is a running federation: the control plane and its members.
+type Federation struct {
+	Dir, LogDir string
+	PKI         *PKI
+	Etcd        *Etcd
+
+	APIServer         *Process
+	Endpoint          Endpoint
+	Client            kubernetes.Interface
+	ControllerManager *Process
+
+	Members []*Member
+	// Kubeconfig has the context federation-cluster (current) and one
+	// context per member, named after it.
+	Kubeconfig string
+}
+
+// Start starts etcd, the federation-apiserver, the members and the
+// federation-controller-manager, and waits until each answers.
+func Start(ctx context.Context, opts Options) (_ *Federation, err error) {
+	if err := EnsureBinaries(); err != nil {
+		return nil, err
+	}
+	if opts.LogDir == "" {
+		opts.LogDir = filepath.Join(opts.Dir, "logs")
+	}
+	f := &Federation{Dir: opts.Dir, LogDir: opts.LogDir, Kubeconfig: filepath.Join(opts.Dir, "kubeconfig")}
+	defer func() {
+		if err != nil {
+			f.Stop()
+		}
+	}()
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	if f.PKI, err = NewPKI(opts.Dir); err != nil {
+		return nil, err
+	}
+	if f.Etcd, err = StartEtcd(ctx, opts.Dir, opts.LogDir); err != nil {
+		return nil, err
+	}
+	if err := f.startAPIServer(ctx, opts); err != nil {
+		return nil, err
+	}
+
+	// Members start in parallel: each takes a few seconds of kube-apiserver
+	// start-up.
+	f.Members = make([]*Member, len(opts.Members))
+	errs := make([]error, len(opts.Members))
+	var wg sync.WaitGroup
+	for i, mo := range opts.Members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.Members[i], errs[i] = StartMember(ctx, f.Etcd, f.PKI, filepath.Join(opts.Dir, "members"), opts.LogDir, mo)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := f.writeKubeconfig(); err != nil {
+		return nil, err
+	}
+	if !opts.NoControllerManager {
+		if err := f.startControllerManager(opts); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func (f *Federation) writeKubeconfig() error {
+	eps := []Endpoint{f.Endpoint}
+	for _, m := range f.Members {
+		if m != nil {
+			eps = append(eps, m.Endpoint)
+		}
+	}
+	return WriteKubeconfig(f.Kubeconfig, eps...)
+}
+
+func (f *Federation) startAPIServer(ctx context.Context, opts Options) error {
+	dir := filepath.Join(opts.Dir, "federation-apiserver")
+	port, err := FreePort()
+	if err != nil {
+		return err
+	}
+	cert, key, err := f.PKI.CA.IssueServing(dir, "serving", []string{"localhost", "federation-apiserver"}, []net.IP{net.ParseIP("127.0.0.1")})
+	if err != nil {
+		return err
+	}
+	adminCert, adminKey, err := f.PKI.CA.IssueClient(dir, "admin", "admin", "system:masters")
+	if err != nil {
+		return err
+	}
+	f.Endpoint = Endpoint{
+		Context:  FederationContext,
+		Server:   fmt.Sprintf("https://127.0.0.1:%d", port),
+		CAFile:   f.PKI.CA.CertFile,
+		CertFile: adminCert,
+		KeyFile:  adminKey,
+	}
+	args := []string{
+		"--secure-port=" + strconv.Itoa(port),
+		"--bind-address=127.0.0.1",
+		"--tls-cert-file=" + cert,
+		"--tls-private-key-file=" + key,
+		"--client-ca-file=" + f.PKI.CA.CertFile,
+	}
+	if opts.EmbeddedEtcd {
+		args = append(args, "--embedded-etcd-data-dir="+filepath.Join(dir, "etcd"))
+	} else {
+		args = append(args, "--etcd-servers="+f.Etcd.ClientURL, "--etcd-prefix=/federation/registry")
+	}
+	args = append(args, opts.APIServerArgs...)
+	f.APIServer = NewProcess("federation-apiserver", Binary("federation-apiserver"), args, opts.LogDir)
+	if err := f.APIServer.Start(); err != nil {
+		return err
+	}
+	if f.Client, err = kubernetes.NewForConfig(f.Endpoint.RESTConfig()); err != nil {
+		return err
+	}
+	return f.WaitAPIServerReady(ctx)
+}
+
+// WaitAPIServerReady waits until the federation-apiserver answers /readyz
+// and its bootstrap namespaces exist.
+func (f *Federation) WaitAPIServerReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	return f.APIServer.WaitFor(ctx, "/readyz ok", func(ctx context.Context) error {
+		body, err := f.Client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		if err != nil {
+			return err
+		}
+		if string(body) != "ok" {
+			return fmt.Errorf("/readyz: %s", body)
+		}
+		_, err = f.Client.CoreV1().Namespaces().Get(ctx, "federation-system", metav1.GetOptions{})
+		return err
+	})
+}
+
+func (f *Federation) startControllerManager(opts Options) error {
+	if _, err := os.Stat(Binary("federation-controller-manager")); err != nil {
+		return fmt.Errorf("federation-controller-manager is not built: %w", err)
+	}
+	kubeconfig := filepath.Join(opts.Dir, "federation-apiserver", "admin.kubeconfig")
+	if err := WriteKubeconfig(kubeconfig, f.Endpoint); err != nil {
+		return err
+	}
+	args := append([]string{"--kubeconfig=" + kubeconfig}, opts.ControllerManagerArgs...)
+	f.ControllerManager = NewProcess("federation-controller-manager", Binary("federation-controller-manager"), args, opts.LogDir)
+	return f.ControllerManager.Start()
+}
+
+// Member returns the member called name, or nil.
+func (f *Federation) Member(name string) *Member {
+	for _, m := range f.Members {
+		if m != nil && m.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// Stop stops every process: controller manager, members, API server, etcd.
+func (f *Federation) Stop() {
+	if f.ControllerManager != nil {
+		_ = f.ControllerManager.Stop(10 * time.Second)
+	}
+	var wg sync.WaitGroup
+	for _, m := range f.Members {
+		if m != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); m.Stop() }()
+		}
+	}
+	wg.Wait()
+	if f.APIServer != nil {
+		_ = f.APIServer.Stop(10 * time.Second)
+	}
+	if f.Etcd != nil {
+		_ = f.Etcd.Stop(10 * time.Second)
+	}
+}
+
+// StartForTest starts a federation under a temporary directory and stops it
+// when the test ends; on failure the logs are kept and their place printed.
+func StartForTest(t testing.TB, opts Options) *Federation {
+	t.Helper()
+	if opts.Dir == "" {
+		dir, err := os.MkdirTemp("", "federation-test-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Dir = dir
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	f, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("start federation (logs in %s): %v", opts.Dir, err)
+	}
+	t.Cleanup(func() {
+		f.Stop()
+		if t.Failed() {
+			t.Logf("logs of the federation are in %s", f.LogDir)
+			return
+		}
+		_ = os.RemoveAll(opts.Dir)
+	})
+	return f
+}
+
+// WaitClustersReady waits until every registered Cluster reports Ready.
+func (f *Federation) WaitClustersReady(ctx context.Context, timeout time.Duration) error {
+	fc, err := f.FederationClient()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last string
+	for {
+		list, err := fc.FederationV1beta1().Clusters().List(ctx, metav1.ListOptions{})
+		if err == nil {
+			notReady := 0
+			last = ""
+			for _, c := range list.Items {
+				ready := false
+				for _, cond := range c.Status.Conditions {
+					if cond.Type == "Ready" && cond.Status == "True" {
+						ready = true
+					}
+				}
+				if !ready {
+					notReady++
+					last += " " + c.Name
+				}
+			}
+			if notReady == 0 && len(list.Items) > 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("clusters not Ready after %s:%s (is the federation-controller-manager running? see %s)", timeout, last, f.LogDir)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

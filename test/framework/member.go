@@ -1,0 +1,251 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// MemberOptions describe one member cluster.
+type MemberOptions struct {
+	Name   string
+	Zone   string
+	Region string
+	// Nodes is the number of simulated nodes (default 2).
+	Nodes int
+	// NodeCPU, NodeMemory and NodePods are each node's capacity (default
+	// 32 CPUs, 256Gi, 110 pods).
+	NodeCPU    string
+	NodeMemory string
+	NodePods   int
+}
+
+func (o *MemberOptions) defaults() {
+	if o.Nodes == 0 {
+		o.Nodes = 2
+	}
+	if o.NodeCPU == "" {
+		o.NodeCPU = "32"
+	}
+	if o.NodeMemory == "" {
+		o.NodeMemory = "256Gi"
+	}
+	if o.NodePods == 0 {
+		o.NodePods = 110
+	}
+}
+
+// Member is a real Kubernetes cluster: kube-apiserver,
+// kube-controller-manager, kube-scheduler, and kwok playing the kubelets of
+// simulated nodes.
+type Member struct {
+	MemberOptions
+	Endpoint Endpoint
+
+	APIServer         *Process
+	ControllerManager *Process
+	Scheduler         *Process
+	Kwok              *Process
+
+	Client kubernetes.Interface
+}
+
+// Processes lists the member's processes, API server first.
+func (m *Member) Processes() []*Process {
+	return []*Process{m.APIServer, m.ControllerManager, m.Scheduler, m.Kwok}
+}
+
+// StartMember starts a member cluster on the shared etcd, under its own
+// prefix, and waits until its simulated nodes are Ready.
+func StartMember(ctx context.Context, etcd *Etcd, pki *PKI, dir, logDir string, opts MemberOptions) (*Member, error) {
+	opts.defaults()
+	dir = filepath.Join(dir, opts.Name)
+	logDir = filepath.Join(logDir, opts.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	servingCert, servingKey, err := pki.CA.IssueServing(dir, "apiserver", []string{"localhost", "kubernetes", "kubernetes.default.svc"}, []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.96.0.1")})
+	if err != nil {
+		return nil, err
+	}
+	adminCert, adminKey, err := pki.CA.IssueClient(dir, "admin", "admin", "system:masters")
+	if err != nil {
+		return nil, err
+	}
+	ep := Endpoint{
+		Context:  opts.Name,
+		Server:   fmt.Sprintf("https://127.0.0.1:%d", port),
+		CAFile:   pki.CA.CertFile,
+		CertFile: adminCert,
+		KeyFile:  adminKey,
+	}
+	kubeconfig := filepath.Join(dir, "admin.kubeconfig")
+	if err := WriteKubeconfig(kubeconfig, ep); err != nil {
+		return nil, err
+	}
+	m := &Member{MemberOptions: opts, Endpoint: ep}
+	m.APIServer = NewProcess("kube-apiserver", Binary("kube-apiserver"), []string{
+		"--etcd-servers=" + etcd.ClientURL,
+		"--etcd-prefix=/members/" + opts.Name + "/registry",
+		"--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(port),
+		"--tls-cert-file=" + servingCert,
+		"--tls-private-key-file=" + servingKey,
+		"--client-ca-file=" + pki.CA.CertFile,
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file=" + pki.ServiceAccountPub,
+		"--service-account-signing-key-file=" + pki.ServiceAccountKey,
+		"--service-cluster-ip-range=10.96.0.0/16",
+		"--authorization-mode=RBAC",
+		// Front-proxy settings, so that this cluster's kube-aggregator can
+		// proxy to an aggregated API server such as the federation's.
+		"--requestheader-client-ca-file=" + pki.FrontProxyCA.CertFile,
+		"--requestheader-allowed-names=front-proxy-client",
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+		"--proxy-client-cert-file=" + pki.FrontProxyClientCert,
+		"--proxy-client-key-file=" + pki.FrontProxyClientKey,
+		"--enable-aggregator-routing=true",
+		"--profiling=false",
+		"--v=1",
+	}, logDir)
+	if err := m.APIServer.Start(); err != nil {
+		return nil, err
+	}
+	m.Client, err = kubernetes.NewForConfig(ep.RESTConfig())
+	if err != nil {
+		m.Stop()
+		return nil, err
+	}
+	if err := m.WaitReady(ctx); err != nil {
+		m.Stop()
+		return nil, err
+	}
+
+	m.ControllerManager = NewProcess("kube-controller-manager", Binary("kube-controller-manager"), []string{
+		"--kubeconfig=" + kubeconfig,
+		"--leader-elect=false",
+		"--secure-port=0",
+		"--service-account-private-key-file=" + pki.ServiceAccountKey,
+		"--root-ca-file=" + pki.CA.CertFile,
+		"--controllers=*",
+		"--concurrent-replicaset-syncs=10",
+		"--concurrent-deployment-syncs=10",
+		"--v=1",
+	}, logDir)
+	m.Scheduler = NewProcess("kube-scheduler", Binary("kube-scheduler"), []string{
+		"--kubeconfig=" + kubeconfig,
+		"--leader-elect=false",
+		"--secure-port=0",
+		"--v=1",
+	}, logDir)
+	kwokBin, _ := BinDir()
+	m.Kwok = NewProcess("kwok", Binary("kwok"), []string{
+		"--kubeconfig=" + kubeconfig,
+		"--config=" + filepath.Join(kwokBin, "kwok-stages.yaml"),
+		"--manage-all-nodes=false",
+		"--manage-nodes-with-label-selector=type=kwok",
+		"--server-address=",
+		"--v=1",
+	}, logDir)
+	for _, p := range []*Process{m.ControllerManager, m.Scheduler, m.Kwok} {
+		if err := p.Start(); err != nil {
+			m.Stop()
+			return nil, err
+		}
+	}
+	if err := m.createNodes(ctx); err != nil {
+		m.Stop()
+		return nil, err
+	}
+	return m, nil
+}
+
+// WaitReady waits until the member's kube-apiserver answers /readyz.
+func (m *Member) WaitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	return m.APIServer.WaitFor(ctx, "/readyz ok", func(ctx context.Context) error {
+		body, err := m.Client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		if err != nil {
+			return err
+		}
+		if string(body) != "ok" {
+			return fmt.Errorf("/readyz: %s", body)
+		}
+		return nil
+	})
+}
+
+func (m *Member) createNodes(ctx context.Context) error {
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse(m.NodeCPU),
+		corev1.ResourceMemory: resource.MustParse(m.NodeMemory),
+		corev1.ResourcePods:   *resource.NewQuantity(int64(m.NodePods), resource.DecimalSI),
+	}
+	for i := 0; i < m.Nodes; i++ {
+		name := fmt.Sprintf("%s-node-%d", m.Name, i)
+		node := &corev1.Node{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: name,
+				Labels: map[string]string{
+					"type":                          "kwok",
+					"kubernetes.io/hostname":        name,
+					"kubernetes.io/os":              "linux",
+					"topology.kubernetes.io/zone":   m.Zone,
+					"topology.kubernetes.io/region": m.Region,
+				},
+				Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"},
+			},
+			Status: corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
+		}
+		if _, err := m.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("member %s: create node %s: %w", m.Name, name, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	return m.Kwok.WaitFor(ctx, "nodes Ready", func(ctx context.Context) error {
+		nodes, err := m.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "type=kwok"})
+		if err != nil {
+			return err
+		}
+		ready := 0
+		for _, n := range nodes.Items {
+			for _, c := range n.Status.Conditions {
+				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+					ready++
+				}
+			}
+		}
+		if ready < m.Nodes {
+			return fmt.Errorf("%d of %d nodes Ready", ready, m.Nodes)
+		}
+		return nil
+	})
+}
+
+// Stop stops every process of the member.
+func (m *Member) Stop() {
+	for _, p := range []*Process{m.Kwok, m.Scheduler, m.ControllerManager, m.APIServer} {
+		if p != nil {
+			_ = p.Stop(10 * time.Second)
+		}
+	}
+}
