@@ -18,6 +18,7 @@ import (
 	logsapi "k8s.io/component-base/logs/api/v1"
 	netutils "k8s.io/utils/net"
 
+	"github.com/kfederation/federation/pkg/admission/federationannotations"
 	"github.com/kfederation/federation/pkg/embeddedetcd"
 )
 
@@ -78,12 +79,15 @@ func NewServerRunOptions() *ServerRunOptions {
 }
 
 // newAdmissionOptions offers only the admission plugins that make sense
-// without the rest of a Kubernetes control plane: NamespaceLifecycle.
+// without the rest of a Kubernetes control plane: NamespaceLifecycle, and
+// FederationAnnotations, which refuses federation annotations the
+// controllers could not parse.
 func newAdmissionOptions() *genericoptions.AdmissionOptions {
 	a := genericoptions.NewAdmissionOptions()
 	a.Plugins = admission.NewPlugins()
 	lifecycle.Register(a.Plugins)
-	a.RecommendedPluginOrder = []string{lifecycle.PluginName}
+	federationannotations.Register(a.Plugins)
+	a.RecommendedPluginOrder = []string{lifecycle.PluginName, federationannotations.PluginName}
 	a.DefaultOffPlugins = sets.New[string]()
 	return a
 }
