@@ -237,6 +237,10 @@ func StartForTest(t testing.TB, opts Options) *Federation {
 		}
 		opts.Dir = dir
 	}
+	// Building binaries (cold: many minutes) is not part of start-up time.
+	if err := EnsureBinaries(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	f, err := Start(ctx, opts)
