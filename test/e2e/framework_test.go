@@ -10,24 +10,18 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
-
-	"github.com/kfederation/federation/test/framework"
 )
 
 // TestMemberClustersRunPods proves the members are real clusters: a
 // ReplicaSet created in a member gets pods that kube-scheduler places on
 // kwok's simulated nodes and that become Ready.
 func TestMemberClustersRunPods(t *testing.T) {
-	f := framework.StartForTest(t, framework.Options{
-		NoControllerManager: true,
-		Members:             []framework.MemberOptions{{Name: "m1", Zone: "z1", Region: "r1"}},
-	})
-	m := f.Member("m1")
+	m := sharedFed.Members[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	labels := map[string]string{"app": "web"}
 	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		ObjectMeta: metav1.ObjectMeta{Name: "member-only", Namespace: "default"},
 		Spec: appsv1.ReplicaSetSpec{
 			Replicas: ptr.To[int32](3),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
@@ -41,13 +35,13 @@ func TestMemberClustersRunPods(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		got, err := m.Client.AppsV1().ReplicaSets("default").Get(ctx, "web", metav1.GetOptions{})
+		got, err := m.Client.AppsV1().ReplicaSets("default").Get(ctx, "member-only", metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
 		return got.Status.ReadyReplicas == 3, nil
 	})
 	if err != nil {
-		t.Fatalf("ReplicaSet in member m1 never got 3 ready pods: %v", err)
+		t.Fatalf("ReplicaSet in member %s never got 3 ready pods: %v", m.Name, err)
 	}
 }

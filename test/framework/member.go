@@ -28,6 +28,13 @@ type MemberOptions struct {
 	NodeCPU    string
 	NodeMemory string
 	NodePods   int
+	// APIServerOnly starts only the member's kube-apiserver: no
+	// controllers, scheduler or nodes. Tests and benchmarks that use the
+	// member as a reference API server want it, so that controllers
+	// reacting to their objects (endpoints for every Service, pods for
+	// every ReplicaSet) neither change what they observe nor compete for
+	// CPU.
+	APIServerOnly bool
 }
 
 func (o *MemberOptions) defaults() {
@@ -60,9 +67,15 @@ type Member struct {
 	Client kubernetes.Interface
 }
 
-// Processes lists the member's processes, API server first.
+// Processes lists the member's running processes, API server first.
 func (m *Member) Processes() []*Process {
-	return []*Process{m.APIServer, m.ControllerManager, m.Scheduler, m.Kwok}
+	var ps []*Process
+	for _, p := range []*Process{m.APIServer, m.ControllerManager, m.Scheduler, m.Kwok} {
+		if p != nil {
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }
 
 // StartMember starts a member cluster on the shared etcd, under its own
@@ -136,6 +149,9 @@ func StartMember(ctx context.Context, etcd *Etcd, pki *PKI, dir, logDir string, 
 	if err := m.WaitReady(ctx); err != nil {
 		m.Stop()
 		return nil, err
+	}
+	if opts.APIServerOnly {
+		return m, nil
 	}
 
 	m.ControllerManager = NewProcess("kube-controller-manager", Binary("kube-controller-manager"), []string{

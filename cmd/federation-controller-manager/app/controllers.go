@@ -4,17 +4,35 @@ import (
 	"context"
 
 	"github.com/kfederation/federation/pkg/controller"
+	"github.com/kfederation/federation/pkg/controller/cluster"
+	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+	"github.com/kfederation/federation/pkg/controller/namespace"
+	"github.com/kfederation/federation/pkg/controller/sync"
 )
 
 // startFunc starts one controller; it returns once the controller runs.
 type startFunc func(ctx context.Context, c *controller.Context) error
 
-// controllers is the one list of controllers, in start order; --controllers
-// turns them on and off by name.
-var controllers = []struct {
+type controllerEntry struct {
 	name  string
 	start startFunc
-}{}
+}
+
+// controllers is the one list of controllers, in start order; --controllers
+// turns them on and off by name. Each federated kind's sync controller is
+// named after its adapter: "service", "replicaset", ...
+var controllers = append([]controllerEntry{
+	{name: "cluster", start: cluster.Start},
+	{name: "namespace-lifecycle", start: namespace.Start},
+}, syncControllers()...)
+
+func syncControllers() []controllerEntry {
+	var out []controllerEntry
+	for _, a := range federatedtypes.All() {
+		out = append(out, controllerEntry{name: a.Name, start: sync.StartFunc(a)})
+	}
+	return out
+}
 
 // ControllerNames lists every controller's name.
 func ControllerNames() []string {

@@ -1,0 +1,66 @@
+// Package federatedtypes holds one small adapter per federated kind: which
+// fields go to member clusters, which fields each member keeps for itself,
+// which objects are never propagated, and how member status adds up. The
+// generic sync controller (pkg/controller/sync) does everything else.
+package federatedtypes
+
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Adapter describes one federated kind to the sync controller.
+type Adapter struct {
+	// Name names the controller in logs and in --controllers
+	// ("service" runs as service-controller).
+	Name string
+	// GVR and Kind are the resource served by both the federation and
+	// the members.
+	GVR  schema.GroupVersionResource
+	Kind string
+	// Namespaced is false for namespaces.
+	Namespaced bool
+	// Fields are the top-level fields, besides metadata, that members get
+	// from the federated object: "spec", or "data" for ConfigMaps.
+	Fields []string
+	// HasStatus says the kind has a status subresource to aggregate into.
+	HasStatus bool
+
+	// Skip says that an object is never propagated.
+	Skip func(obj *unstructured.Unstructured) bool
+	// Replicas, if set, is where the kind keeps the number split across
+	// clusters (e.g. spec.replicas).
+	Replicas []string
+	// PrepareDesired adjusts a member copy before it is compared or sent:
+	// drop what the member generates itself.
+	PrepareDesired func(desired *unstructured.Unstructured)
+	// Retain copies into desired the fields a member owns (a Service's
+	// cluster IPs and allocated node ports) from the member's object, so
+	// that they are neither overwritten nor counted as drift.
+	Retain func(desired, member *unstructured.Unstructured)
+	// AggregateStatus computes the federated status from the member
+	// objects of the selected clusters (those without a copy yet are
+	// absent). It returns the new status.
+	AggregateStatus func(fed *unstructured.Unstructured, members map[string]*unstructured.Unstructured) map[string]interface{}
+}
+
+// ControllerName is the adapter's name in logs: "service-controller".
+func (a *Adapter) ControllerName() string {
+	return a.Name + "-controller"
+}
+
+// All returns the adapter of every federated kind, in propagation order:
+// namespaces first, since everything else lives in one.
+func All() []*Adapter {
+	return []*Adapter{
+		Namespace(),
+		Secret(),
+		ConfigMap(),
+		Service(),
+		Ingress(),
+		ReplicaSet(),
+		Deployment(),
+		DaemonSet(),
+		Job(),
+	}
+}

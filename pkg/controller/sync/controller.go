@@ -1,0 +1,588 @@
+// Package sync is the one generic sync loop behind every federated kind:
+// for each federated object and each selected Ready member cluster it
+// creates, adopts, updates or deletes the member's copy, reverts drift,
+// and writes the members' status back. What differs per kind lives in a
+// federatedtypes.Adapter.
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	gosync "sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	fedlisters "github.com/kfederation/client-go/listers/federation/v1beta1"
+
+	"github.com/kfederation/federation/pkg/apis/federation/annotations"
+	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/pkg/controller"
+	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+)
+
+// Finalizer keeps a federated object until its member copies are deleted
+// (or released, when the user deletes with propagationPolicy=Orphan).
+const Finalizer = "federation.k8s.io/delete-from-members"
+
+// Event reasons on federated objects, one per thing that happened in a
+// member cluster.
+const (
+	ReasonCreateInCluster = "CreateInCluster"
+	ReasonUpdateInCluster = "UpdateInCluster"
+	ReasonDeleteInCluster = "DeleteInCluster"
+	ReasonFailedInCluster = "FailedInCluster"
+)
+
+// errPending marks a cluster that cannot take the object yet (its cache is
+// not synced, or the namespace is not there yet); the object is retried
+// soon, without a Failed event.
+var errPending = errors.New("pending")
+
+// Controller syncs one federated kind.
+type Controller struct {
+	adapter  *federatedtypes.Adapter
+	cctx     *controller.Context
+	fed      cache.SharedIndexInformer
+	clusters fedlisters.ClusterLister
+	synced   []cache.InformerSynced
+	queue    workqueue.TypedRateLimitingInterface[string]
+	recorder record.EventRecorder
+	logger   klog.Logger
+
+	watchedMu gosync.Mutex
+	watched   map[*clusterclient.Cluster]bool
+}
+
+// StartFunc returns the start function of the sync controller for a kind,
+// for the controller manager's table.
+func StartFunc(a *federatedtypes.Adapter) func(ctx context.Context, cctx *controller.Context) error {
+	return func(ctx context.Context, cctx *controller.Context) error {
+		c := New(ctx, cctx, a)
+		go c.Run(ctx, cctx.ConcurrentSyncs)
+		return nil
+	}
+}
+
+// New wires a controller to the federation's informers and the cluster
+// registry. Run starts it.
+func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapter) *Controller {
+	logger := klog.FromContext(ctx).WithName(a.ControllerName())
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
+	c := &Controller{
+		adapter:  a,
+		cctx:     cctx,
+		fed:      cctx.DynamicInformers.ForResource(a.GVR).Informer(),
+		queue:    workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](), workqueue.TypedRateLimitingQueueConfig[string]{Name: a.Name}),
+		recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + a.ControllerName()}),
+		logger:   logger,
+		watched:  map[*clusterclient.Cluster]bool{},
+	}
+	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
+	c.clusters = clusterInformer.Lister()
+	c.synced = []cache.InformerSynced{c.fed.HasSynced, clusterInformer.Informer().HasSynced}
+
+	enqueue := func(obj interface{}) {
+		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+			c.queue.Add(key)
+		}
+	}
+	_, _ = c.fed.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    enqueue,
+		UpdateFunc: func(_, obj interface{}) { enqueue(obj) },
+		DeleteFunc: enqueue,
+	})
+	// A Cluster's labels decide what is placed there.
+	_, _ = clusterInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(old, cur interface{}) {
+			if !equality.Semantic.DeepEqual(old.(metav1.Object).GetLabels(), cur.(metav1.Object).GetLabels()) {
+				c.enqueueAll()
+			}
+		},
+	})
+	cctx.Clusters.OnChange(func(name string) {
+		c.watchMembers()
+		c.enqueueAll()
+	})
+	return c
+}
+
+func (c *Controller) enqueueAll() {
+	for _, key := range c.fed.GetStore().ListKeys() {
+		c.queue.Add(key)
+	}
+}
+
+// watchMembers makes sure each known cluster's informer for this kind has
+// this controller's handler: a change to a member copy (drift, deletion)
+// brings the federated object back into the queue.
+func (c *Controller) watchMembers() {
+	c.watchedMu.Lock()
+	defer c.watchedMu.Unlock()
+	current := map[*clusterclient.Cluster]bool{}
+	for _, cl := range c.cctx.Clusters.All() {
+		current[cl] = true
+		if c.watched[cl] {
+			continue
+		}
+		inf, _ := cl.Informer(c.adapter.GVR)
+		enqueue := func(obj interface{}) {
+			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+				c.queue.Add(key)
+			}
+		}
+		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    enqueue,
+			UpdateFunc: func(_, obj interface{}) { enqueue(obj) },
+			DeleteFunc: enqueue,
+		})
+		c.watched[cl] = true
+	}
+	for cl := range c.watched {
+		if !current[cl] {
+			delete(c.watched, cl)
+		}
+	}
+}
+
+// Run waits for the caches and runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	c.logger.Info("Starting")
+	if !cache.WaitForNamedCacheSync(c.adapter.ControllerName(), ctx.Done(), c.synced...) {
+		return
+	}
+	c.watchMembers()
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
+	}
+	<-ctx.Done()
+	c.logger.Info("Stopping")
+}
+
+func (c *Controller) runWorker(ctx context.Context) {
+	for c.processNextWorkItem(ctx) {
+	}
+}
+
+func (c *Controller) processNextWorkItem(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	start := time.Now()
+	err := c.sync(ctx, key)
+	observeSync(c.adapter.Name, time.Since(start), err)
+	switch {
+	case err == nil:
+		c.queue.Forget(key)
+	case errors.Is(err, errPending):
+		c.queue.AddAfter(key, time.Second)
+	default:
+		c.logger.Error(err, "Sync failed; retrying", "object", key)
+		c.queue.AddRateLimited(key)
+	}
+	return true
+}
+
+// sync brings every member in line with the federated object key.
+func (c *Controller) sync(ctx context.Context, key string) error {
+	obj, exists, err := c.fed.GetIndexer().GetByKey(key)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return c.removeOrphans(ctx, key)
+	}
+	fed := obj.(*unstructured.Unstructured)
+	if c.adapter.Skip != nil && c.adapter.Skip(fed) {
+		return nil
+	}
+	if fed.GetDeletionTimestamp() != nil {
+		return c.finalize(ctx, fed)
+	}
+	if !slices.Contains(fed.GetFinalizers(), Finalizer) {
+		// The update brings the object back through the queue.
+		cp := fed.DeepCopy()
+		cp.SetFinalizers(append(cp.GetFinalizers(), Finalizer))
+		_, err := c.resource().Namespace(fed.GetNamespace()).Update(ctx, cp, metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return errPending
+		}
+		return err
+	}
+
+	selected, err := c.selectedClusters(fed)
+	if err != nil {
+		c.recorder.Eventf(fed, corev1.EventTypeWarning, ReasonFailedInCluster, "Cannot select clusters: %v", err)
+		return nil
+	}
+	var shares map[string]int64
+	if len(c.adapter.Replicas) > 0 {
+		total, found, _ := unstructured.NestedInt64(fed.Object, c.adapter.Replicas...)
+		if !found {
+			total = 1
+		}
+		names := make([]string, len(selected))
+		for i, cl := range selected {
+			names[i] = cl.Name
+		}
+		shares = evenSplit(total, names, key)
+	}
+
+	type result struct {
+		member *unstructured.Unstructured
+		err    error
+	}
+	results := make([]result, len(selected))
+	var wg gosync.WaitGroup
+	for i, cl := range selected {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var replicas *int64
+			if shares != nil {
+				r := shares[cl.Name]
+				replicas = &r
+			}
+			m, err := c.syncCluster(ctx, fed, cl, replicas)
+			results[i] = result{m, err}
+		}()
+	}
+	// Ready clusters that are no longer selected lose their copy.
+	var errs []error
+	selectedNames := map[string]bool{}
+	for _, cl := range selected {
+		selectedNames[cl.Name] = true
+	}
+	for _, cl := range c.cctx.Clusters.Ready() {
+		if selectedNames[cl.Name] {
+			continue
+		}
+		if err := c.deleteFromCluster(ctx, fed, cl, "cluster no longer selected"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	wg.Wait()
+
+	members := map[string]*unstructured.Unstructured{}
+	for i, cl := range selected {
+		if results[i].err != nil {
+			errs = append(errs, fmt.Errorf("cluster %s: %w", cl.Name, results[i].err))
+		}
+		if results[i].member != nil {
+			members[cl.Name] = results[i].member
+		}
+	}
+	if c.adapter.HasStatus && c.adapter.AggregateStatus != nil {
+		if err := c.updateStatus(ctx, fed, selected, members); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Controller) resource() dynamic.NamespaceableResourceInterface {
+	return c.cctx.DynamicClient.Resource(c.adapter.GVR)
+}
+
+func memberResource(cl *clusterclient.Cluster, a *federatedtypes.Adapter, namespace string) dynamic.ResourceInterface {
+	r := cl.Dynamic.Resource(a.GVR)
+	if a.Namespaced {
+		return r.Namespace(namespace)
+	}
+	return r
+}
+
+// selectedClusters are the Ready clusters whose labels match the object's
+// cluster selector (all Ready clusters without one), sorted by name.
+func (c *Controller) selectedClusters(fed *unstructured.Unstructured) ([]*clusterclient.Cluster, error) {
+	selector := labels.Everything()
+	if v, ok := fed.GetAnnotations()[annotations.ClusterSelector]; ok {
+		s, err := annotations.ParseClusterSelector(v)
+		if err != nil {
+			return nil, fmt.Errorf("annotation %s: %w", annotations.ClusterSelector, err)
+		}
+		selector = s
+	}
+	var out []*clusterclient.Cluster
+	for _, cl := range c.cctx.Clusters.Ready() {
+		obj, err := c.clusters.Get(cl.Name)
+		if err != nil {
+			continue
+		}
+		if selector.Matches(labels.Set(obj.Labels)) {
+			out = append(out, cl)
+		}
+	}
+	return out, nil
+}
+
+// cachedMember returns the cluster's managed copy of key from its informer.
+func (c *Controller) cachedMember(cl *clusterclient.Cluster, key string) (*unstructured.Unstructured, error) {
+	obj, exists, err := cl.Get(c.adapter.GVR, key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errPending, err)
+	}
+	if !exists {
+		return nil, nil
+	}
+	return obj.(*unstructured.Unstructured), nil
+}
+
+// syncCluster makes one member's copy match; it returns the copy as the
+// member now has it.
+func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, replicas *int64) (*unstructured.Unstructured, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
+	defer cancel()
+	key, _ := cache.MetaNamespaceKeyFunc(fed)
+	logger := c.logger.WithValues("cluster", cl.Name, "object", key)
+	member, err := c.cachedMember(cl, key)
+	if err != nil {
+		return nil, err
+	}
+	desired := desiredCopy(c.adapter, fed, c.cctx.FederationName, replicas)
+	client := memberResource(cl, c.adapter, fed.GetNamespace())
+	if member == nil {
+		created, err := client.Create(ctx, desired, metav1.CreateOptions{})
+		switch {
+		case err == nil:
+			logger.V(2).Info("Created in cluster")
+			c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonCreateInCluster, "Created in cluster %s", cl.Name)
+			return created, nil
+		case apierrors.IsAlreadyExists(err):
+			// Not ours yet: adopt the member's object by updating it.
+			live, err := client.Get(ctx, fed.GetName(), metav1.GetOptions{})
+			if err != nil {
+				return nil, c.failed(fed, cl, "adopt", err)
+			}
+			member = live
+		case apierrors.IsNotFound(err) && c.adapter.Namespaced:
+			// The namespace is not in the member yet; the namespace
+			// controller is creating it.
+			return nil, fmt.Errorf("%w: namespace %s not yet in cluster %s", errPending, fed.GetNamespace(), cl.Name)
+		default:
+			return nil, c.failed(fed, cl, "create", err)
+		}
+	}
+	if c.adapter.Retain != nil {
+		c.adapter.Retain(desired, member)
+	}
+	if upToDate(c.adapter, desired, member) {
+		return member, nil
+	}
+	updated, err := client.Update(ctx, merged(c.adapter, desired, member), metav1.UpdateOptions{})
+	if err != nil {
+		if apierrors.IsConflict(err) {
+			return nil, fmt.Errorf("%w: conflict updating cluster %s", errPending, cl.Name)
+		}
+		return nil, c.failed(fed, cl, "update", err)
+	}
+	logger.V(2).Info("Updated in cluster")
+	c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonUpdateInCluster, "Updated in cluster %s", cl.Name)
+	return updated, nil
+}
+
+// failed records the member's own error on the federated object and
+// returns it for a retry with backoff.
+func (c *Controller) failed(fed *unstructured.Unstructured, cl *clusterclient.Cluster, op string, err error) error {
+	c.recorder.Eventf(fed, corev1.EventTypeWarning, ReasonFailedInCluster, "Cannot %s in cluster %s: %v", op, cl.Name, err)
+	return fmt.Errorf("%s in cluster %s: %w", op, cl.Name, err)
+}
+
+// deleteFromCluster deletes the cluster's managed copy, if it has one.
+func (c *Controller) deleteFromCluster(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, why string) error {
+	key, _ := cache.MetaNamespaceKeyFunc(fed)
+	member, err := c.cachedMember(cl, key)
+	if err != nil || member == nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
+	defer cancel()
+	policy := metav1.DeletePropagationBackground
+	err = memberResource(cl, c.adapter, fed.GetNamespace()).Delete(ctx, fed.GetName(), metav1.DeleteOptions{
+		PropagationPolicy: &policy,
+		Preconditions:     &metav1.Preconditions{UID: ptrUID(member)},
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return c.failed(fed, cl, "delete", err)
+	}
+	c.logger.V(2).Info("Deleted from cluster", "cluster", cl.Name, "object", key, "reason", why)
+	c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Deleted from cluster %s: %s", cl.Name, why)
+	return nil
+}
+
+func ptrUID(o *unstructured.Unstructured) *types.UID {
+	u := o.GetUID()
+	return &u
+}
+
+// finalize handles a federated object being deleted: delete its member
+// copies (or release them with propagationPolicy=Orphan), then let it go.
+func (c *Controller) finalize(ctx context.Context, fed *unstructured.Unstructured) error {
+	if !slices.Contains(fed.GetFinalizers(), Finalizer) {
+		return nil
+	}
+	orphan := slices.Contains(fed.GetFinalizers(), metav1.FinalizerOrphanDependents)
+	key, _ := cache.MetaNamespaceKeyFunc(fed)
+	var errs []error
+	for _, cl := range c.cctx.Clusters.Ready() {
+		if orphan {
+			if err := c.release(ctx, fed, cl, key); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if err := c.deleteFromCluster(ctx, fed, cl, "deleted from the federation"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	// This controller plays the garbage collector for federated objects:
+	// with no dependents inside the federation, the orphan and foreground
+	// finalizers have nothing left to wait for.
+	cp := fed.DeepCopy()
+	var keep []string
+	for _, f := range cp.GetFinalizers() {
+		if f != Finalizer && f != metav1.FinalizerOrphanDependents && f != metav1.FinalizerDeleteDependents {
+			keep = append(keep, f)
+		}
+	}
+	cp.SetFinalizers(keep)
+	_, err := c.resource().Namespace(fed.GetNamespace()).Update(ctx, cp, metav1.UpdateOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if apierrors.IsConflict(err) {
+		return errPending
+	}
+	return err
+}
+
+// release strips the federation's marks from a member copy so that it
+// stays, unmanaged, after the federated object is deleted with Orphan.
+func (c *Controller) release(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, key string) error {
+	member, err := c.cachedMember(cl, key)
+	if err != nil || member == nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
+	defer cancel()
+	if _, err := memberResource(cl, c.adapter, fed.GetNamespace()).Update(ctx, released(member), metav1.UpdateOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return c.failed(fed, cl, "orphan", err)
+	}
+	c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Left in cluster %s, unmanaged (propagationPolicy=Orphan)", cl.Name)
+	return nil
+}
+
+// removeOrphans deletes managed member copies of an object the federation
+// no longer has, e.g. one deleted while a member was unreachable.
+func (c *Controller) removeOrphans(ctx context.Context, key string) error {
+	var errs []error
+	for _, cl := range c.cctx.Clusters.Ready() {
+		member, err := c.cachedMember(cl, key)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if member == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
+		policy := metav1.DeletePropagationBackground
+		uid := member.GetUID()
+		err = memberResource(cl, c.adapter, member.GetNamespace()).Delete(ctx, member.GetName(), metav1.DeleteOptions{
+			PropagationPolicy: &policy,
+			Preconditions:     &metav1.Preconditions{UID: &uid},
+		})
+		cancel()
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("cluster %s: delete %s, which the federation no longer has: %w", cl.Name, key, err))
+			continue
+		}
+		c.logger.Info("Deleted a member copy the federation no longer has", "cluster", cl.Name, "object", key)
+	}
+	return errors.Join(errs...)
+}
+
+// updateStatus writes the members' combined status into the federated
+// object when it changed.
+func (c *Controller) updateStatus(ctx context.Context, fed *unstructured.Unstructured, selected []*clusterclient.Cluster, members map[string]*unstructured.Unstructured) error {
+	status := c.adapter.AggregateStatus(fed, members)
+	if status == nil {
+		status = map[string]interface{}{}
+	}
+	old, has, _ := unstructured.NestedInt64(fed.Object, "status", "observedGeneration")
+	if has || hasObservedGeneration(members) {
+		if caughtUp(fed.GetGeneration(), selected, members) {
+			status["observedGeneration"] = fed.GetGeneration()
+		} else if old != 0 {
+			status["observedGeneration"] = old
+		}
+	}
+	current, _, _ := unstructured.NestedMap(fed.Object, "status")
+	if equality.Semantic.DeepEqual(current, status) {
+		return nil
+	}
+	cp := fed.DeepCopy()
+	cp.Object["status"] = status
+	_, err := c.resource().Namespace(fed.GetNamespace()).UpdateStatus(ctx, cp, metav1.UpdateOptions{})
+	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+		return errPending
+	}
+	if err != nil {
+		return fmt.Errorf("update status: %w", err)
+	}
+	return nil
+}
+
+func hasObservedGeneration(members map[string]*unstructured.Unstructured) bool {
+	for _, m := range members {
+		if _, ok, _ := unstructured.NestedInt64(m.Object, "status", "observedGeneration"); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// caughtUp says every selected member runs the federated object's current
+// generation and its own controllers have observed it.
+func caughtUp(generation int64, selected []*clusterclient.Cluster, members map[string]*unstructured.Unstructured) bool {
+	if len(selected) == 0 {
+		return false
+	}
+	for _, cl := range selected {
+		m := members[cl.Name]
+		if m == nil || m.GetAnnotations()[GenerationAnnotation] != strconv.FormatInt(generation, 10) {
+			return false
+		}
+		observed, _, _ := unstructured.NestedInt64(m.Object, "status", "observedGeneration")
+		if observed < m.GetGeneration() {
+			return false
+		}
+	}
+	return true
+}

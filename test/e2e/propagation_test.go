@@ -1,0 +1,285 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/ptr"
+
+	"github.com/kfederation/federation/test/framework"
+)
+
+var sharedFed *framework.Federation
+
+// TestMain starts one federation of two members for the whole package, so
+// that tests share its start-up cost.
+func TestMain(m *testing.M) {
+	os.Exit(runWithFederation(m))
+}
+
+func runWithFederation(m *testing.M) int {
+	if err := framework.EnsureBinaries(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "federation-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	f, err := framework.Start(ctx, framework.Options{
+		Dir: dir,
+		Members: []framework.MemberOptions{
+			{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
+			{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
+		},
+		ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "-v=2"},
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "start federation (logs in %s): %v\n", dir, err)
+		return 1
+	}
+	defer f.Stop()
+	if err := f.RegisterAll(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := f.WaitClustersReady(ctx, 2*time.Minute); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	sharedFed = f
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "logs of the federation are in %s\n", f.LogDir)
+	} else {
+		f.Stop()
+		_ = os.RemoveAll(dir)
+	}
+	return code
+}
+
+// eventually polls cond every 200 ms until it returns nil or timeout ends.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var last error
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		last = cond(ctx)
+		return last == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("%s: not true after %s: %v", what, timeout, last)
+	}
+}
+
+func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
+	f := sharedFed
+	ctx := context.Background()
+	ns := "propagation-cm"
+	if _, err := f.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: ns, Labels: map[string]string{"app": "web"}}, Data: map[string]string{"color": "blue"}}
+	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.Members {
+		eventually(t, 30*time.Second, "configmap in "+m.Name, func(ctx context.Context) error {
+			got, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if got.Data["color"] != "blue" || got.Labels["app"] != "web" {
+				return fmt.Errorf("member copy is %v %v", got.Labels, got.Data)
+			}
+			return nil
+		})
+	}
+
+	// An update in the federation reaches every member.
+	cur, err := f.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Data["color"] = "green"
+	if _, err := f.Client.CoreV1().ConfigMaps(ns).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.Members {
+		eventually(t, 30*time.Second, "update in "+m.Name, func(ctx context.Context) error {
+			got, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if got.Data["color"] != "green" {
+				return fmt.Errorf("color is %q", got.Data["color"])
+			}
+			return nil
+		})
+	}
+
+	// Drift in a member is reverted; a deleted member copy comes back.
+	m := f.Members[0]
+	drifted, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drifted.Data["color"] = "red"
+	if _, err := m.Client.CoreV1().ConfigMaps(ns).Update(ctx, drifted, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "drift reverted", func(ctx context.Context) error {
+		got, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if got.Data["color"] != "green" {
+			return fmt.Errorf("color is %q", got.Data["color"])
+		}
+		return nil
+	})
+	if err := m.Client.CoreV1().ConfigMaps(ns).Delete(ctx, "settings", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "deleted copy recreated", func(ctx context.Context) error {
+		_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+		return err
+	})
+
+	// Deleting in the federation deletes every member copy, then the object.
+	if err := f.Client.CoreV1().ConfigMaps(ns).Delete(ctx, "settings", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.Members {
+		eventually(t, 30*time.Second, "deleted from "+m.Name, func(ctx context.Context) error {
+			_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return fmt.Errorf("still there: %v", err)
+		})
+	}
+	eventually(t, 30*time.Second, "gone from the federation", func(ctx context.Context) error {
+		_, err := f.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there: %v", err)
+	})
+}
+
+func TestDeploymentSplitsReplicasAndAggregatesStatus(t *testing.T) {
+	f := sharedFed
+	ctx := context.Background()
+	ns := "propagation-deploy"
+	if _, err := f.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{"app": "web"}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](5),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}},
+			},
+		},
+	}
+	if _, err := f.Client.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "5 replicas split over 2 members, all ready, status summed", func(ctx context.Context) error {
+		var total int32
+		for _, m := range f.Members {
+			got, err := m.Client.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if r := *got.Spec.Replicas; r != 2 && r != 3 {
+				return fmt.Errorf("%s has %d replicas, want 2 or 3", m.Name, r)
+			}
+			total += *got.Spec.Replicas
+		}
+		if total != 5 {
+			return fmt.Errorf("members have %d replicas in total", total)
+		}
+		fed, err := f.Client.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if fed.Status.ReadyReplicas != 5 || fed.Status.ObservedGeneration != fed.Generation {
+			return fmt.Errorf("federated status %+v, generation %d", fed.Status, fed.Generation)
+		}
+		return nil
+	})
+}
+
+func TestServiceKeepsMemberAllocationsAndUserNodePort(t *testing.T) {
+	f := sharedFed
+	ctx := context.Background()
+	ns := "propagation-svc"
+	if _, err := f.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeNodePort,
+			Selector: map[string]string{"app": "web"},
+			Ports: []corev1.ServicePort{
+				{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080), NodePort: 30080},
+				{Name: "admin", Port: 9000},
+			},
+		},
+	}
+	if _, err := f.Client.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.Members {
+		eventually(t, 30*time.Second, "service in "+m.Name, func(ctx context.Context) error {
+			got, err := m.Client.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if got.Spec.ClusterIP == "" || got.Spec.Ports[0].NodePort != 30080 || got.Spec.Ports[1].NodePort == 0 {
+				return fmt.Errorf("member service spec %+v", got.Spec)
+			}
+			return nil
+		})
+	}
+	fed, err := f.Client.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fed.Spec.ClusterIP != "" || fed.Spec.Ports[1].NodePort != 0 || fed.Spec.Ports[0].NodePort != 30080 {
+		t.Fatalf("the federation allocated or lost something: %+v", fed.Spec)
+	}
+	// Member allocations are not drift: nothing is written again.
+	before := map[string]string{}
+	for _, m := range f.Members {
+		got, _ := m.Client.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
+		before[m.Name] = got.ResourceVersion
+	}
+	time.Sleep(3 * time.Second)
+	for _, m := range f.Members {
+		got, _ := m.Client.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
+		if got.ResourceVersion != before[m.Name] {
+			t.Errorf("service in %s was rewritten although nothing changed", m.Name)
+		}
+	}
+}
