@@ -24,11 +24,10 @@ package v1beta1
 import (
 	unsafe "unsafe"
 
-	conversion "k8s.io/apimachinery/pkg/conversion"
-	runtime "k8s.io/apimachinery/pkg/runtime"
-
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 	federation "github.com/kfederation/federation/pkg/apis/federation"
+	conversion "k8s.io/apimachinery/pkg/conversion"
+	runtime "k8s.io/apimachinery/pkg/runtime"
 )
 
 func init() {
