@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -282,4 +283,70 @@ func TestServiceKeepsMemberAllocationsAndUserNodePort(t *testing.T) {
 			t.Errorf("service in %s was rewritten although nothing changed", m.Name)
 		}
 	}
+}
+
+func TestLoadBalancerAddressesAreUnioned(t *testing.T) {
+	f := sharedFed
+	ctx := context.Background()
+	ns := "propagation-lb"
+	if _, err := f.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeLoadBalancer,
+			Selector: map[string]string{"app": "web"},
+			Ports:    []corev1.ServicePort{{Port: 80}},
+		},
+	}
+	if _, err := f.Client.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "service status lists every member's load balancer", func(ctx context.Context) error {
+		want := map[string]bool{}
+		for _, m := range f.Members {
+			got, err := m.Client.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if len(got.Status.LoadBalancer.Ingress) != 1 {
+				return fmt.Errorf("%s has no load balancer yet", m.Name)
+			}
+			want[got.Status.LoadBalancer.Ingress[0].IP] = true
+		}
+		fed, err := f.Client.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if len(fed.Status.LoadBalancer.Ingress) != len(want) {
+			return fmt.Errorf("federated status %v, members %v", fed.Status.LoadBalancer.Ingress, want)
+		}
+		for i, ing := range fed.Status.LoadBalancer.Ingress {
+			if !want[ing.IP] || (i > 0 && fed.Status.LoadBalancer.Ingress[i-1].IP >= ing.IP) {
+				return fmt.Errorf("federated status %v not the sorted union of %v", fed.Status.LoadBalancer.Ingress, want)
+			}
+		}
+		return nil
+	})
+
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns, Annotations: map[string]string{framework.GlobalStaticIPAnnotation: "web-global"}},
+		Spec: networkingv1.IngressSpec{DefaultBackend: &networkingv1.IngressBackend{
+			Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}},
+		}},
+	}
+	if _, err := f.Client.NetworkingV1().Ingresses(ns).Create(ctx, ing, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "one global address for the ingress", func(ctx context.Context) error {
+		fed, err := f.Client.NetworkingV1().Ingresses(ns).Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if len(fed.Status.LoadBalancer.Ingress) != 1 {
+			return fmt.Errorf("federated ingress status %v, want one shared address", fed.Status.LoadBalancer.Ingress)
+		}
+		return nil
+	})
 }

@@ -65,6 +65,9 @@ type Member struct {
 	Kwok              *Process
 
 	Client kubernetes.Interface
+
+	// stopCloud stops the member's cloud simulator.
+	stopCloud context.CancelFunc
 }
 
 // Processes lists the member's running processes, API server first.
@@ -190,6 +193,9 @@ func StartMember(ctx context.Context, etcd *Etcd, pki *PKI, dir, logDir string, 
 		m.Stop()
 		return nil, err
 	}
+	cloudCtx, cancel := context.WithCancel(context.Background())
+	m.stopCloud = cancel
+	StartCloudSimulator(cloudCtx, m.Name, m.Client)
 	return m, nil
 }
 
@@ -259,6 +265,9 @@ func (m *Member) createNodes(ctx context.Context) error {
 
 // Stop stops every process of the member.
 func (m *Member) Stop() {
+	if m.stopCloud != nil {
+		m.stopCloud()
+	}
 	for _, p := range []*Process{m.Kwok, m.Scheduler, m.ControllerManager, m.APIServer} {
 		if p != nil {
 			_ = p.Stop(10 * time.Second)
