@@ -6,6 +6,8 @@ package controller
 import (
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	kubeinformers "k8s.io/client-go/informers"
@@ -36,6 +38,9 @@ type Context struct {
 	// Clusters holds member clients; the cluster controller fills it.
 	Clusters *clusterclient.Registry
 
+	// Planner splits replicas over clusters; nil splits them evenly.
+	Planner ReplicaPlanner
+
 	FederationName       string
 	ConcurrentSyncs      int
 	ClusterMonitorPeriod time.Duration
@@ -46,3 +51,13 @@ type Context struct {
 // FederationSystemNamespace holds cluster credentials and the leader lease;
 // its contents are never propagated.
 const FederationSystemNamespace = "federation-system"
+
+// ReplicaPlanner decides how many replicas of a federated ReplicaSet,
+// Deployment or Job each selected cluster runs.
+type ReplicaPlanner interface {
+	// Plan splits total over clusters (the selected Ready clusters,
+	// sorted by name). current holds the replicas each cluster's copy asks
+	// for now; a cluster without a copy is absent. A cluster missing from
+	// the result gets 0.
+	Plan(fed *unstructured.Unstructured, total int64, clusters []string, current map[string]int64) (map[string]int64, error)
+}

@@ -245,10 +245,21 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			total = 1
 		}
 		names := make([]string, len(selected))
+		current := map[string]int64{}
 		for i, cl := range selected {
 			names[i] = cl.Name
+			if m, err := c.cachedMember(cl, key); err == nil && m != nil {
+				if r, ok, _ := unstructured.NestedInt64(m.Object, c.adapter.Replicas...); ok {
+					current[cl.Name] = r
+				}
+			}
 		}
-		shares = evenSplit(total, names, key)
+		if c.cctx.Planner == nil {
+			shares = evenSplit(total, names, key)
+		} else if shares, err = c.cctx.Planner.Plan(fed, total, names, current); err != nil {
+			c.recorder.Eventf(fed, corev1.EventTypeWarning, ReasonFailedInCluster, "Cannot plan replicas: %v", err)
+			return nil
+		}
 	}
 
 	type result struct {
