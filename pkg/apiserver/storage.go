@@ -39,6 +39,7 @@ import (
 	federationv1beta1 "github.com/kfederation/federation/pkg/apis/federation/v1beta1"
 	"github.com/kfederation/federation/pkg/registry/core/service"
 	"github.com/kfederation/federation/pkg/registry/federation/cluster"
+	"github.com/kfederation/federation/pkg/registry/federation/propagation"
 )
 
 // ServedGroupVersions are the group versions this server serves, and so the
@@ -154,10 +155,15 @@ func namedGroups(getter generic.RESTOptionsGetter) ([]*genericapiserver.APIGroup
 	if err != nil {
 		return nil, fmt.Errorf("clusters: %w", err)
 	}
+	propagations, err := propagation.NewREST(getter)
+	if err != nil {
+		return nil, fmt.Errorf("propagations: %w", err)
+	}
 	fed := newGroupInfo(federationv1beta1.GroupName)
 	fed.VersionedResourcesStorageMap["v1beta1"] = map[string]rest.Storage{
 		"clusters":        clusters,
 		"clusters/status": clusterStatus,
+		"propagations":    propagations,
 	}
 	return []*genericapiserver.APIGroupInfo{apps, networking, batch, coordination, fed}, nil
 }

@@ -16,5 +16,6 @@ func NewStorageFactory(config storagebackend.Config, mediaType string, version b
 	encoding := serverstorage.NewDefaultResourceEncodingConfigForEffectiveVersion(legacyscheme.Scheme, version)
 	f := serverstorage.NewDefaultStorageFactory(config, mediaType, legacyscheme.Codecs, encoding, resources, nil)
 	f.SetSerializer(federation.Resource("clusters"), "application/json", nil)
+	f.SetSerializer(federation.Resource("propagations"), "application/json", nil)
 	return f, nil
 }

@@ -81,3 +81,58 @@ type ClusterList struct {
 
 	Items []Cluster
 }
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// Propagation says where one federated object went, cluster by cluster.
+type Propagation struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+
+	Status PropagationStatus
+}
+
+// PropagationState is the state of a federated object in one cluster.
+type PropagationState string
+
+// The states of a federated object in one cluster.
+const (
+	PropagationPropagated PropagationState = "Propagated"
+	PropagationPending    PropagationState = "Pending"
+	PropagationFailed     PropagationState = "Failed"
+	PropagationExcluded   PropagationState = "Excluded"
+)
+
+// PropagationStatus is the state of a federated object in every cluster.
+type PropagationStatus struct {
+	Object     PropagatedObjectReference
+	Generation int64
+	Clusters   []ClusterPropagation
+}
+
+// PropagatedObjectReference names a federated object in the Propagation's namespace.
+type PropagatedObjectReference struct {
+	APIVersion string
+	Kind       string
+	Name       string
+}
+
+// ClusterPropagation is the state of a federated object in one cluster.
+type ClusterPropagation struct {
+	Cluster            string
+	State              PropagationState
+	Generation         int64
+	Reason             string
+	Message            string
+	LastTransitionTime metav1.Time
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// PropagationList is a list of Propagations.
+type PropagationList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+
+	Items []Propagation
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -63,10 +64,12 @@ type Controller struct {
 	cctx     *controller.Context
 	fed      cache.SharedIndexInformer
 	clusters fedlisters.ClusterLister
-	synced   []cache.InformerSynced
-	queue    workqueue.TypedRateLimitingInterface[string]
-	recorder record.EventRecorder
-	logger   klog.Logger
+	// propagations caches where each object went, to write only changes.
+	propagations fedlisters.PropagationLister
+	synced       []cache.InformerSynced
+	queue        workqueue.TypedRateLimitingInterface[string]
+	recorder     record.EventRecorder
+	logger       klog.Logger
 
 	watchedMu gosync.Mutex
 	watched   map[*clusterclient.Cluster]bool
@@ -99,7 +102,9 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 	}
 	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
 	c.clusters = clusterInformer.Lister()
-	c.synced = []cache.InformerSynced{c.fed.HasSynced, clusterInformer.Informer().HasSynced}
+	propagationInformer := cctx.FedInformers.Federation().V1beta1().Propagations()
+	c.propagations = propagationInformer.Lister()
+	c.synced = []cache.InformerSynced{c.fed.HasSynced, clusterInformer.Informer().HasSynced, propagationInformer.Informer().HasSynced}
 
 	enqueue := func(obj interface{}) {
 		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
@@ -298,7 +303,12 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	wg.Wait()
 
 	members := map[string]*unstructured.Unstructured{}
+	outcomes := map[string]clusterOutcome{}
+	for _, cl := range c.cctx.Clusters.Ready() {
+		outcomes[cl.Name] = clusterOutcome{selected: false}
+	}
 	for i, cl := range selected {
+		outcomes[cl.Name] = clusterOutcome{selected: true, err: results[i].err}
 		if results[i].err != nil {
 			errs = append(errs, fmt.Errorf("cluster %s: %w", cl.Name, results[i].err))
 		}
@@ -310,6 +320,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		if err := c.updateStatus(ctx, fed, selected, members); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := c.recordPropagation(ctx, fed, outcomes); err != nil {
+		errs = append(errs, fmt.Errorf("record propagation: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -510,9 +523,20 @@ func (c *Controller) release(ctx context.Context, fed *unstructured.Unstructured
 }
 
 // removeOrphans deletes managed member copies of an object the federation
-// no longer has, e.g. one deleted while a member was unreachable.
+// no longer has, e.g. one deleted while a member was unreachable, and the
+// record of where it went.
 func (c *Controller) removeOrphans(ctx context.Context, key string) error {
 	var errs []error
+	namespace, name, _ := cache.SplitMetaNamespaceKey(key)
+	if namespace == "" {
+		namespace = name
+	}
+	propName := strings.ToLower(c.adapter.Kind) + "." + name
+	if _, err := c.propagations.Propagations(namespace).Get(propName); err == nil {
+		if err := c.forgetPropagation(ctx, namespace, propName); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, cl := range c.cctx.Clusters.Ready() {
 		member, err := c.cachedMember(cl, key)
 		if err != nil {

@@ -67,6 +67,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*federationv1beta1.ClusterPropagation)(nil), (*federation.ClusterPropagation)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ClusterPropagation_To_federation_ClusterPropagation(a.(*federationv1beta1.ClusterPropagation), b.(*federation.ClusterPropagation), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*federation.ClusterPropagation)(nil), (*federationv1beta1.ClusterPropagation)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_federation_ClusterPropagation_To_v1beta1_ClusterPropagation(a.(*federation.ClusterPropagation), b.(*federationv1beta1.ClusterPropagation), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*federationv1beta1.ClusterSpec)(nil), (*federation.ClusterSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1beta1_ClusterSpec_To_federation_ClusterSpec(a.(*federationv1beta1.ClusterSpec), b.(*federation.ClusterSpec), scope)
 	}); err != nil {
@@ -94,6 +104,46 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*federation.LocalObjectReference)(nil), (*federationv1beta1.LocalObjectReference)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_federation_LocalObjectReference_To_v1beta1_LocalObjectReference(a.(*federation.LocalObjectReference), b.(*federationv1beta1.LocalObjectReference), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*federationv1beta1.PropagatedObjectReference)(nil), (*federation.PropagatedObjectReference)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_PropagatedObjectReference_To_federation_PropagatedObjectReference(a.(*federationv1beta1.PropagatedObjectReference), b.(*federation.PropagatedObjectReference), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*federation.PropagatedObjectReference)(nil), (*federationv1beta1.PropagatedObjectReference)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_federation_PropagatedObjectReference_To_v1beta1_PropagatedObjectReference(a.(*federation.PropagatedObjectReference), b.(*federationv1beta1.PropagatedObjectReference), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*federationv1beta1.Propagation)(nil), (*federation.Propagation)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_Propagation_To_federation_Propagation(a.(*federationv1beta1.Propagation), b.(*federation.Propagation), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*federation.Propagation)(nil), (*federationv1beta1.Propagation)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_federation_Propagation_To_v1beta1_Propagation(a.(*federation.Propagation), b.(*federationv1beta1.Propagation), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*federationv1beta1.PropagationList)(nil), (*federation.PropagationList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_PropagationList_To_federation_PropagationList(a.(*federationv1beta1.PropagationList), b.(*federation.PropagationList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*federation.PropagationList)(nil), (*federationv1beta1.PropagationList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_federation_PropagationList_To_v1beta1_PropagationList(a.(*federation.PropagationList), b.(*federationv1beta1.PropagationList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*federationv1beta1.PropagationStatus)(nil), (*federation.PropagationStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_PropagationStatus_To_federation_PropagationStatus(a.(*federationv1beta1.PropagationStatus), b.(*federation.PropagationStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*federation.PropagationStatus)(nil), (*federationv1beta1.PropagationStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_federation_PropagationStatus_To_v1beta1_PropagationStatus(a.(*federation.PropagationStatus), b.(*federationv1beta1.PropagationStatus), scope)
 	}); err != nil {
 		return err
 	}
@@ -194,6 +244,36 @@ func Convert_federation_ClusterList_To_v1beta1_ClusterList(in *federation.Cluste
 	return autoConvert_federation_ClusterList_To_v1beta1_ClusterList(in, out, s)
 }
 
+func autoConvert_v1beta1_ClusterPropagation_To_federation_ClusterPropagation(in *federationv1beta1.ClusterPropagation, out *federation.ClusterPropagation, s conversion.Scope) error {
+	out.Cluster = in.Cluster
+	out.State = federation.PropagationState(in.State)
+	out.Generation = in.Generation
+	out.Reason = in.Reason
+	out.Message = in.Message
+	out.LastTransitionTime = in.LastTransitionTime
+	return nil
+}
+
+// Convert_v1beta1_ClusterPropagation_To_federation_ClusterPropagation is an autogenerated conversion function.
+func Convert_v1beta1_ClusterPropagation_To_federation_ClusterPropagation(in *federationv1beta1.ClusterPropagation, out *federation.ClusterPropagation, s conversion.Scope) error {
+	return autoConvert_v1beta1_ClusterPropagation_To_federation_ClusterPropagation(in, out, s)
+}
+
+func autoConvert_federation_ClusterPropagation_To_v1beta1_ClusterPropagation(in *federation.ClusterPropagation, out *federationv1beta1.ClusterPropagation, s conversion.Scope) error {
+	out.Cluster = in.Cluster
+	out.State = federationv1beta1.PropagationState(in.State)
+	out.Generation = in.Generation
+	out.Reason = in.Reason
+	out.Message = in.Message
+	out.LastTransitionTime = in.LastTransitionTime
+	return nil
+}
+
+// Convert_federation_ClusterPropagation_To_v1beta1_ClusterPropagation is an autogenerated conversion function.
+func Convert_federation_ClusterPropagation_To_v1beta1_ClusterPropagation(in *federation.ClusterPropagation, out *federationv1beta1.ClusterPropagation, s conversion.Scope) error {
+	return autoConvert_federation_ClusterPropagation_To_v1beta1_ClusterPropagation(in, out, s)
+}
+
 func autoConvert_v1beta1_ClusterSpec_To_federation_ClusterSpec(in *federationv1beta1.ClusterSpec, out *federation.ClusterSpec, s conversion.Scope) error {
 	out.ServerAddressByClientCIDRs = *(*[]federation.ServerAddressByClientCIDR)(unsafe.Pointer(&in.ServerAddressByClientCIDRs))
 	out.SecretRef = (*federation.LocalObjectReference)(unsafe.Pointer(in.SecretRef))
@@ -258,6 +338,106 @@ func autoConvert_federation_LocalObjectReference_To_v1beta1_LocalObjectReference
 // Convert_federation_LocalObjectReference_To_v1beta1_LocalObjectReference is an autogenerated conversion function.
 func Convert_federation_LocalObjectReference_To_v1beta1_LocalObjectReference(in *federation.LocalObjectReference, out *federationv1beta1.LocalObjectReference, s conversion.Scope) error {
 	return autoConvert_federation_LocalObjectReference_To_v1beta1_LocalObjectReference(in, out, s)
+}
+
+func autoConvert_v1beta1_PropagatedObjectReference_To_federation_PropagatedObjectReference(in *federationv1beta1.PropagatedObjectReference, out *federation.PropagatedObjectReference, s conversion.Scope) error {
+	out.APIVersion = in.APIVersion
+	out.Kind = in.Kind
+	out.Name = in.Name
+	return nil
+}
+
+// Convert_v1beta1_PropagatedObjectReference_To_federation_PropagatedObjectReference is an autogenerated conversion function.
+func Convert_v1beta1_PropagatedObjectReference_To_federation_PropagatedObjectReference(in *federationv1beta1.PropagatedObjectReference, out *federation.PropagatedObjectReference, s conversion.Scope) error {
+	return autoConvert_v1beta1_PropagatedObjectReference_To_federation_PropagatedObjectReference(in, out, s)
+}
+
+func autoConvert_federation_PropagatedObjectReference_To_v1beta1_PropagatedObjectReference(in *federation.PropagatedObjectReference, out *federationv1beta1.PropagatedObjectReference, s conversion.Scope) error {
+	out.APIVersion = in.APIVersion
+	out.Kind = in.Kind
+	out.Name = in.Name
+	return nil
+}
+
+// Convert_federation_PropagatedObjectReference_To_v1beta1_PropagatedObjectReference is an autogenerated conversion function.
+func Convert_federation_PropagatedObjectReference_To_v1beta1_PropagatedObjectReference(in *federation.PropagatedObjectReference, out *federationv1beta1.PropagatedObjectReference, s conversion.Scope) error {
+	return autoConvert_federation_PropagatedObjectReference_To_v1beta1_PropagatedObjectReference(in, out, s)
+}
+
+func autoConvert_v1beta1_Propagation_To_federation_Propagation(in *federationv1beta1.Propagation, out *federation.Propagation, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_v1beta1_PropagationStatus_To_federation_PropagationStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1beta1_Propagation_To_federation_Propagation is an autogenerated conversion function.
+func Convert_v1beta1_Propagation_To_federation_Propagation(in *federationv1beta1.Propagation, out *federation.Propagation, s conversion.Scope) error {
+	return autoConvert_v1beta1_Propagation_To_federation_Propagation(in, out, s)
+}
+
+func autoConvert_federation_Propagation_To_v1beta1_Propagation(in *federation.Propagation, out *federationv1beta1.Propagation, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_federation_PropagationStatus_To_v1beta1_PropagationStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_federation_Propagation_To_v1beta1_Propagation is an autogenerated conversion function.
+func Convert_federation_Propagation_To_v1beta1_Propagation(in *federation.Propagation, out *federationv1beta1.Propagation, s conversion.Scope) error {
+	return autoConvert_federation_Propagation_To_v1beta1_Propagation(in, out, s)
+}
+
+func autoConvert_v1beta1_PropagationList_To_federation_PropagationList(in *federationv1beta1.PropagationList, out *federation.PropagationList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]federation.Propagation)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_v1beta1_PropagationList_To_federation_PropagationList is an autogenerated conversion function.
+func Convert_v1beta1_PropagationList_To_federation_PropagationList(in *federationv1beta1.PropagationList, out *federation.PropagationList, s conversion.Scope) error {
+	return autoConvert_v1beta1_PropagationList_To_federation_PropagationList(in, out, s)
+}
+
+func autoConvert_federation_PropagationList_To_v1beta1_PropagationList(in *federation.PropagationList, out *federationv1beta1.PropagationList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]federationv1beta1.Propagation)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_federation_PropagationList_To_v1beta1_PropagationList is an autogenerated conversion function.
+func Convert_federation_PropagationList_To_v1beta1_PropagationList(in *federation.PropagationList, out *federationv1beta1.PropagationList, s conversion.Scope) error {
+	return autoConvert_federation_PropagationList_To_v1beta1_PropagationList(in, out, s)
+}
+
+func autoConvert_v1beta1_PropagationStatus_To_federation_PropagationStatus(in *federationv1beta1.PropagationStatus, out *federation.PropagationStatus, s conversion.Scope) error {
+	if err := Convert_v1beta1_PropagatedObjectReference_To_federation_PropagatedObjectReference(&in.Object, &out.Object, s); err != nil {
+		return err
+	}
+	out.Generation = in.Generation
+	out.Clusters = *(*[]federation.ClusterPropagation)(unsafe.Pointer(&in.Clusters))
+	return nil
+}
+
+// Convert_v1beta1_PropagationStatus_To_federation_PropagationStatus is an autogenerated conversion function.
+func Convert_v1beta1_PropagationStatus_To_federation_PropagationStatus(in *federationv1beta1.PropagationStatus, out *federation.PropagationStatus, s conversion.Scope) error {
+	return autoConvert_v1beta1_PropagationStatus_To_federation_PropagationStatus(in, out, s)
+}
+
+func autoConvert_federation_PropagationStatus_To_v1beta1_PropagationStatus(in *federation.PropagationStatus, out *federationv1beta1.PropagationStatus, s conversion.Scope) error {
+	if err := Convert_federation_PropagatedObjectReference_To_v1beta1_PropagatedObjectReference(&in.Object, &out.Object, s); err != nil {
+		return err
+	}
+	out.Generation = in.Generation
+	out.Clusters = *(*[]federationv1beta1.ClusterPropagation)(unsafe.Pointer(&in.Clusters))
+	return nil
+}
+
+// Convert_federation_PropagationStatus_To_v1beta1_PropagationStatus is an autogenerated conversion function.
+func Convert_federation_PropagationStatus_To_v1beta1_PropagationStatus(in *federation.PropagationStatus, out *federationv1beta1.PropagationStatus, s conversion.Scope) error {
+	return autoConvert_federation_PropagationStatus_To_v1beta1_PropagationStatus(in, out, s)
 }
 
 func autoConvert_v1beta1_ServerAddressByClientCIDR_To_federation_ServerAddressByClientCIDR(in *federationv1beta1.ServerAddressByClientCIDR, out *federation.ServerAddressByClientCIDR, s conversion.Scope) error {

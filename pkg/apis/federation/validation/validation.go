@@ -128,3 +128,37 @@ func ValidateClusterStatus(status *federation.ClusterStatus, fldPath *field.Path
 	}
 	return allErrs
 }
+
+var propagationStates = sets.New(string(federation.PropagationPropagated), string(federation.PropagationPending), string(federation.PropagationFailed), string(federation.PropagationExcluded))
+
+// ValidatePropagation validates a Propagation, new or updated.
+func ValidatePropagation(p *federation.Propagation) field.ErrorList {
+	allErrs := apimachineryvalidation.ValidateObjectMeta(&p.ObjectMeta, true, apimachineryvalidation.NameIsDNSSubdomain, field.NewPath("metadata"))
+	st := field.NewPath("status")
+	if p.Status.Object.Kind == "" {
+		allErrs = append(allErrs, field.Required(st.Child("object", "kind"), "the federated object's kind"))
+	}
+	if p.Status.Object.Name == "" {
+		allErrs = append(allErrs, field.Required(st.Child("object", "name"), "the federated object's name"))
+	}
+	seen := sets.New[string]()
+	for i, c := range p.Status.Clusters {
+		cp := st.Child("clusters").Index(i)
+		if c.Cluster == "" {
+			allErrs = append(allErrs, field.Required(cp.Child("cluster"), "the member cluster's name"))
+		} else if seen.Has(c.Cluster) {
+			allErrs = append(allErrs, field.Duplicate(cp.Child("cluster"), c.Cluster))
+		}
+		seen.Insert(c.Cluster)
+		if !propagationStates.Has(string(c.State)) {
+			allErrs = append(allErrs, field.NotSupported(cp.Child("state"), c.State, sets.List(propagationStates)))
+		}
+	}
+	return allErrs
+}
+
+// ValidatePropagationUpdate validates an update of a Propagation.
+func ValidatePropagationUpdate(p, old *federation.Propagation) field.ErrorList {
+	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(&p.ObjectMeta, &old.ObjectMeta, field.NewPath("metadata"))
+	return append(allErrs, ValidatePropagation(p)...)
+}

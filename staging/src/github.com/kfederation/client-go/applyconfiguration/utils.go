@@ -36,12 +36,20 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &federationv1beta1.ClusterApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ClusterCondition"):
 		return &federationv1beta1.ClusterConditionApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ClusterPropagation"):
+		return &federationv1beta1.ClusterPropagationApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ClusterSpec"):
 		return &federationv1beta1.ClusterSpecApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ClusterStatus"):
 		return &federationv1beta1.ClusterStatusApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("LocalObjectReference"):
 		return &federationv1beta1.LocalObjectReferenceApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("PropagatedObjectReference"):
+		return &federationv1beta1.PropagatedObjectReferenceApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("Propagation"):
+		return &federationv1beta1.PropagationApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("PropagationStatus"):
+		return &federationv1beta1.PropagationStatusApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ServerAddressByClientCIDR"):
 		return &federationv1beta1.ServerAddressByClientCIDRApplyConfiguration{}
 

@@ -129,3 +129,101 @@ type ClusterList struct {
 	// Items are the Clusters.
 	Items []Cluster `json:"items"`
 }
+
+// +genclient
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// Propagation says, for one federated object, where it went: one entry per
+// member cluster with the state of its copy there. The sync controllers
+// write it; users read it with `kubectl get propagations` to learn why an
+// object did or did not reach a cluster. Its name is the federated
+// object's lower-case kind and name ("deployment.nginx"), in the object's
+// namespace (a Namespace's own Propagation lives in that namespace).
+type Propagation struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Status is the state of the federated object in each member cluster.
+	// +optional
+	Status PropagationStatus `json:"status,omitempty"`
+}
+
+// PropagationState is the state of a federated object in one cluster.
+type PropagationState string
+
+const (
+	// PropagationPropagated means the cluster's copy matches the federated
+	// object's generation recorded beside it.
+	PropagationPropagated PropagationState = "Propagated"
+	// PropagationPending means the copy is not there yet for a reason that
+	// resolves by itself: the cluster is not Ready, or its namespace is
+	// being created.
+	PropagationPending PropagationState = "Pending"
+	// PropagationFailed means the cluster refused the copy; the message is
+	// the member's own error.
+	PropagationFailed PropagationState = "Failed"
+	// PropagationExcluded means the object is not meant for the cluster:
+	// its cluster selector does not match the Cluster's labels.
+	PropagationExcluded PropagationState = "Excluded"
+)
+
+// PropagationStatus is the state of a federated object in every cluster.
+type PropagationStatus struct {
+	// Object is the federated object this is about.
+	Object PropagatedObjectReference `json:"object"`
+	// Generation is the federated object's generation when last synced.
+	// +optional
+	Generation int64 `json:"generation,omitempty"`
+	// Clusters has one entry per registered member cluster.
+	// +optional
+	// +listType=map
+	// +listMapKey=cluster
+	Clusters []ClusterPropagation `json:"clusters,omitempty"`
+}
+
+// PropagatedObjectReference names a federated object in the Propagation's
+// namespace.
+type PropagatedObjectReference struct {
+	// APIVersion of the federated object.
+	APIVersion string `json:"apiVersion"`
+	// Kind of the federated object.
+	Kind string `json:"kind"`
+	// Name of the federated object.
+	Name string `json:"name"`
+}
+
+// ClusterPropagation is the state of a federated object in one cluster.
+type ClusterPropagation struct {
+	// Cluster is the member cluster's name.
+	Cluster string `json:"cluster"`
+	// State is Propagated, Pending, Failed or Excluded.
+	State PropagationState `json:"state"`
+	// Generation is the federated object's generation the cluster's copy
+	// was last written from.
+	// +optional
+	Generation int64 `json:"generation,omitempty"`
+	// Reason is a CamelCase word saying why the copy is in its state.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// Message explains the state; for Failed, the member's own error.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// LastTransitionTime is when the state last changed.
+	// +optional
+	LastTransitionTime metav1.Time `json:"lastTransitionTime,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// PropagationList is a list of Propagations.
+type PropagationList struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	// Items are the Propagations.
+	Items []Propagation `json:"items"`
+}

@@ -37,6 +37,11 @@ func (in ClusterList) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ClusterPropagation) OpenAPIModelName() string {
+	return "com.github.kfederation.api.federation.v1beta1.ClusterPropagation"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterSpec) OpenAPIModelName() string {
 	return "com.github.kfederation.api.federation.v1beta1.ClusterSpec"
 }
@@ -49,6 +54,26 @@ func (in ClusterStatus) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in LocalObjectReference) OpenAPIModelName() string {
 	return "com.github.kfederation.api.federation.v1beta1.LocalObjectReference"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in PropagatedObjectReference) OpenAPIModelName() string {
+	return "com.github.kfederation.api.federation.v1beta1.PropagatedObjectReference"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in Propagation) OpenAPIModelName() string {
+	return "com.github.kfederation.api.federation.v1beta1.Propagation"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in PropagationList) OpenAPIModelName() string {
+	return "com.github.kfederation.api.federation.v1beta1.PropagationList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in PropagationStatus) OpenAPIModelName() string {
+	return "com.github.kfederation.api.federation.v1beta1.PropagationStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

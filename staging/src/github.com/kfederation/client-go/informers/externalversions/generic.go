@@ -55,6 +55,8 @@ func (f *sharedInformerFactory) ForResource(resource schema.GroupVersionResource
 	// Group=federation.k8s.io, Version=v1beta1
 	case v1beta1.SchemeGroupVersion.WithResource("clusters"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Federation().V1beta1().Clusters().Informer()}, nil
+	case v1beta1.SchemeGroupVersion.WithResource("propagations"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Federation().V1beta1().Propagations().Informer()}, nil
 
 	}
 

@@ -21,3 +21,11 @@ package v1beta1
 // ClusterListerExpansion allows custom methods to be added to
 // ClusterLister.
 type ClusterListerExpansion interface{}
+
+// PropagationListerExpansion allows custom methods to be added to
+// PropagationLister.
+type PropagationListerExpansion interface{}
+
+// PropagationNamespaceListerExpansion allows custom methods to be added to
+// PropagationNamespaceLister.
+type PropagationNamespaceListerExpansion interface{}

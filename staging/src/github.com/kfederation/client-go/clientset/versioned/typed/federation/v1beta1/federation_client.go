@@ -29,6 +29,7 @@ import (
 type FederationV1beta1Interface interface {
 	RESTClient() rest.Interface
 	ClustersGetter
+	PropagationsGetter
 }
 
 // FederationV1beta1Client is used to interact with features provided by the federation.k8s.io group.
@@ -38,6 +39,10 @@ type FederationV1beta1Client struct {
 
 func (c *FederationV1beta1Client) Clusters() ClusterInterface {
 	return newClusters(c)
+}
+
+func (c *FederationV1beta1Client) Propagations(namespace string) PropagationInterface {
+	return newPropagations(c, namespace)
 }
 
 // NewForConfig creates a new FederationV1beta1Client for the given config.

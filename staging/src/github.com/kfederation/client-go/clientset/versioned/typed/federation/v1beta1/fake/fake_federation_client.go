@@ -32,6 +32,10 @@ func (c *FakeFederationV1beta1) Clusters() v1beta1.ClusterInterface {
 	return newFakeClusters(c)
 }
 
+func (c *FakeFederationV1beta1) Propagations(namespace string) v1beta1.PropagationInterface {
+	return newFakePropagations(c, namespace)
+}
+
 // RESTClient returns a RESTClient that is used to communicate
 // with API server by this client implementation.
 func (c *FakeFederationV1beta1) RESTClient() rest.Interface {

@@ -1,0 +1,126 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
+)
+
+// Reasons in a Propagation's cluster entries.
+const (
+	ReasonPropagated      = "Propagated"
+	ReasonClusterNotReady = "ClusterNotReady"
+	ReasonNotSelected     = "NotSelected"
+	ReasonWaiting         = "Waiting"
+	ReasonMemberRejected  = "MemberRejected"
+)
+
+// propagationName is where the state of fed is kept: its lower-case kind
+// and name, in its namespace (a Namespace's in itself).
+func propagationName(fed *unstructured.Unstructured) (namespace, name string) {
+	namespace = fed.GetNamespace()
+	if namespace == "" {
+		namespace = fed.GetName()
+	}
+	return namespace, strings.ToLower(fed.GetKind()) + "." + fed.GetName()
+}
+
+// clusterOutcome is what one sync did in one cluster.
+type clusterOutcome struct {
+	selected bool
+	err      error
+}
+
+// recordPropagation writes where fed went, cluster by cluster, when that
+// changed: the answer to "why did my object not propagate?".
+func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Unstructured, outcomes map[string]clusterOutcome) error {
+	if fed.GetKind() == "Namespace" && fed.GetDeletionTimestamp() != nil {
+		return nil
+	}
+	namespace, name := propagationName(fed)
+	clusters, err := c.clusters.List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	sort.Slice(clusters, func(i, j int) bool { return clusters[i].Name < clusters[j].Name })
+	old, err := c.propagations.Propagations(namespace).Get(name)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	previous := map[string]federationv1beta1.ClusterPropagation{}
+	if old != nil {
+		for _, e := range old.Status.Clusters {
+			previous[e.Cluster] = e
+		}
+	}
+	now := metav1.Now()
+	status := federationv1beta1.PropagationStatus{
+		Object:     federationv1beta1.PropagatedObjectReference{APIVersion: fed.GetAPIVersion(), Kind: fed.GetKind(), Name: fed.GetName()},
+		Generation: fed.GetGeneration(),
+	}
+	for _, cl := range clusters {
+		e := federationv1beta1.ClusterPropagation{Cluster: cl.Name}
+		o, known := outcomes[cl.Name]
+		switch {
+		case !known:
+			e.State, e.Reason, e.Message = federationv1beta1.PropagationPending, ReasonClusterNotReady, "the cluster is not Ready; the object goes there when it is"
+			e.Generation = previous[cl.Name].Generation
+		case !o.selected:
+			e.State, e.Reason, e.Message = federationv1beta1.PropagationExcluded, ReasonNotSelected, "the object's cluster selector does not match this cluster's labels"
+		case o.err == nil:
+			e.State, e.Reason, e.Generation = federationv1beta1.PropagationPropagated, ReasonPropagated, fed.GetGeneration()
+		case errors.Is(o.err, errPending):
+			e.State, e.Reason, e.Message = federationv1beta1.PropagationPending, ReasonWaiting, o.err.Error()
+			e.Generation = previous[cl.Name].Generation
+		default:
+			e.State, e.Reason, e.Message = federationv1beta1.PropagationFailed, ReasonMemberRejected, o.err.Error()
+			e.Generation = previous[cl.Name].Generation
+		}
+		e.LastTransitionTime = now
+		if p, ok := previous[cl.Name]; ok && p.State == e.State {
+			e.LastTransitionTime = p.LastTransitionTime
+		}
+		status.Clusters = append(status.Clusters, e)
+	}
+	if old != nil {
+		if equality.Semantic.DeepEqual(old.Status, status) {
+			return nil
+		}
+		cp := old.DeepCopy()
+		cp.Status = status
+		_, err := c.cctx.FedClient.FederationV1beta1().Propagations(namespace).Update(ctx, cp, metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) {
+			return fmt.Errorf("%w: propagation %s/%s changed", errPending, namespace, name)
+		}
+		return err
+	}
+	p := &federationv1beta1.Propagation{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Status: status}
+	_, err = c.cctx.FedClient.FederationV1beta1().Propagations(namespace).Create(ctx, p, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("%w: propagation %s/%s not in cache yet", errPending, namespace, name)
+	}
+	if apierrors.IsForbidden(err) || apierrors.IsNotFound(err) {
+		// The namespace is going away; so will the object.
+		return nil
+	}
+	return err
+}
+
+// forgetPropagation deletes the Propagation of an object that is gone.
+func (c *Controller) forgetPropagation(ctx context.Context, namespace, name string) error {
+	err := c.cctx.FedClient.FederationV1beta1().Propagations(namespace).Delete(ctx, name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
