@@ -160,6 +160,7 @@ func namedGroups(getter generic.RESTOptionsGetter) ([]*genericapiserver.APIGroup
 		return nil, fmt.Errorf("propagations: %w", err)
 	}
 	fed := newGroupInfo(federationv1beta1.GroupName)
+	fed.NegotiatedSerializer = withoutProtobuf{fed.NegotiatedSerializer}
 	fed.VersionedResourcesStorageMap["v1beta1"] = map[string]rest.Storage{
 		"clusters":        clusters,
 		"clusters/status": clusterStatus,

@@ -1,0 +1,193 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
+)
+
+func clusterReady(ctx context.Context, name string) (bool, string, error) {
+	fc, err := sharedFed.FederationClient()
+	if err != nil {
+		return false, "", err
+	}
+	c, err := fc.FederationV1beta1().Clusters().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return false, "", err
+	}
+	for _, cond := range c.Status.Conditions {
+		if cond.Type == federationv1beta1.ClusterReady {
+			return cond.Status == federationv1beta1.ConditionTrue, cond.Reason, nil
+		}
+	}
+	return false, "", nil
+}
+
+// TestMemberDownAndBack: a dead member is noticed within 10 s, gets nothing
+// while down (and the propagation says why), keeps its objects, and
+// receives what was created meanwhile when it is back.
+func TestMemberDownAndBack(t *testing.T) {
+	f := sharedFed
+	ctx := context.Background()
+	ns := "lifecycle-down"
+	createNamespace(t, ns)
+	m := f.Members[1]
+	eventually(t, 30*time.Second, "namespace in "+m.Name, func(ctx context.Context) error {
+		_, err := m.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		return err
+	})
+	before := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "before", Namespace: ns}, Data: map[string]string{"a": "1"}}
+	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, before, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "configmap in "+m.Name, func(ctx context.Context) error {
+		_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "before", metav1.GetOptions{})
+		return err
+	})
+
+	m.APIServer.Kill()
+	killed := time.Now()
+	eventually(t, 10*time.Second, m.Name+" noticed dead", func(ctx context.Context) error {
+		ready, reason, err := clusterReady(ctx, m.Name)
+		if err != nil {
+			return err
+		}
+		if ready || reason != "ClusterNotReachable" {
+			return fmt.Errorf("Ready=%v reason %s", ready, reason)
+		}
+		return nil
+	})
+	t.Logf("member %s noticed dead after %s", m.Name, time.Since(killed).Round(100*time.Millisecond))
+
+	during := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "during", Namespace: ns}, Data: map[string]string{"a": "2"}}
+	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, during, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "propagation pending for the dead member", func(ctx context.Context) error {
+		states, err := propagationStates(ctx, ns, "configmap.during")
+		if err != nil {
+			return err
+		}
+		if s := states[m.Name]; s.State != federationv1beta1.PropagationPending || s.Reason != "ClusterNotReady" {
+			return fmt.Errorf("state %+v", s)
+		}
+		return nil
+	})
+
+	if err := m.APIServer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "member back: old object kept, new one arrived", func(ctx context.Context) error {
+		if _, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "before", metav1.GetOptions{}); err != nil {
+			return fmt.Errorf("before: %w", err)
+		}
+		_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "during", metav1.GetOptions{})
+		return err
+	})
+}
+
+// TestAdoptionAndOrphaning: an object the member already had is adopted
+// (updated to match, marked managed); deleting with orphan leaves the
+// member copies, unmanaged.
+func TestAdoptionAndOrphaning(t *testing.T) {
+	f := sharedFed
+	ctx := context.Background()
+	ns := "lifecycle-adopt"
+	createNamespace(t, ns)
+	m := f.Members[0]
+	eventually(t, 30*time.Second, "namespace in "+m.Name, func(ctx context.Context) error {
+		_, err := m.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		return err
+	})
+	// The namespace was adopted or created; the member's own ConfigMap of
+	// the same name as a federated one gets adopted.
+	local := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shared", Namespace: ns, Labels: map[string]string{"local": "yes"}}, Data: map[string]string{"v": "local"}}
+	if _, err := m.Client.CoreV1().ConfigMaps(ns).Create(ctx, local, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fed := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shared", Namespace: ns}, Data: map[string]string{"v": "federated"}}
+	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, fed, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "member's object adopted", func(ctx context.Context) error {
+		got, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "shared", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if got.Data["v"] != "federated" || got.Labels["federation.k8s.io/managed-by"] == "" || got.Labels["local"] != "yes" {
+			return fmt.Errorf("member object %v %v", got.Labels, got.Data)
+		}
+		return nil
+	})
+	for _, mm := range f.Members {
+		eventually(t, 30*time.Second, "copy in "+mm.Name, func(ctx context.Context) error {
+			_, err := mm.Client.CoreV1().ConfigMaps(ns).Get(ctx, "shared", metav1.GetOptions{})
+			return err
+		})
+	}
+
+	orphan := metav1.DeletePropagationOrphan
+	if err := f.Client.CoreV1().ConfigMaps(ns).Delete(ctx, "shared", metav1.DeleteOptions{PropagationPolicy: &orphan}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "gone from the federation", func(ctx context.Context) error {
+		_, err := f.Client.CoreV1().ConfigMaps(ns).Get(ctx, "shared", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there: %v", err)
+	})
+	time.Sleep(2 * time.Second)
+	for _, mm := range f.Members {
+		got, err := mm.Client.CoreV1().ConfigMaps(ns).Get(ctx, "shared", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("orphaned copy in %s: %v", mm.Name, err)
+		}
+		if _, managed := got.Labels["federation.k8s.io/managed-by"]; managed {
+			t.Errorf("orphaned copy in %s is still marked managed", mm.Name)
+		}
+	}
+}
+
+// TestNamespaceCascade: deleting a federated namespace deletes its
+// contents in the federation and the namespace in every member.
+func TestNamespaceCascade(t *testing.T) {
+	f := sharedFed
+	ctx := context.Background()
+	ns := "lifecycle-cascade"
+	createNamespace(t, ns)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "inside", Namespace: ns}, Data: map[string]string{"a": "b"}}
+	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.Members {
+		eventually(t, 30*time.Second, "configmap in "+m.Name, func(ctx context.Context) error {
+			_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "inside", metav1.GetOptions{})
+			return err
+		})
+	}
+	if err := f.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 90*time.Second, "namespace gone everywhere", func(ctx context.Context) error {
+		if _, err := f.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("federation still has it: %v", err)
+		}
+		for _, m := range f.Members {
+			if _, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "inside", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%s still has the configmap: %v", m.Name, err)
+			}
+		}
+		return nil
+	})
+}
