@@ -282,7 +282,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 				r := shares[cl.Name]
 				replicas = &r
 			}
+			start := time.Now()
 			m, err := c.syncCluster(ctx, fed, cl, replicas)
+			memberSyncDuration.WithLabelValues(c.adapter.Name, cl.Name).Observe(time.Since(start).Seconds())
 			results[i] = result{m, err}
 		}()
 	}
@@ -431,6 +433,7 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 // failed records the member's own error on the federated object and
 // returns it for a retry with backoff.
 func (c *Controller) failed(fed *unstructured.Unstructured, cl *clusterclient.Cluster, op string, err error) error {
+	memberErrors.WithLabelValues(c.adapter.Name, cl.Name, op).Inc()
 	c.recorder.Eventf(fed, corev1.EventTypeWarning, ReasonFailedInCluster, "Cannot %s in cluster %s: %v", op, cl.Name, err)
 	return fmt.Errorf("%s in cluster %s: %w", op, cl.Name, err)
 }

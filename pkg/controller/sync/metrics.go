@@ -15,8 +15,23 @@ var syncDuration = metrics.NewHistogramVec(&metrics.HistogramOpts{
 	StabilityLevel: metrics.ALPHA,
 }, []string{"kind", "result"})
 
+var memberSyncDuration = metrics.NewHistogramVec(&metrics.HistogramOpts{
+	Subsystem:      "federation_sync",
+	Name:           "member_duration_seconds",
+	Help:           "Time to bring one member cluster's copy of a federated object in line, by kind and cluster.",
+	Buckets:        metrics.ExponentialBuckets(0.001, 2, 15),
+	StabilityLevel: metrics.ALPHA,
+}, []string{"kind", "cluster"})
+
+var memberErrors = metrics.NewCounterVec(&metrics.CounterOpts{
+	Subsystem:      "federation_sync",
+	Name:           "member_errors_total",
+	Help:           "Requests a member cluster refused or did not answer, by kind, cluster and operation.",
+	StabilityLevel: metrics.ALPHA,
+}, []string{"kind", "cluster", "operation"})
+
 func init() {
-	legacyregistry.MustRegister(syncDuration)
+	legacyregistry.MustRegister(syncDuration, memberSyncDuration, memberErrors)
 }
 
 func observeSync(kind string, d time.Duration, err error) {
