@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
+	"k8s.io/apiserver/pkg/authorization/path"
 	"k8s.io/apiserver/pkg/authorization/union"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
@@ -81,7 +82,15 @@ func (o *AuthorizationOptions) ApplyTo(info *genericapiserver.AuthorizationInfo)
 		}
 	}
 	if !slices.Contains(o.Modes, ModeWebhook) {
-		authorizers = append([]authorizer.Authorizer{authorizerfactory.NewPrivilegedGroups("system:masters")}, authorizers...)
+		// Without Webhook, nothing else allows what the delegating
+		// authorizer allows before it asks: system:masters, and the health
+		// paths (--authorization-always-allow-paths), which probes must
+		// reach even under AlwaysDeny.
+		paths, err := path.NewAuthorizer(o.Delegating.AlwaysAllowPaths)
+		if err != nil {
+			return fmt.Errorf("--authorization-always-allow-paths: %w", err)
+		}
+		authorizers = append([]authorizer.Authorizer{authorizerfactory.NewPrivilegedGroups("system:masters"), paths}, authorizers...)
 	}
 	info.Authorizer = union.New(authorizers...)
 	return nil
