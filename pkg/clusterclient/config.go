@@ -74,7 +74,5 @@ func RESTConfig(c *federationv1beta1.Cluster, secret *corev1.Secret) (*rest.Conf
 		return nil, fmt.Errorf("%w: secret %s/%s has neither a %q nor a %q key", ErrCredentials, secret.Namespace, secret.Name, SecretKubeconfigKey, SecretTokenKey)
 	}
 	cfg.Host = server
-	cfg.QPS = 100
-	cfg.Burst = 200
 	return cfg, nil
 }

@@ -83,6 +83,10 @@ type Registry struct {
 	FederationName string
 	// Resync is the resync period of member informers (0: none).
 	Resync time.Duration
+	// QPS and Burst limit the requests to each member, all controllers
+	// together; 0 keeps client-go's defaults.
+	QPS   float32
+	Burst int
 
 	mu        sync.RWMutex
 	clusters  map[string]*Cluster
@@ -105,6 +109,10 @@ func (r *Registry) Set(name string, cfg *rest.Config) (*Cluster, error) {
 	}
 	r.mu.Unlock()
 
+	cfg = rest.CopyConfig(cfg)
+	if r.QPS > 0 {
+		cfg.QPS, cfg.Burst = r.QPS, r.Burst
+	}
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: create client: %w", name, err)

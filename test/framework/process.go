@@ -197,3 +197,27 @@ func (p *Process) exitErr() error {
 	defer p.mu.Unlock()
 	return p.exit
 }
+
+// RSSBytes is the resident memory of the running process, from /proc.
+func (p *Process) RSSBytes() (int64, error) {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd == nil {
+		return 0, fmt.Errorf("%s: not running", p.Name)
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimPrefix(line, "VmRSS:"), "%d", &kb); err != nil {
+				return 0, err
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: no VmRSS in /proc status", p.Name)
+}

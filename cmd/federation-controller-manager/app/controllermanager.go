@@ -41,6 +41,7 @@ import (
 	"github.com/kfederation/federation/cmd/federation-controller-manager/app/options"
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/controller"
+	"github.com/kfederation/federation/pkg/controller/placement"
 	"github.com/kfederation/federation/pkg/version"
 )
 
@@ -191,6 +192,8 @@ func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options)
 	if err != nil {
 		return err
 	}
+	clusters := clusterclient.NewRegistry(o.FederationName)
+	clusters.QPS, clusters.Burst = o.MemberQPS, o.MemberBurst
 	cctx := &controller.Context{
 		Config:               cfg,
 		KubeClient:           kube,
@@ -200,13 +203,18 @@ func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options)
 		KubeInformers:        kubeinformers.NewSharedInformerFactory(kube, 0),
 		FedInformers:         fedinformers.NewSharedInformerFactory(fed, 0),
 		DynamicInformers:     dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0),
-		Clusters:             clusterclient.NewRegistry(o.FederationName),
+		Clusters:             clusters,
 		FederationName:       o.FederationName,
 		ConcurrentSyncs:      o.ConcurrentSyncs,
 		ClusterMonitorPeriod: o.ClusterMonitorPeriod,
 		ClusterProbeTimeout:  o.ClusterProbeTimeout,
 		MemberRequestTimeout: o.MemberRequestTimeout,
 	}
+	// The planner subscribes to the federated informers, so it is made
+	// before they start.
+	planner := placement.NewPlanner(ctx, cctx, placement.WithUnschedulableThreshold(o.UnschedulableThreshold))
+	cctx.Planner = planner
+	go planner.Run(ctx)
 	var started []string
 	for _, c := range controllers {
 		if !o.Enabled(c.name) {

@@ -228,14 +228,18 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		return c.finalize(ctx, fed)
 	}
 	if !slices.Contains(fed.GetFinalizers(), Finalizer) {
-		// The update brings the object back through the queue.
+		// Go on with the updated object rather than waiting for the
+		// update to come back through the queue: one pass per object.
 		cp := fed.DeepCopy()
 		cp.SetFinalizers(append(cp.GetFinalizers(), Finalizer))
-		_, err := c.resource().Namespace(fed.GetNamespace()).Update(ctx, cp, metav1.UpdateOptions{})
+		updated, err := c.resource().Namespace(fed.GetNamespace()).Update(ctx, cp, metav1.UpdateOptions{})
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 			return errPending
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		fed = updated
 	}
 
 	selected, err := c.selectedClusters(fed)
@@ -269,6 +273,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 
 	type result struct {
 		member *unstructured.Unstructured
+		op     string
 		err    error
 	}
 	results := make([]result, len(selected))
@@ -283,9 +288,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 				replicas = &r
 			}
 			start := time.Now()
-			m, err := c.syncCluster(ctx, fed, cl, replicas)
+			m, op, err := c.syncCluster(ctx, fed, cl, replicas)
 			memberSyncDuration.WithLabelValues(c.adapter.Name, cl.Name).Observe(time.Since(start).Seconds())
-			results[i] = result{m, err}
+			results[i] = result{m, op, err}
 		}()
 	}
 	// Ready clusters that are no longer selected lose their copy.
@@ -309,7 +314,14 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	for _, cl := range c.cctx.Clusters.Ready() {
 		outcomes[cl.Name] = clusterOutcome{selected: false}
 	}
+	var created, updated []string
 	for i, cl := range selected {
+		switch results[i].op {
+		case opCreated:
+			created = append(created, cl.Name)
+		case opUpdated:
+			updated = append(updated, cl.Name)
+		}
 		outcomes[cl.Name] = clusterOutcome{selected: true, err: results[i].err}
 		if results[i].err != nil {
 			errs = append(errs, fmt.Errorf("cluster %s: %w", cl.Name, results[i].err))
@@ -317,6 +329,14 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		if results[i].member != nil {
 			members[cl.Name] = results[i].member
 		}
+	}
+	// One event per kind of change, naming the clusters, rather than one
+	// per cluster: fewer writes, and kubectl describe reads better.
+	if len(created) > 0 {
+		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonCreateInCluster, "Created in %s", clusterList(created))
+	}
+	if len(updated) > 0 {
+		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonUpdateInCluster, "Updated in %s", clusterList(updated))
 	}
 	if c.adapter.HasStatus && c.adapter.AggregateStatus != nil {
 		if err := c.updateStatus(ctx, fed, selected, members); err != nil {
@@ -377,16 +397,31 @@ func (c *Controller) cachedMember(cl *clusterclient.Cluster, key string) (*unstr
 	return obj.(*unstructured.Unstructured), nil
 }
 
+// What syncCluster did.
+const (
+	opCreated = "created"
+	opUpdated = "updated"
+)
+
+// clusterList names clusters for an event: "cluster a" or "clusters a, b".
+func clusterList(names []string) string {
+	slices.Sort(names)
+	if len(names) == 1 {
+		return "cluster " + names[0]
+	}
+	return "clusters " + strings.Join(names, ", ")
+}
+
 // syncCluster makes one member's copy match; it returns the copy as the
-// member now has it.
-func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, replicas *int64) (*unstructured.Unstructured, error) {
+// member now has it, and what it did (opCreated, opUpdated or "").
+func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, replicas *int64) (*unstructured.Unstructured, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
 	defer cancel()
 	key, _ := cache.MetaNamespaceKeyFunc(fed)
 	logger := c.logger.WithValues("cluster", cl.Name, "object", key)
 	member, err := c.cachedMember(cl, key)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	desired := desiredCopy(c.adapter, fed, c.cctx.FederationName, replicas)
 	client := memberResource(cl, c.adapter, fed.GetNamespace())
@@ -395,39 +430,37 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 		switch {
 		case err == nil:
 			logger.V(2).Info("Created in cluster")
-			c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonCreateInCluster, "Created in cluster %s", cl.Name)
-			return created, nil
+			return created, opCreated, nil
 		case apierrors.IsAlreadyExists(err):
 			// Not ours yet: adopt the member's object by updating it.
 			live, err := client.Get(ctx, fed.GetName(), metav1.GetOptions{})
 			if err != nil {
-				return nil, c.failed(fed, cl, "adopt", err)
+				return nil, "", c.failed(fed, cl, "adopt", err)
 			}
 			member = live
 		case apierrors.IsNotFound(err) && c.adapter.Namespaced:
 			// The namespace is not in the member yet; the namespace
 			// controller is creating it.
-			return nil, fmt.Errorf("%w: namespace %s not yet in cluster %s", errPending, fed.GetNamespace(), cl.Name)
+			return nil, "", fmt.Errorf("%w: namespace %s not yet in cluster %s", errPending, fed.GetNamespace(), cl.Name)
 		default:
-			return nil, c.failed(fed, cl, "create", err)
+			return nil, "", c.failed(fed, cl, "create", err)
 		}
 	}
 	if c.adapter.Retain != nil {
 		c.adapter.Retain(desired, member)
 	}
 	if upToDate(c.adapter, desired, member) {
-		return member, nil
+		return member, "", nil
 	}
 	updated, err := client.Update(ctx, merged(c.adapter, desired, member), metav1.UpdateOptions{})
 	if err != nil {
 		if apierrors.IsConflict(err) {
-			return nil, fmt.Errorf("%w: conflict updating cluster %s", errPending, cl.Name)
+			return nil, "", fmt.Errorf("%w: conflict updating cluster %s", errPending, cl.Name)
 		}
-		return nil, c.failed(fed, cl, "update", err)
+		return nil, "", c.failed(fed, cl, "update", err)
 	}
 	logger.V(2).Info("Updated in cluster")
-	c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonUpdateInCluster, "Updated in cluster %s", cl.Name)
-	return updated, nil
+	return updated, opUpdated, nil
 }
 
 // failed records the member's own error on the federated object and

@@ -12,6 +12,8 @@ import (
 	cliflag "k8s.io/component-base/cli/flag"
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
+
+	"github.com/kfederation/federation/pkg/controller/placement"
 )
 
 // Options are all the flags of federation-controller-manager.
@@ -31,9 +33,15 @@ type Options struct {
 	ClusterProbeTimeout time.Duration
 	// MemberRequestTimeout bounds one request to a member.
 	MemberRequestTimeout time.Duration
+	// UnschedulableThreshold is how long a pod must be Unschedulable in a
+	// member before the planner lowers that member's capacity.
+	UnschedulableThreshold time.Duration
 	// QPS and Burst limit requests to the federation-apiserver.
 	QPS   float32
 	Burst int
+	// MemberQPS and MemberBurst limit requests to each member cluster.
+	MemberQPS   float32
+	MemberBurst int
 
 	LeaderElect      bool
 	LeaseDuration    time.Duration
@@ -56,23 +64,24 @@ type Options struct {
 // ClusterMonitorPeriod + ClusterProbeTimeout = 6 s.
 func NewOptions() *Options {
 	return &Options{
-		FederationName:       "federation",
-		Controllers:          []string{"*"},
-		ConcurrentSyncs:      5,
-		ClusterMonitorPeriod: 3 * time.Second,
-		ClusterProbeTimeout:  3 * time.Second,
-		MemberRequestTimeout: 10 * time.Second,
-		QPS:                  100,
-		Burst:                200,
-		LeaderElect:          true,
-		LeaseDuration:        15 * time.Second,
-		RenewDeadline:        10 * time.Second,
-		RetryPeriod:          2 * time.Second,
-		LeaderElectionID:     "federation-controller-manager",
-		LeaderElectionNS:     "federation-system",
-		BindAddress:          "127.0.0.1",
-		Port:                 10258,
-		Logs:                 logs.NewOptions(),
+		FederationName:         "federation",
+		Controllers:            []string{"*"},
+		ConcurrentSyncs:        5,
+		ClusterMonitorPeriod:   3 * time.Second,
+		ClusterProbeTimeout:    3 * time.Second,
+		MemberRequestTimeout:   10 * time.Second,
+		UnschedulableThreshold: placement.DefaultUnschedulableThreshold,
+		QPS:                    100,
+		Burst:                  200,
+		LeaderElect:            true,
+		LeaseDuration:          15 * time.Second,
+		RenewDeadline:          10 * time.Second,
+		RetryPeriod:            2 * time.Second,
+		LeaderElectionID:       "federation-controller-manager",
+		LeaderElectionNS:       "federation-system",
+		BindAddress:            "127.0.0.1",
+		Port:                   10258,
+		Logs:                   logs.NewOptions(),
 	}
 }
 
@@ -91,7 +100,12 @@ func (o *Options) Flags(allControllers []string) cliflag.NamedFlagSets {
 	cl := fss.FlagSet("cluster")
 	cl.DurationVar(&o.ClusterMonitorPeriod, "cluster-monitor-period", o.ClusterMonitorPeriod, "How often each member cluster's /readyz is probed. A dead member is noticed within this period plus --cluster-probe-timeout.")
 	cl.DurationVar(&o.ClusterProbeTimeout, "cluster-probe-timeout", o.ClusterProbeTimeout, "How long one probe of a member may take before the member counts as unreachable.")
+	cl.Float32Var(&o.MemberQPS, "member-api-qps", o.MemberQPS, "QPS to use while talking with each member cluster, all controllers together.")
+	cl.IntVar(&o.MemberBurst, "member-api-burst", o.MemberBurst, "Burst to use while talking with each member cluster.")
 	cl.DurationVar(&o.MemberRequestTimeout, "member-request-timeout", o.MemberRequestTimeout, "How long one create, update or delete in a member may take.")
+
+	pl := fss.FlagSet("placement")
+	pl.DurationVar(&o.UnschedulableThreshold, "unschedulable-threshold", o.UnschedulableThreshold, "How long a pod of a federated ReplicaSet, Deployment or Job must be Unschedulable in a member cluster before the replicas that do not fit there move to other clusters.")
 
 	le := fss.FlagSet("leader election")
 	le.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a Lease in the federation-apiserver, so that only one of several replicas acts.")
@@ -129,6 +143,9 @@ func (o *Options) Validate(allControllers []string) error {
 	}
 	if o.ClusterMonitorPeriod <= 0 || o.ClusterProbeTimeout <= 0 || o.MemberRequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--cluster-monitor-period, --cluster-probe-timeout and --member-request-timeout must be positive"))
+	}
+	if o.UnschedulableThreshold < 0 {
+		errs = append(errs, fmt.Errorf("--unschedulable-threshold must not be negative, got %s", o.UnschedulableThreshold))
 	}
 	if o.LeaderElect && o.LeaseDuration <= o.RenewDeadline {
 		errs = append(errs, fmt.Errorf("--leader-elect-lease-duration (%s) must be greater than --leader-elect-renew-deadline (%s)", o.LeaseDuration, o.RenewDeadline))
