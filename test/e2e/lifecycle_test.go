@@ -54,6 +54,13 @@ func TestMemberDownAndBack(t *testing.T) {
 
 	m.APIServer.Kill()
 	killed := time.Now()
+	// Whatever happens below, the member comes back for the other tests.
+	t.Cleanup(func() {
+		if !m.APIServer.Running() {
+			_ = m.APIServer.Start()
+			_ = m.WaitReady(context.Background())
+		}
+	})
 	eventually(t, 10*time.Second, m.Name+" noticed dead", func(ctx context.Context) error {
 		ready, reason, err := clusterReady(ctx, m.Name)
 		if err != nil {

@@ -1,0 +1,119 @@
+// Package manifests holds the manifests that deploy a federation control
+// plane into a host cluster, as text/template files embedded into kubefed,
+// so that what `kubefed init` applies can be read and reviewed as YAML.
+package manifests
+
+import (
+	"bytes"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+	"text/template"
+)
+
+//go:embed federation/*.yaml
+var federationFS embed.FS
+
+// Names of the objects in the federation templates that kubefed init reads
+// back or refers to.
+const (
+	// APIServerName names the federation-apiserver's Service, Deployment and
+	// ServiceAccount.
+	APIServerName = "federation-apiserver"
+	// ControllerManagerName names the federation-controller-manager's
+	// Deployment and ServiceAccount.
+	ControllerManagerName = "federation-controller-manager"
+	// CASecretName holds the CA certificate and key, so that running
+	// kubefed init again issues certificates from the same CA and existing
+	// kubeconfigs keep working.
+	CASecretName = "federation-ca"
+	// APIServerPort is the federation-apiserver's secure port in its pod;
+	// the Service exposes it on 443.
+	APIServerPort = 6443
+	// ServicePort is the port of the federation-apiserver's Service.
+	ServicePort = 443
+)
+
+// FederationValues are the inputs of the federation templates.
+type FederationValues struct {
+	// Name is the federation's name: the controller manager's
+	// --federation-name, and part of the names of cluster-wide objects.
+	Name string
+	// Namespace is where the control plane runs in the host cluster.
+	Namespace string
+	// Image holds both federation binaries on its PATH.
+	Image string
+	// EtcdImage, EtcdStorage: the etcd StatefulSet's image and volume size.
+	EtcdImage   string
+	EtcdStorage string
+	// EtcdServers, comma-separated, is what the federation-apiserver uses.
+	EtcdServers string
+	// DeployEtcd deploys etcd as a StatefulSet, for EtcdServers to point at.
+	DeployEtcd bool
+	// APIServerServiceType is LoadBalancer or NodePort.
+	APIServerServiceType string
+	// DNSProvider and DNSZoneName configure Service DNS; empty for none.
+	DNSProvider string
+	DNSZoneName string
+
+	// PEM-encoded CA, serving and admin client certificates and keys.
+	CACert, CAKey           []byte
+	ServingCert, ServingKey []byte
+	AdminCert, AdminKey     []byte
+	// ControllerManagerKubeconfig is the controller manager's kubeconfig for
+	// the federation-apiserver, with its client certificate embedded.
+	ControllerManagerKubeconfig []byte
+	// ControllerManagerUser is the user name of that certificate, which the
+	// host cluster's RBAC authorizes in the federation.
+	ControllerManagerUser string
+	// CredentialsHash changes when the certificates do, so that the pods
+	// restart and load them.
+	CredentialsHash string
+}
+
+var funcs = template.FuncMap{
+	// b64 encodes Secret data.
+	"b64": func(b []byte) string { return base64.StdEncoding.EncodeToString(b) },
+	// quote makes any string a safe YAML scalar: JSON strings are YAML.
+	"quote": func(s string) (string, error) {
+		b, err := json.Marshal(s)
+		return string(b), err
+	},
+}
+
+// RenderFederation executes every federation template, in file name order,
+// and returns one multi-document YAML stream.
+func RenderFederation(v FederationValues) ([]byte, error) {
+	names, err := fs.Glob(federationFS, "federation/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out bytes.Buffer
+	for _, name := range names {
+		text, err := federationFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		tmpl, err := template.New(name).Funcs(funcs).Option("missingkey=error").Parse(string(text))
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		var doc bytes.Buffer
+		if err := tmpl.Execute(&doc, v); err != nil {
+			return nil, fmt.Errorf("render template %s: %w", name, err)
+		}
+		if len(bytes.TrimSpace(doc.Bytes())) == 0 {
+			continue
+		}
+		fmt.Fprintf(&out, "---\n# Source: manifests/%s\n", name)
+		out.Write(bytes.TrimLeft(doc.Bytes(), "\n"))
+		if !bytes.HasSuffix(doc.Bytes(), []byte("\n")) {
+			out.WriteByte('\n')
+		}
+	}
+	return out.Bytes(), nil
+}
