@@ -56,6 +56,7 @@ func (c *Cluster) Informer(gvr schema.GroupVersionResource) (inf cache.SharedInd
 		return inf, false
 	}
 	inf = c.factory.ForResource(gvr).Informer()
+	_ = inf.SetTransform(StripManagedFields)
 	c.informers[gvr] = inf
 	go inf.Run(c.stop)
 	return inf, true
@@ -225,4 +226,15 @@ func sameConfig(a, b *rest.Config) bool {
 		string(a.CAData) == string(b.CAData) && a.CAFile == b.CAFile &&
 		string(a.CertData) == string(b.CertData) && string(a.KeyData) == string(b.KeyData) &&
 		a.CertFile == b.CertFile && a.KeyFile == b.KeyFile && a.Insecure == b.Insecure
+}
+
+// StripManagedFields drops metadata.managedFields from objects entering an
+// informer cache: controllers never read them, and they are often the
+// largest part of an object. An update sent from such a copy omits the
+// field, which the API server takes as "keep what is stored".
+func StripManagedFields(obj interface{}) (interface{}, error) {
+	if m, ok := obj.(metav1.Object); ok {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
 }

@@ -100,6 +100,7 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 		logger:   logger,
 		watched:  map[*clusterclient.Cluster]bool{},
 	}
+	_ = c.fed.SetTransform(clusterclient.StripManagedFields)
 	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
 	c.clusters = clusterInformer.Lister()
 	propagationInformer := cctx.FedInformers.Federation().V1beta1().Propagations()
