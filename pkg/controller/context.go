@@ -61,3 +61,10 @@ type ReplicaPlanner interface {
 	// the result gets 0.
 	Plan(fed *unstructured.Unstructured, total int64, clusters []string, current map[string]int64) (map[string]int64, error)
 }
+
+// ReplicaPlannerNotifier is a ReplicaPlanner that learns things about
+// clusters by itself (pods that do not fit): it asks for an object of a
+// kind to be planned again through the function given to OnChange.
+type ReplicaPlannerNotifier interface {
+	OnChange(kind string, f func(namespace, name string))
+}

@@ -129,6 +129,15 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 		c.watchMembers()
 		c.enqueueAll()
 	})
+	if n, ok := cctx.Planner.(controller.ReplicaPlannerNotifier); ok && len(a.Replicas) > 0 {
+		n.OnChange(a.Kind, func(namespace, name string) {
+			if namespace == "" {
+				c.queue.Add(name)
+				return
+			}
+			c.queue.Add(namespace + "/" + name)
+		})
+	}
 	return c
 }
 
