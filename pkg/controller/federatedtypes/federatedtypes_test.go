@@ -1,0 +1,119 @@
+package federatedtypes
+
+import (
+	"reflect"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func u(o map[string]interface{}) *unstructured.Unstructured { return &unstructured.Unstructured{Object: o} }
+
+func TestServiceKeepsMemberAllocations(t *testing.T) {
+	desired := u(map[string]interface{}{"spec": map[string]interface{}{
+		"type": "NodePort",
+		"ports": []interface{}{
+			map[string]interface{}{"name": "http", "port": int64(80), "protocol": "TCP", "nodePort": int64(30080)},
+			map[string]interface{}{"name": "admin", "port": int64(9000), "protocol": "TCP"},
+		},
+	}})
+	member := u(map[string]interface{}{"spec": map[string]interface{}{
+		"type": "NodePort", "clusterIP": "10.96.0.7", "clusterIPs": []interface{}{"10.96.0.7"},
+		"ipFamilies": []interface{}{"IPv4"}, "ipFamilyPolicy": "SingleStack",
+		"ports": []interface{}{
+			map[string]interface{}{"name": "http", "port": int64(80), "protocol": "TCP", "nodePort": int64(31111)},
+			map[string]interface{}{"name": "admin", "port": int64(9000), "protocol": "TCP", "nodePort": int64(32222)},
+		},
+	}})
+	retainServiceFields(desired, member)
+	spec := desired.Object["spec"].(map[string]interface{})
+	if spec["clusterIP"] != "10.96.0.7" || spec["ipFamilyPolicy"] != "SingleStack" {
+		t.Errorf("member's allocations not kept: %v", spec)
+	}
+	ports := spec["ports"].([]interface{})
+	if ports[0].(map[string]interface{})["nodePort"] != int64(30080) {
+		t.Errorf("the user's nodePort must go out as written: %v", ports[0])
+	}
+	if ports[1].(map[string]interface{})["nodePort"] != int64(32222) {
+		t.Errorf("the member's allocated nodePort must be kept: %v", ports[1])
+	}
+
+	// A clusterIP the user wrote (headless) wins over the member's.
+	headless := u(map[string]interface{}{"spec": map[string]interface{}{"clusterIP": "None"}})
+	retainServiceFields(headless, member)
+	if headless.Object["spec"].(map[string]interface{})["clusterIP"] != "None" {
+		t.Error("user's clusterIP overwritten")
+	}
+}
+
+func TestLoadBalancerUnionIsSortedAndDeduplicated(t *testing.T) {
+	lb := func(ips ...string) *unstructured.Unstructured {
+		var ing []interface{}
+		for _, ip := range ips {
+			ing = append(ing, map[string]interface{}{"ip": ip})
+		}
+		return u(map[string]interface{}{"status": map[string]interface{}{"loadBalancer": map[string]interface{}{"ingress": ing}}})
+	}
+	got := loadBalancerUnion(map[string]*unstructured.Unstructured{"a": lb("10.0.0.9", "10.0.0.1"), "b": lb("10.0.0.1"), "c": u(map[string]interface{}{})})
+	want := []interface{}{map[string]interface{}{"ip": "10.0.0.1"}, map[string]interface{}{"ip": "10.0.0.9"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestStatusSums(t *testing.T) {
+	rs := func(replicas, ready int64) *unstructured.Unstructured {
+		return u(map[string]interface{}{"status": map[string]interface{}{"replicas": replicas, "readyReplicas": ready, "availableReplicas": ready}})
+	}
+	got := ReplicaSet().AggregateStatus(nil, map[string]*unstructured.Unstructured{"a": rs(3, 2), "b": rs(2, 2)})
+	want := map[string]interface{}{"replicas": int64(5), "readyReplicas": int64(4), "availableReplicas": int64(4)}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestMergeConditions(t *testing.T) {
+	d := func(status, reason, msg string) *unstructured.Unstructured {
+		return u(map[string]interface{}{"status": map[string]interface{}{"conditions": []interface{}{
+			map[string]interface{}{"type": "Available", "status": status, "reason": reason, "message": msg, "lastTransitionTime": "2026-01-01T00:00:00Z"},
+		}}})
+	}
+	all := mergeConditions(map[string]*unstructured.Unstructured{"a": d("True", "MinimumReplicasAvailable", "ok"), "b": d("True", "MinimumReplicasAvailable", "ok")})
+	if c := all[0].(map[string]interface{}); c["status"] != "True" || c["reason"] != "MinimumReplicasAvailable" {
+		t.Errorf("all True: %v", c)
+	}
+	some := mergeConditions(map[string]*unstructured.Unstructured{"a": d("True", "MinimumReplicasAvailable", "ok"), "b": d("False", "MinimumReplicasUnavailable", "not enough")})
+	c := some[0].(map[string]interface{})
+	if c["status"] != "False" || c["reason"] != "MinimumReplicasUnavailable" || c["message"] != "cluster b: not enough" {
+		t.Errorf("one False: %v", c)
+	}
+}
+
+func TestJobSelectorIsTheMembersOwn(t *testing.T) {
+	a := Job()
+	desired := u(map[string]interface{}{"spec": map[string]interface{}{
+		"selector":       map[string]interface{}{"matchLabels": map[string]interface{}{"batch.kubernetes.io/controller-uid": "fed"}},
+		"manualSelector": false,
+		"template": map[string]interface{}{"metadata": map[string]interface{}{"labels": map[string]interface{}{
+			"app": "x", "batch.kubernetes.io/controller-uid": "fed", "controller-uid": "fed", "job-name": "x", "batch.kubernetes.io/job-name": "x",
+		}}},
+	}})
+	a.PrepareDesired(desired)
+	labels, _, _ := unstructured.NestedStringMap(desired.Object, "spec", "template", "metadata", "labels")
+	if !reflect.DeepEqual(labels, map[string]string{"app": "x"}) {
+		t.Errorf("generated labels sent: %v", labels)
+	}
+	if _, ok, _ := unstructured.NestedMap(desired.Object, "spec", "selector"); ok {
+		t.Error("selector sent")
+	}
+	member := u(map[string]interface{}{"spec": map[string]interface{}{
+		"selector": map[string]interface{}{"matchLabels": map[string]interface{}{"batch.kubernetes.io/controller-uid": "member"}},
+		"template": map[string]interface{}{"metadata": map[string]interface{}{"labels": map[string]interface{}{
+			"app": "x", "batch.kubernetes.io/controller-uid": "member",
+		}}},
+	}})
+	a.Retain(desired, member)
+	if uid, _, _ := unstructured.NestedString(desired.Object, "spec", "selector", "matchLabels", "batch.kubernetes.io/controller-uid"); uid != "member" {
+		t.Errorf("member's selector not kept: %v", desired.Object["spec"])
+	}
+}
