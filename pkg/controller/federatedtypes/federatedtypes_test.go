@@ -7,7 +7,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-func u(o map[string]interface{}) *unstructured.Unstructured { return &unstructured.Unstructured{Object: o} }
+func u(o map[string]interface{}) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: o}
+}
 
 func TestServiceKeepsMemberAllocations(t *testing.T) {
 	desired := u(map[string]interface{}{"spec": map[string]interface{}{

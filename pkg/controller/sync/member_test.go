@@ -22,7 +22,7 @@ func fedDeployment() *unstructured.Unstructured {
 			"name": "web", "namespace": "prod", "generation": int64(4), "uid": "fed-uid", "resourceVersion": "99",
 			"labels": map[string]interface{}{"app": "web"},
 			"annotations": map[string]interface{}{
-				"team":                                            "a",
+				"team": "a",
 				"kubectl.kubernetes.io/last-applied-configuration": "{}",
 				"federation.kubernetes.io/deployment-preferences":  "{}",
 				"federation.alpha.kubernetes.io/cluster-selector":  "[]",
