@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -51,8 +52,14 @@ func run() error {
 		return fmt.Errorf("%w (logs are in %s)", err, filepath.Join(dir, "logs"))
 	}
 	defer f.Stop()
-	if err := f.RegisterAll(ctx); err != nil {
-		return err
+	// Members join as an admin would join them: with kubefed.
+	for _, m := range f.Members {
+		join := exec.CommandContext(ctx, framework.Binary("kubefed"), "join", m.Name,
+			"--kubeconfig", f.Kubeconfig, "--host-cluster-context", framework.FederationContext, "--cluster-context", m.Name)
+		join.Stdout, join.Stderr = os.Stdout, os.Stderr
+		if err := join.Run(); err != nil {
+			return fmt.Errorf("kubefed join %s: %w", m.Name, err)
+		}
 	}
 	if err := f.WaitClustersReady(ctx, 3*time.Minute); err != nil {
 		fmt.Fprintf(os.Stderr, "warning: %v\n", err)

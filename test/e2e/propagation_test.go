@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,6 +229,49 @@ func TestDeploymentSplitsReplicasAndAggregatesStatus(t *testing.T) {
 		}
 		return nil
 	})
+	// The propagation shows the plan and the ready count per cluster.
+	eventually(t, 30*time.Second, "planned and ready replicas per cluster in the propagation", func(ctx context.Context) error {
+		states, err := propagationStates(ctx, ns, "deployment.web")
+		if err != nil {
+			return err
+		}
+		var planned, ready int64
+		for _, m := range f.Members {
+			s := states[m.Name]
+			if s.Replicas == nil || s.ReadyReplicas == nil {
+				return fmt.Errorf("%s: %+v", m.Name, s)
+			}
+			planned += *s.Replicas
+			ready += *s.ReadyReplicas
+		}
+		if planned != 5 || ready != 5 {
+			return fmt.Errorf("planned %d, ready %d", planned, ready)
+		}
+		return nil
+	})
+	if out := kubectl(t, "get", "propagations", "-n", ns, "-o", "wide"); !strings.Contains(out, "/3") || !strings.Contains(out, "/2") {
+		t.Errorf("wide output lacks the per-cluster replicas:\n%s", out)
+	}
+
+	// A template change rolls out in every cluster, and kubectl rollout
+	// status against the federation waits for all of them.
+	kubectl(t, "-n", ns, "set", "image", "deployment/web", "web=nginx:1.27")
+	out := kubectl(t, "-n", ns, "rollout", "status", "deployment/web", "--timeout=90s")
+	if !strings.Contains(out, "successfully rolled out") {
+		t.Fatalf("rollout status: %s", out)
+	}
+	for _, m := range f.Members {
+		got, err := m.Client.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img := got.Spec.Template.Spec.Containers[0].Image; img != "nginx:1.27" {
+			t.Errorf("%s runs %s after the rollout", m.Name, img)
+		}
+		if got.Status.UpdatedReplicas != *got.Spec.Replicas || got.Status.ObservedGeneration != got.Generation {
+			t.Errorf("%s not rolled out: %+v", m.Name, got.Status)
+		}
+	}
 }
 
 func TestServiceKeepsMemberAllocationsAndUserNodePort(t *testing.T) {

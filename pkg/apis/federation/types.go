@@ -124,6 +124,8 @@ type ClusterPropagation struct {
 	Generation         int64
 	Reason             string
 	Message            string
+	Replicas           *int64
+	ReadyReplicas      *int64
 	LastTransitionTime metav1.Time
 }
 

@@ -31,6 +31,9 @@ type Adapter struct {
 	// Replicas, if set, is where the kind keeps the number split across
 	// clusters (e.g. spec.replicas).
 	Replicas []string
+	// ReadyReplicas is where a member reports how many of its replicas are
+	// ready, shown per cluster in the object's Propagation.
+	ReadyReplicas []string
 	// PrepareDesired adjusts a member copy before it is compared or sent:
 	// drop what the member generates itself.
 	PrepareDesired func(desired *unstructured.Unstructured)

@@ -29,14 +29,15 @@ func Ingress() *Adapter {
 // ReplicaSet splits spec.replicas across clusters and sums the counters.
 func ReplicaSet() *Adapter {
 	return &Adapter{
-		Name:       "replicaset",
-		GVR:        schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"},
-		Kind:       "ReplicaSet",
-		Namespaced: true,
-		Fields:     []string{"spec"},
-		HasStatus:  true,
-		Skip:       inFederationSystem,
-		Replicas:   []string{"spec", "replicas"},
+		Name:          "replicaset",
+		GVR:           schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"},
+		Kind:          "ReplicaSet",
+		Namespaced:    true,
+		Fields:        []string{"spec"},
+		HasStatus:     true,
+		Skip:          inFederationSystem,
+		Replicas:      []string{"spec", "replicas"},
+		ReadyReplicas: []string{"status", "readyReplicas"},
 		AggregateStatus: func(fed *unstructured.Unstructured, members map[string]*unstructured.Unstructured) map[string]interface{} {
 			// fullyLabeledReplicas is summed like the others: each member
 			// counts its own pods that match the template's labels.
@@ -50,14 +51,15 @@ func ReplicaSet() *Adapter {
 // federation.
 func Deployment() *Adapter {
 	return &Adapter{
-		Name:       "deployment",
-		GVR:        schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"},
-		Kind:       "Deployment",
-		Namespaced: true,
-		Fields:     []string{"spec"},
-		HasStatus:  true,
-		Skip:       inFederationSystem,
-		Replicas:   []string{"spec", "replicas"},
+		Name:          "deployment",
+		GVR:           schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"},
+		Kind:          "Deployment",
+		Namespaced:    true,
+		Fields:        []string{"spec"},
+		HasStatus:     true,
+		Skip:          inFederationSystem,
+		Replicas:      []string{"spec", "replicas"},
+		ReadyReplicas: []string{"status", "readyReplicas"},
 		AggregateStatus: func(fed *unstructured.Unstructured, members map[string]*unstructured.Unstructured) map[string]interface{} {
 			status := sumCounters(members, "replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas")
 			if conds := mergeConditions(members); len(conds) > 0 {
@@ -101,14 +103,15 @@ var jobGeneratedLabels = []string{"controller-uid", "batch.kubernetes.io/control
 // they are neither sent nor compared.
 func Job() *Adapter {
 	return &Adapter{
-		Name:       "job",
-		GVR:        schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"},
-		Kind:       "Job",
-		Namespaced: true,
-		Fields:     []string{"spec"},
-		HasStatus:  true,
-		Skip:       inFederationSystem,
-		Replicas:   []string{"spec", "parallelism"},
+		Name:          "job",
+		GVR:           schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"},
+		Kind:          "Job",
+		Namespaced:    true,
+		Fields:        []string{"spec"},
+		HasStatus:     true,
+		Skip:          inFederationSystem,
+		Replicas:      []string{"spec", "parallelism"},
+		ReadyReplicas: []string{"status", "ready"},
 		PrepareDesired: func(desired *unstructured.Unstructured) {
 			unstructured.RemoveNestedField(desired.Object, "spec", "selector")
 			unstructured.RemoveNestedField(desired.Object, "spec", "manualSelector")

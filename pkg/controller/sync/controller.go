@@ -332,7 +332,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		case opUpdated:
 			updated = append(updated, cl.Name)
 		}
-		outcomes[cl.Name] = clusterOutcome{selected: true, err: results[i].err}
+		outcomes[cl.Name] = clusterOutcome{selected: true, err: results[i].err, member: results[i].member}
 		if results[i].err != nil {
 			errs = append(errs, fmt.Errorf("cluster %s: %w", cl.Name, results[i].err))
 		}

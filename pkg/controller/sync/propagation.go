@@ -39,6 +39,8 @@ func propagationName(fed *unstructured.Unstructured) (namespace, name string) {
 type clusterOutcome struct {
 	selected bool
 	err      error
+	// member is the cluster's copy as it now is, if it has one.
+	member *unstructured.Unstructured
 }
 
 // recordPropagation writes where fed went, cluster by cluster, when that
@@ -85,6 +87,15 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 		default:
 			e.State, e.Reason, e.Message = federationv1beta1.PropagationFailed, ReasonMemberRejected, o.err.Error()
 			e.Generation = previous[cl.Name].Generation
+		}
+		if o.member != nil && len(c.adapter.Replicas) > 0 {
+			if r, ok, _ := unstructured.NestedInt64(o.member.Object, c.adapter.Replicas...); ok {
+				e.Replicas = &r
+			}
+			if len(c.adapter.ReadyReplicas) > 0 {
+				ready, _, _ := unstructured.NestedInt64(o.member.Object, c.adapter.ReadyReplicas...)
+				e.ReadyReplicas = &ready
+			}
 		}
 		e.LastTransitionTime = now
 		if p, ok := previous[cl.Name]; ok && p.State == e.State {

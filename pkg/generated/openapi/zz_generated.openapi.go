@@ -306,6 +306,20 @@ func schema_kfederation_api_federation_v1beta1_ClusterPropagation(ref common.Ref
 							Format:      "",
 						},
 					},
+					"replicas": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Replicas is, for ReplicaSets, Deployments and Jobs, how many replicas (or parallel pods) the federation planned for this cluster.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"readyReplicas": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ReadyReplicas is how many of them the cluster reports ready.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
 					"lastTransitionTime": {
 						SchemaProps: spec.SchemaProps{
 							Description: "LastTransitionTime is when the state last changed.",

@@ -250,6 +250,8 @@ func autoConvert_v1beta1_ClusterPropagation_To_federation_ClusterPropagation(in 
 	out.Generation = in.Generation
 	out.Reason = in.Reason
 	out.Message = in.Message
+	out.Replicas = (*int64)(unsafe.Pointer(in.Replicas))
+	out.ReadyReplicas = (*int64)(unsafe.Pointer(in.ReadyReplicas))
 	out.LastTransitionTime = in.LastTransitionTime
 	return nil
 }
@@ -265,6 +267,8 @@ func autoConvert_federation_ClusterPropagation_To_v1beta1_ClusterPropagation(in 
 	out.Generation = in.Generation
 	out.Reason = in.Reason
 	out.Message = in.Message
+	out.Replicas = (*int64)(unsafe.Pointer(in.Replicas))
+	out.ReadyReplicas = (*int64)(unsafe.Pointer(in.ReadyReplicas))
 	out.LastTransitionTime = in.LastTransitionTime
 	return nil
 }

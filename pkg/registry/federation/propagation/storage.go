@@ -59,6 +59,7 @@ func addHandlers(h printers.PrintHandler) {
 		{Name: "Age", Type: "string", Description: "Time since the object was first synced."},
 		{Name: "Generation", Type: "integer", Priority: 1, Description: "The federated object's generation when last synced."},
 		{Name: "Message", Type: "string", Priority: 1, Description: "The first failure or pending reason."},
+		{Name: "Replicas", Type: "string", Priority: 1, Description: "For workloads: per cluster, ready of planned replicas."},
 	}
 	_ = h.TableHandler(columns, printPropagation)
 	_ = h.TableHandler(columns, printPropagationList)
@@ -108,7 +109,17 @@ func printPropagation(p *federation.Propagation, options printers.GenerateOption
 		if message == "" {
 			message = "<none>"
 		}
-		row.Cells = append(row.Cells, p.Status.Generation, message)
+		var replicas []string
+		for _, c := range p.Status.Clusters {
+			if c.Replicas != nil {
+				ready := int64(0)
+				if c.ReadyReplicas != nil {
+					ready = *c.ReadyReplicas
+				}
+				replicas = append(replicas, fmt.Sprintf("%s=%d/%d", c.Cluster, ready, *c.Replicas))
+			}
+		}
+		row.Cells = append(row.Cells, p.Status.Generation, message, orNone(replicas))
 	}
 	return []metav1.TableRow{row}, nil
 }

@@ -210,6 +210,13 @@ type ClusterPropagation struct {
 	// Message explains the state; for Failed, the member's own error.
 	// +optional
 	Message string `json:"message,omitempty"`
+	// Replicas is, for ReplicaSets, Deployments and Jobs, how many
+	// replicas (or parallel pods) the federation planned for this cluster.
+	// +optional
+	Replicas *int64 `json:"replicas,omitempty"`
+	// ReadyReplicas is how many of them the cluster reports ready.
+	// +optional
+	ReadyReplicas *int64 `json:"readyReplicas,omitempty"`
 	// LastTransitionTime is when the state last changed.
 	// +optional
 	LastTransitionTime metav1.Time `json:"lastTransitionTime,omitempty"`

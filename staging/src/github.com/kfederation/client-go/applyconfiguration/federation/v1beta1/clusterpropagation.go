@@ -39,6 +39,11 @@ type ClusterPropagationApplyConfiguration struct {
 	Reason *string `json:"reason,omitempty"`
 	// Message explains the state; for Failed, the member's own error.
 	Message *string `json:"message,omitempty"`
+	// Replicas is, for ReplicaSets, Deployments and Jobs, how many
+	// replicas (or parallel pods) the federation planned for this cluster.
+	Replicas *int64 `json:"replicas,omitempty"`
+	// ReadyReplicas is how many of them the cluster reports ready.
+	ReadyReplicas *int64 `json:"readyReplicas,omitempty"`
 	// LastTransitionTime is when the state last changed.
 	LastTransitionTime *v1.Time `json:"lastTransitionTime,omitempty"`
 }
@@ -86,6 +91,22 @@ func (b *ClusterPropagationApplyConfiguration) WithReason(value string) *Cluster
 // If called multiple times, the Message field is set to the value of the last call.
 func (b *ClusterPropagationApplyConfiguration) WithMessage(value string) *ClusterPropagationApplyConfiguration {
 	b.Message = &value
+	return b
+}
+
+// WithReplicas sets the Replicas field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Replicas field is set to the value of the last call.
+func (b *ClusterPropagationApplyConfiguration) WithReplicas(value int64) *ClusterPropagationApplyConfiguration {
+	b.Replicas = &value
+	return b
+}
+
+// WithReadyReplicas sets the ReadyReplicas field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ReadyReplicas field is set to the value of the last call.
+func (b *ClusterPropagationApplyConfiguration) WithReadyReplicas(value int64) *ClusterPropagationApplyConfiguration {
+	b.ReadyReplicas = &value
 	return b
 }
 
