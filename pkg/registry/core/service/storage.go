@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -57,6 +58,30 @@ func (s strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 func (s strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 	normalizeClusterIPs(obj.(*api.Service), old.(*api.Service))
 	s.RESTCreateUpdateStrategy.PrepareForUpdate(ctx, obj, old)
+}
+
+// Validate is kube-apiserver's validation of a new Service, less what only
+// holds once ports are allocated (see withoutAllocationErrors).
+func (s strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
+	return withoutAllocationErrors(s.RESTCreateUpdateStrategy.Validate(ctx, obj))
+}
+
+// ValidateUpdate is kube-apiserver's validation of a Service update, less
+// what only holds once ports are allocated (see withoutAllocationErrors).
+func (s strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	return withoutAllocationErrors(s.RESTCreateUpdateStrategy.ValidateUpdate(ctx, obj, old))
+}
+
+// withoutAllocationErrors drops the error that a LoadBalancer Service with
+// externalTrafficPolicy Local has no healthCheckNodePort. kube-apiserver
+// allocates that port before it validates, so its validation may demand
+// one; the federation allocates nothing, and each member allocates the port
+// of its own copy. Without this, such a Service, valid for kube-apiserver,
+// would be refused with 422.
+func withoutAllocationErrors(errs field.ErrorList) field.ErrorList {
+	return slices.DeleteFunc(errs, func(e *field.Error) bool {
+		return e.Type == field.ErrorTypeRequired && e.Field == "spec.healthCheckNodePort"
+	})
 }
 
 // normalizeClusterIPs lets users manage either clusterIP or clusterIPs, as
