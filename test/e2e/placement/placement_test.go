@@ -359,3 +359,115 @@ func TestFailoverWithoutFlapping(t *testing.T) {
 		return fullyReady(ctx, ns, "web", fed.Members...)
 	})
 }
+
+// killMember ends a member the way a dead cluster ends: what runs pods
+// first, then the API server at once, as a crash. It returns a function
+// that brings it back, API server first, and waits until every registered
+// Cluster is Ready again; it does nothing when called again, and is called
+// at the end of the test if the test has not, so that the following tests
+// find the member running whatever went wrong.
+func killMember(t *testing.T, m *framework.Member) (restore func()) {
+	t.Helper()
+	restored := false
+	restore = func() {
+		t.Helper()
+		if restored {
+			return
+		}
+		restored = true
+		ctx := context.Background()
+		if !m.APIServer.Running() {
+			if err := m.APIServer.Start(); err != nil {
+				t.Errorf("restore %s: %v", m.Name, err)
+				return
+			}
+		}
+		if err := m.WaitReady(ctx); err != nil {
+			t.Errorf("restore %s: %v", m.Name, err)
+			return
+		}
+		for _, p := range []*framework.Process{m.ControllerManager, m.Scheduler, m.Kwok} {
+			if !p.Running() {
+				if err := p.Start(); err != nil {
+					t.Errorf("restore %s: %v", m.Name, err)
+				}
+			}
+		}
+		if err := fed.WaitClustersReady(ctx, time.Minute); err != nil {
+			t.Errorf("restore %s: %v", m.Name, err)
+		}
+	}
+	t.Cleanup(restore)
+	for _, p := range []*framework.Process{m.Kwok, m.Scheduler, m.ControllerManager} {
+		if err := p.Stop(10 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.APIServer.Kill()
+	return restore
+}
+
+// TestFailoverWithRebalanceMovesBack: with rebalance, a dead member's
+// replicas move to the others and become Ready, and when it comes back
+// the preferred even split moves them back to it at once.
+func TestFailoverWithRebalanceMovesBack(t *testing.T) {
+	ctx := context.Background()
+	ns := "placement-rebalance"
+	createNamespace(t, ns)
+	prefs := `{"rebalance": true, "clusters": {"*": {"weight": 1}}}`
+	if _, err := fed.Client.AppsV1().ReplicaSets(ns).Create(ctx, replicaSet(ns, "web", 9, prefs, ""), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	even := map[string]int32{small: 3, second: 3, third: 3}
+	eventually(t, 60*time.Second, "3 replicas in every member, all Ready", func(ctx context.Context) error {
+		got, err := memberReplicas(ctx, ns, "web", fed.Members...)
+		if err != nil {
+			return err
+		}
+		if err := sameReplicas(got, even); err != nil {
+			return err
+		}
+		return fullyReady(ctx, ns, "web", fed.Members...)
+	})
+
+	dead := fed.Member(second)
+	survivors := []*framework.Member{fed.Member(small), fed.Member(third)}
+	restore := killMember(t, dead)
+	killed := time.Now()
+	eventually(t, 60*time.Second, "all 9 replicas moved to the survivors, all Ready", func(ctx context.Context) error {
+		got, err := memberReplicas(ctx, ns, "web", survivors...)
+		if err != nil {
+			return err
+		}
+		a, b := got[small], got[third]
+		if a+b != 9 || a-b > 1 || b-a > 1 {
+			return fmt.Errorf("member copies of the survivors have %v, want 9 split 5/4", got)
+		}
+		return fullyReady(ctx, ns, "web", survivors...)
+	})
+	t.Logf("replicas Ready on the survivors %s after the member died", time.Since(killed).Round(100*time.Millisecond))
+	eventually(t, 10*time.Second, "a ReplicasMoved event for the failover", func(ctx context.Context) error {
+		return movedEvent(ctx, ns, "web", "from "+second+" to ")
+	})
+
+	restarted := time.Now()
+	restore()
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Logf("member %s restarted, its Cluster Ready after %s", second, time.Since(restarted).Round(100*time.Millisecond))
+	eventually(t, 60*time.Second, "replicas moved back to an even split, all Ready", func(ctx context.Context) error {
+		got, err := memberReplicas(ctx, ns, "web", fed.Members...)
+		if err != nil {
+			return err
+		}
+		if err := sameReplicas(got, even); err != nil {
+			return fmt.Errorf("%w (with rebalance the returning member should get its share back)", err)
+		}
+		return fullyReady(ctx, ns, "web", fed.Members...)
+	})
+	t.Logf("even split back and all Ready %s after the member was restarted", time.Since(restarted).Round(100*time.Millisecond))
+	eventually(t, 10*time.Second, "a ReplicasMoved event naming the returning member", func(ctx context.Context) error {
+		return movedEvent(ctx, ns, "web", "to "+second+": rebalanced: cluster "+second+" is Ready and selected again")
+	})
+}
