@@ -594,12 +594,19 @@ func (c *Controller) removeOrphans(ctx context.Context, key string) error {
 		}
 		ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
 		policy := metav1.DeletePropagationBackground
-		uid := member.GetUID()
+		uid, rv := member.GetUID(), member.GetResourceVersion()
+		// The resourceVersion precondition makes sure the copy is still
+		// the managed one in the cache: a copy just released by an orphaning
+		// delete has been updated since, and must stay.
 		err = memberResource(cl, c.adapter, member.GetNamespace()).Delete(ctx, member.GetName(), metav1.DeleteOptions{
 			PropagationPolicy: &policy,
-			Preconditions:     &metav1.Preconditions{UID: &uid},
+			Preconditions:     &metav1.Preconditions{UID: &uid, ResourceVersion: &rv},
 		})
 		cancel()
+		if apierrors.IsConflict(err) {
+			errs = append(errs, fmt.Errorf("%w: cluster %s: %s changed since it was cached", errPending, cl.Name, key))
+			continue
+		}
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("cluster %s: delete %s, which the federation no longer has: %w", cl.Name, key, err))
 			continue
