@@ -209,11 +209,11 @@ func (sk servedKind) exercise(t *testing.T, obj runtime.Object) (createErr, upda
 	// update below starts again from what was decoded.
 	pristine := internalObj.DeepCopyObject()
 
-	creater, ok := sk.storage.(rest.Creater)
+	creator, ok := sk.storage.(rest.Creater)
 	if !ok {
 		t.Fatalf("%s storage cannot create", sk.resource)
 	}
-	out, err := creater.Create(ctx, internalObj, rest.ValidateAllObjectFunc, &metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	out, err := creator.Create(ctx, internalObj, rest.ValidateAllObjectFunc, &metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 	if err != nil {
 		if errors.Is(err, errNoStorage) {
 			t.Fatalf("the dry-run create of %s reached storage: %v", sk.resource, err)

@@ -68,7 +68,7 @@ func RESTConfig(c *federationv1beta1.Cluster, secret *corev1.Secret) (*rest.Conf
 	case len(secret.Data[SecretTokenKey]) > 0:
 		cfg = &rest.Config{BearerToken: strings.TrimSpace(string(secret.Data[SecretTokenKey]))}
 		if ca := secret.Data[SecretCAKey]; len(ca) > 0 {
-			cfg.TLSClientConfig.CAData = ca
+			cfg.CAData = ca
 		}
 	default:
 		return nil, fmt.Errorf("%w: secret %s/%s has neither a %q nor a %q key", ErrCredentials, secret.Namespace, secret.Name, SecretKubeconfigKey, SecretTokenKey)

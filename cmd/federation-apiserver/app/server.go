@@ -132,7 +132,7 @@ func NewConfig(s *options.ServerRunOptions) (*apiserver.Config, error) {
 	if err := s.SecureServing.ApplyTo(&gc.SecureServing, &gc.LoopbackClientConfig); err != nil {
 		return nil, err
 	}
-	gc.LoopbackClientConfig.ContentConfig.ContentType = "application/vnd.kubernetes.protobuf"
+	gc.LoopbackClientConfig.ContentType = "application/vnd.kubernetes.protobuf"
 
 	namer := openapi.NewDefinitionNamer(legacyscheme.Scheme)
 	gc.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openAPIDefinitions, namer)

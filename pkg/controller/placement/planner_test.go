@@ -28,12 +28,16 @@ func in(specs ...string) []ClusterInput {
 		c.Name = name
 		if hasCur {
 			var n int64
-			fmt.Sscan(current, &n)
+			if _, err := fmt.Sscan(current, &n); err != nil {
+				panic(fmt.Sprintf("bad test input %q: %v", s, err))
+			}
 			c.Current = &n
 		}
 		if hasCap {
 			var n int64
-			fmt.Sscan(capacity, &n)
+			if _, err := fmt.Sscan(capacity, &n); err != nil {
+				panic(fmt.Sprintf("bad test input %q: %v", s, err))
+			}
 			c.Capacity = &n
 		}
 		out = append(out, c)

@@ -77,7 +77,7 @@ func (o *AuthenticationOptions) ApplyTo(info *genericapiserver.AuthenticationInf
 		authenticators = append(authenticators, group.NewAuthenticatedGroupAdder(bearertoken.New(tokens)))
 	}
 	authenticators = append(authenticators, info.Authenticator)
-	var a authenticator.Request = union.New(authenticators...)
+	a := union.New(authenticators...)
 	if !o.Anonymous {
 		a = withoutAnonymous(a)
 	}
