@@ -44,4 +44,31 @@ func TestMemberClustersRunPods(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReplicaSet in member %s never got 3 ready pods: %v", m.Name, err)
 	}
+
+	// Services get endpoints: the member's own controllers see the pods.
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "member-only", Namespace: "default"},
+		Spec:       corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Port: 80}}},
+	}
+	if _, err := m.Client.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		slices, err := m.Client.DiscoveryV1().EndpointSlices("default").List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=member-only"})
+		if err != nil {
+			return false, err
+		}
+		ready := 0
+		for _, s := range slices.Items {
+			for _, e := range s.Endpoints {
+				if e.Conditions.Ready != nil && *e.Conditions.Ready {
+					ready++
+				}
+			}
+		}
+		return ready == 3, nil
+	})
+	if err != nil {
+		t.Fatalf("Service in member %s never got 3 ready endpoints: %v", m.Name, err)
+	}
 }
