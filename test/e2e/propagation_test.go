@@ -25,51 +25,16 @@ var sharedFed *framework.Federation
 // TestMain starts one federation of two members for the whole package, so
 // that tests share its start-up cost.
 func TestMain(m *testing.M) {
-	os.Exit(runWithFederation(m))
-}
-
-func runWithFederation(m *testing.M) int {
-	if err := framework.EnsureBinaries(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	dir, err := os.MkdirTemp("", "federation-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	f, err := framework.Start(ctx, framework.Options{
-		Dir: dir,
-		Members: []framework.MemberOptions{
-			{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
-			{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
+	os.Exit(framework.RunMain(m, framework.MainOptions{
+		Register: true,
+		Options: framework.Options{
+			Members: []framework.MemberOptions{
+				{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
+				{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
+			},
+			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "-v=2"},
 		},
-		ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "-v=2"},
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "start federation (logs in %s): %v\n", dir, err)
-		return 1
-	}
-	defer f.Stop()
-	if err := f.RegisterAll(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := f.WaitClustersReady(ctx, 2*time.Minute); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	sharedFed = f
-	code := m.Run()
-	if code != 0 {
-		fmt.Fprintf(os.Stderr, "logs of the federation are in %s\n", f.LogDir)
-	} else {
-		f.Stop()
-		_ = os.RemoveAll(dir)
-	}
-	return code
+	}, func(f *framework.Federation) { sharedFed = f }))
 }
 
 // eventually polls cond every 200 ms until it returns nil or timeout ends.

@@ -32,43 +32,16 @@ var fed *framework.Federation
 // TestMain starts one federation of two members, neither of them joined,
 // shared by every test of the package.
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	if err := framework.EnsureBinaries(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	dir, err := os.MkdirTemp("", "kubefed-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	f, err := framework.Start(ctx, framework.Options{
-		Dir: dir,
-		Members: []framework.MemberOptions{
-			{Name: memberA, Zone: memberA, Region: "us-central1"},
-			{Name: memberB, Zone: memberB, Region: "europe-west1"},
+	os.Exit(framework.RunMain(m, framework.MainOptions{
+		Register: false,
+		Options: framework.Options{
+			Members: []framework.MemberOptions{
+				{Name: memberA, Zone: memberA, Region: "us-central1"},
+				{Name: memberB, Zone: memberB, Region: "europe-west1"},
+			},
+			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false"},
 		},
-		ControllerManagerArgs: []string{"--port=0", "--leader-elect=false"},
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "start federation (logs in %s): %v\n", dir, err)
-		return 1
-	}
-	defer f.Stop()
-	fed = f
-	code := m.Run()
-	if code != 0 {
-		fmt.Fprintf(os.Stderr, "logs of the federation are in %s\n", f.LogDir)
-	} else {
-		f.Stop()
-		_ = os.RemoveAll(dir)
-	}
-	return code
+	}, func(f *framework.Federation) { fed = f }))
 }
 
 // result is one run of the kubefed binary.

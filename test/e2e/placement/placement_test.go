@@ -34,52 +34,17 @@ const (
 var fed *framework.Federation
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	if err := framework.EnsureBinaries(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	dir, err := os.MkdirTemp("", "federation-e2e-placement-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	f, err := framework.Start(ctx, framework.Options{
-		Dir: dir,
-		Members: []framework.MemberOptions{
-			{Name: small, Zone: small, Region: "us-central1", Nodes: 1, NodeCPU: "2", NodeMemory: "8Gi", NodePods: 110},
-			{Name: second, Zone: second, Region: "us-central1"},
-			{Name: third, Zone: third, Region: "europe-west1"},
+	os.Exit(framework.RunMain(m, framework.MainOptions{
+		Register: true,
+		Options: framework.Options{
+			Members: []framework.MemberOptions{
+				{Name: small, Zone: small, Region: "us-central1", Nodes: 1, NodeCPU: "2", NodeMemory: "8Gi", NodePods: 110},
+				{Name: second, Zone: second, Region: "us-central1"},
+				{Name: third, Zone: third, Region: "europe-west1"},
+			},
+			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "--unschedulable-threshold=5s", "-v=2"},
 		},
-		ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "--unschedulable-threshold=5s", "-v=2"},
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "start federation (logs in %s): %v\n", dir, err)
-		return 1
-	}
-	defer f.Stop()
-	if err := f.RegisterAll(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := f.WaitClustersReady(ctx, 2*time.Minute); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	fed = f
-	code := m.Run()
-	if code != 0 {
-		fmt.Fprintf(os.Stderr, "logs of the federation are in %s\n", f.LogDir)
-	} else {
-		f.Stop()
-		_ = os.RemoveAll(dir)
-	}
-	return code
+	}, func(f *framework.Federation) { fed = f }))
 }
 
 // eventually polls cond every 250 ms until it returns nil or timeout ends.
