@@ -33,6 +33,7 @@ type Cluster struct {
 
 	mu             sync.Mutex
 	ready          bool
+	probed         bool
 	factory        dynamicinformer.DynamicSharedInformerFactory
 	informers      map[schema.GroupVersionResource]cache.SharedIndexInformer
 	stop           chan struct{}
@@ -44,6 +45,20 @@ func (c *Cluster) Ready() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ready
+}
+
+// Probed says whether the cluster controller has probed the cluster since
+// this client was made.
+func (c *Cluster) Probed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.probed
+}
+
+// Synced says whether the cluster's informer for gvr has its first list.
+func (c *Cluster) Synced(gvr schema.GroupVersionResource) bool {
+	inf, _ := c.Informer(gvr)
+	return inf.HasSynced()
 }
 
 // Informer returns the cluster's informer for gvr, watching only objects
@@ -166,8 +181,9 @@ func (r *Registry) SetReady(name string, ready bool) {
 		return
 	}
 	c.mu.Lock()
-	changed := c.ready != ready
+	changed := c.ready != ready || !c.probed
 	c.ready = ready
+	c.probed = true
 	c.mu.Unlock()
 	if changed {
 		r.notify(name)

@@ -125,6 +125,11 @@ func Job() *Adapter {
 			if sel, ok, _ := unstructured.NestedMap(member.Object, "spec", "selector"); ok {
 				_ = unstructured.SetNestedMap(desired.Object, sel, "spec", "selector")
 			}
+			// completions cannot change once a Job exists: the member's
+			// share stays what it was given at creation.
+			if n, ok, _ := unstructured.NestedInt64(member.Object, "spec", "completions"); ok {
+				_ = unstructured.SetNestedField(desired.Object, n, "spec", "completions")
+			}
 			if ms, ok, _ := unstructured.NestedBool(member.Object, "spec", "manualSelector"); ok {
 				_ = unstructured.SetNestedField(desired.Object, ms, "spec", "manualSelector")
 			}

@@ -32,6 +32,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 	fedlisters "github.com/kfederation/client-go/listers/federation/v1beta1"
 
 	"github.com/kfederation/federation/pkg/apis/federation/annotations"
@@ -58,6 +59,10 @@ const (
 // soon, without a Failed event.
 var errPending = errors.New("pending")
 
+// errNotSynced marks a pending state that says nothing about the cluster:
+// this process has not finished reading it yet (after a start or restart).
+var errNotSynced = errors.New("member cache not synced")
+
 // Controller syncs one federated kind.
 type Controller struct {
 	adapter  *federatedtypes.Adapter
@@ -73,6 +78,11 @@ type Controller struct {
 
 	watchedMu gosync.Mutex
 	watched   map[*clusterclient.Cluster]bool
+
+	// written holds the Propagations this controller wrote last, until
+	// the cache catches up.
+	writtenMu gosync.Mutex
+	written   map[string]*federationv1beta1.Propagation
 }
 
 // StartFunc returns the start function of the sync controller for a kind,
@@ -99,6 +109,7 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 		recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + a.ControllerName()}),
 		logger:   logger,
 		watched:  map[*clusterclient.Cluster]bool{},
+		written:  map[string]*federationv1beta1.Propagation{},
 	}
 	_ = c.fed.SetTransform(clusterclient.StripManagedFields)
 	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
@@ -117,10 +128,12 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 		UpdateFunc: func(_, obj interface{}) { enqueue(obj) },
 		DeleteFunc: enqueue,
 	})
-	// A Cluster's labels decide what is placed there.
+	// A Cluster's labels decide what is placed there, and its stored
+	// readiness what its entry in each Propagation says.
 	_, _ = clusterInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(old, cur interface{}) {
-			if !equality.Semantic.DeepEqual(old.(metav1.Object).GetLabels(), cur.(metav1.Object).GetLabels()) {
+			o, n := old.(*federationv1beta1.Cluster), cur.(*federationv1beta1.Cluster)
+			if !equality.Semantic.DeepEqual(o.Labels, n.Labels) || clusterCallsItselfReady(o) != clusterCallsItselfReady(n) {
 				c.enqueueAll()
 			}
 		},
@@ -252,12 +265,24 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		fed = updated
 	}
 
+	// Right after a start, clusters whose stored status is Ready have not
+	// been probed yet, and member caches are still filling. Acting then
+	// would plan replicas onto whichever cluster answered first and
+	// write statuses summed over nobody: wait a moment instead.
+	if c.settling() {
+		return fmt.Errorf("%w: %w: waiting for the first probe of every Ready cluster", errPending, errNotSynced)
+	}
 	selected, err := c.selectedClusters(fed)
 	if err != nil {
 		c.recorder.Eventf(fed, corev1.EventTypeWarning, ReasonFailedInCluster, "Cannot select clusters: %v", err)
 		return nil
 	}
-	var shares map[string]int64
+	for _, cl := range selected {
+		if !cl.Synced(c.adapter.GVR) {
+			return fmt.Errorf("%w: %w: cache of %s in cluster %s not synced yet", errPending, errNotSynced, c.adapter.GVR.Resource, cl.Name)
+		}
+	}
+	var shares, completionShares map[string]int64
 	if len(c.adapter.Replicas) > 0 {
 		total, found, _ := unstructured.NestedInt64(fed.Object, c.adapter.Replicas...)
 		if !found {
@@ -279,6 +304,14 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			c.recorder.Eventf(fed, corev1.EventTypeWarning, ReasonFailedInCluster, "Cannot plan replicas: %v", err)
 			return nil
 		}
+		// A Job's completions, when set, are split evenly too; once a
+		// member has its copy its share is fixed (completions are
+		// immutable), which the adapter's Retain keeps.
+		if c.adapter.Kind == "Job" {
+			if totalCompletions, ok, _ := unstructured.NestedInt64(fed.Object, "spec", "completions"); ok {
+				completionShares = evenSplit(totalCompletions, names, key)
+			}
+		}
 	}
 
 	type result struct {
@@ -292,13 +325,17 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var replicas *int64
+			var replicas, completions *int64
 			if shares != nil {
 				r := shares[cl.Name]
 				replicas = &r
 			}
+			if completionShares != nil {
+				n := completionShares[cl.Name]
+				completions = &n
+			}
 			start := time.Now()
-			m, op, err := c.syncCluster(ctx, fed, cl, replicas)
+			m, op, err := c.syncCluster(ctx, fed, cl, replicas, completions)
 			memberSyncDuration.WithLabelValues(c.adapter.Name, cl.Name).Observe(time.Since(start).Seconds())
 			results[i] = result{m, op, err}
 		}()
@@ -359,6 +396,24 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	return errors.Join(errs...)
 }
 
+// settling says that some Cluster the federation last saw Ready has not
+// been probed by this process yet.
+func (c *Controller) settling() bool {
+	clusters, err := c.clusters.List(labels.Everything())
+	if err != nil {
+		return true
+	}
+	for _, cl := range clusters {
+		if !clusterCallsItselfReady(cl) {
+			continue
+		}
+		if r := c.cctx.Clusters.Get(cl.Name); r == nil || !r.Probed() {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *Controller) resource() dynamic.NamespaceableResourceInterface {
 	return c.cctx.DynamicClient.Resource(c.adapter.GVR)
 }
@@ -399,7 +454,7 @@ func (c *Controller) selectedClusters(fed *unstructured.Unstructured) ([]*cluste
 func (c *Controller) cachedMember(cl *clusterclient.Cluster, key string) (*unstructured.Unstructured, error) {
 	obj, exists, err := cl.Get(c.adapter.GVR, key)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errPending, err)
+		return nil, fmt.Errorf("%w: %w: %v", errPending, errNotSynced, err)
 	}
 	if !exists {
 		return nil, nil
@@ -424,7 +479,7 @@ func clusterList(names []string) string {
 
 // syncCluster makes one member's copy match; it returns the copy as the
 // member now has it, and what it did (opCreated, opUpdated or "").
-func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, replicas *int64) (*unstructured.Unstructured, string, error) {
+func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, replicas, completions *int64) (*unstructured.Unstructured, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
 	defer cancel()
 	key, _ := cache.MetaNamespaceKeyFunc(fed)
@@ -433,7 +488,7 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 	if err != nil {
 		return nil, "", err
 	}
-	desired := desiredCopy(c.adapter, fed, c.cctx.FederationName, replicas)
+	desired := desiredCopy(c.adapter, fed, c.cctx.FederationName, replicas, completions)
 	client := memberResource(cl, c.adapter, fed.GetNamespace())
 	if member == nil {
 		created, err := client.Create(ctx, desired, metav1.CreateOptions{})

@@ -40,7 +40,7 @@ func internalAnnotation(key string) bool {
 // desiredCopy builds what a member's copy should be: the federated object's
 // name, labels, public annotations and propagated fields, marked as managed
 // by this federation, with this cluster's share of the replicas.
-func desiredCopy(a *federatedtypes.Adapter, fed *unstructured.Unstructured, federationName string, replicas *int64) *unstructured.Unstructured {
+func desiredCopy(a *federatedtypes.Adapter, fed *unstructured.Unstructured, federationName string, replicas, completions *int64) *unstructured.Unstructured {
 	d := &unstructured.Unstructured{Object: map[string]interface{}{}}
 	d.SetAPIVersion(fed.GetAPIVersion())
 	d.SetKind(fed.GetKind())
@@ -67,12 +67,9 @@ func desiredCopy(a *federatedtypes.Adapter, fed *unstructured.Unstructured, fede
 	}
 	if replicas != nil && len(a.Replicas) > 0 {
 		_ = unstructured.SetNestedField(d.Object, *replicas, a.Replicas...)
-		if a.Kind == "Job" {
-			// A Job's completions are split like its parallelism, when set.
-			if _, ok, _ := unstructured.NestedInt64(d.Object, "spec", "completions"); ok {
-				_ = unstructured.SetNestedField(d.Object, *replicas, "spec", "completions")
-			}
-		}
+	}
+	if completions != nil {
+		_ = unstructured.SetNestedField(d.Object, *completions, "spec", "completions")
 	}
 	if a.PrepareDesired != nil {
 		a.PrepareDesired(d)

@@ -37,7 +37,7 @@ func fedDeployment() *unstructured.Unstructured {
 func TestDesiredCopy(t *testing.T) {
 	a := federatedtypes.Deployment()
 	two := int64(2)
-	d := desiredCopy(a, fedDeployment(), "fed", &two)
+	d := desiredCopy(a, fedDeployment(), "fed", &two, nil)
 	if d.GetName() != "web" || d.GetNamespace() != "prod" {
 		t.Errorf("name %s/%s", d.GetNamespace(), d.GetName())
 	}
@@ -71,7 +71,7 @@ func TestDesiredCopy(t *testing.T) {
 func TestUpToDateAndMerged(t *testing.T) {
 	a := federatedtypes.Deployment()
 	two := int64(2)
-	desired := desiredCopy(a, fedDeployment(), "fed", &two)
+	desired := desiredCopy(a, fedDeployment(), "fed", &two, nil)
 	member := desired.DeepCopy()
 	member.SetResourceVersion("7")
 	// Members and their controllers add labels, annotations and status.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -59,6 +60,7 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
+	old = c.newestPropagation(namespace+"/"+name, old)
 	previous := map[string]federationv1beta1.ClusterPropagation{}
 	if old != nil {
 		for _, e := range old.Status.Clusters {
@@ -73,6 +75,15 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 	for _, cl := range clusters {
 		e := federationv1beta1.ClusterPropagation{Cluster: cl.Name}
 		o, known := outcomes[cl.Name]
+		prev, hasPrev := previous[cl.Name]
+		// Right after this process starts, the registry has not probed a
+		// cluster the Cluster object still calls Ready, and member caches
+		// are still filling: that is no news about the cluster, so the
+		// last recorded state stands rather than flapping to Pending.
+		if hasPrev && ((!known && clusterCallsItselfReady(cl)) || (known && errors.Is(o.err, errNotSynced))) {
+			status.Clusters = append(status.Clusters, prev)
+			continue
+		}
 		switch {
 		case !known:
 			e.State, e.Reason, e.Message = federationv1beta1.PropagationPending, ReasonClusterNotReady, "the cluster is not Ready; the object goes there when it is"
@@ -98,8 +109,8 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 			}
 		}
 		e.LastTransitionTime = now
-		if p, ok := previous[cl.Name]; ok && p.State == e.State {
-			e.LastTransitionTime = p.LastTransitionTime
+		if hasPrev && prev.State == e.State {
+			e.LastTransitionTime = prev.LastTransitionTime
 		}
 		status.Clusters = append(status.Clusters, e)
 	}
@@ -109,14 +120,16 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 		}
 		cp := old.DeepCopy()
 		cp.Status = status
-		_, err := c.cctx.FedClient.FederationV1beta1().Propagations(namespace).Update(ctx, cp, metav1.UpdateOptions{})
+		written, err := c.cctx.FedClient.FederationV1beta1().Propagations(namespace).Update(ctx, cp, metav1.UpdateOptions{})
 		if apierrors.IsConflict(err) {
 			return fmt.Errorf("%w: propagation %s/%s changed", errPending, namespace, name)
 		}
+		c.rememberPropagation(namespace+"/"+name, written)
 		return err
 	}
 	p := &federationv1beta1.Propagation{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Status: status}
-	_, err = c.cctx.FedClient.FederationV1beta1().Propagations(namespace).Create(ctx, p, metav1.CreateOptions{})
+	written, err := c.cctx.FedClient.FederationV1beta1().Propagations(namespace).Create(ctx, p, metav1.CreateOptions{})
+	c.rememberPropagation(namespace+"/"+name, written)
 	if apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("%w: propagation %s/%s not in cache yet", errPending, namespace, name)
 	}
@@ -129,9 +142,55 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 
 // forgetPropagation deletes the Propagation of an object that is gone.
 func (c *Controller) forgetPropagation(ctx context.Context, namespace, name string) error {
+	c.writtenMu.Lock()
+	delete(c.written, namespace+"/"+name)
+	c.writtenMu.Unlock()
 	err := c.cctx.FedClient.FederationV1beta1().Propagations(namespace).Delete(ctx, name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
 	return nil
+}
+
+// clusterCallsItselfReady says the Cluster's stored status is Ready.
+func clusterCallsItselfReady(cl *federationv1beta1.Cluster) bool {
+	for _, c := range cl.Status.Conditions {
+		if c.Type == federationv1beta1.ClusterReady {
+			return c.Status == federationv1beta1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// rememberPropagation keeps what this controller last wrote, because the
+// informer cache lags behind its own writes: comparing with the cache alone,
+// a second change right after a first one would look like no change.
+func (c *Controller) rememberPropagation(key string, p *federationv1beta1.Propagation) {
+	if p == nil || p.ResourceVersion == "" {
+		return
+	}
+	c.writtenMu.Lock()
+	defer c.writtenMu.Unlock()
+	c.written[key] = p
+}
+
+// newestPropagation returns whichever is newer: the cached Propagation or
+// the one this controller last wrote. Resource versions from one etcd are
+// increasing integers, which client-go's mutation cache relies on too.
+func (c *Controller) newestPropagation(key string, cached *federationv1beta1.Propagation) *federationv1beta1.Propagation {
+	c.writtenMu.Lock()
+	defer c.writtenMu.Unlock()
+	w, ok := c.written[key]
+	if !ok {
+		return cached
+	}
+	if cached != nil {
+		cv, err1 := strconv.ParseUint(cached.ResourceVersion, 10, 64)
+		wv, err2 := strconv.ParseUint(w.ResourceVersion, 10, 64)
+		if err1 != nil || err2 != nil || cv >= wv {
+			delete(c.written, key)
+			return cached
+		}
+	}
+	return w
 }
