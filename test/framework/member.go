@@ -180,6 +180,10 @@ func StartMember(ctx context.Context, etcd *Etcd, pki *PKI, dir, logDir string, 
 		"--config=" + filepath.Join(kwokBin, "kwok-stages.yaml"),
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-label-selector=type=kwok",
+		// The heartbeat-with-lease stage updates node status only every ten
+		// minutes and counts on node leases for liveness, as kwokctl's own
+		// configuration sets them up.
+		"--node-lease-duration-seconds=40",
 		"--server-address=",
 		"--v=1",
 	}, logDir)
