@@ -21,7 +21,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
@@ -118,16 +117,7 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 	c.propagations = propagationInformer.Lister()
 	c.synced = []cache.InformerSynced{c.fed.HasSynced, clusterInformer.Informer().HasSynced, propagationInformer.Informer().HasSynced}
 
-	enqueue := func(obj interface{}) {
-		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-			c.queue.Add(key)
-		}
-	}
-	_, _ = c.fed.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    enqueue,
-		UpdateFunc: func(_, obj interface{}) { enqueue(obj) },
-		DeleteFunc: enqueue,
-	})
+	_, _ = c.fed.AddEventHandler(c.enqueueOnEvent())
 	// A Cluster's labels decide what is placed there, and its stored
 	// readiness what its entry in each Propagation says.
 	_, _ = clusterInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -154,6 +144,21 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 	return c
 }
 
+// enqueueOnEvent queues an object's key on any event about it: the
+// federated object's own, and its member copies' (same namespace and name).
+func (c *Controller) enqueueOnEvent() cache.ResourceEventHandlerFuncs {
+	enqueue := func(obj interface{}) {
+		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+			c.queue.Add(key)
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    enqueue,
+		UpdateFunc: func(_, obj interface{}) { enqueue(obj) },
+		DeleteFunc: enqueue,
+	}
+}
+
 func (c *Controller) enqueueAll() {
 	for _, key := range c.fed.GetStore().ListKeys() {
 		c.queue.Add(key)
@@ -173,16 +178,7 @@ func (c *Controller) watchMembers() {
 			continue
 		}
 		inf, _ := cl.Informer(c.adapter.GVR)
-		enqueue := func(obj interface{}) {
-			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-				c.queue.Add(key)
-			}
-		}
-		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    enqueue,
-			UpdateFunc: func(_, obj interface{}) { enqueue(obj) },
-			DeleteFunc: enqueue,
-		})
+		_, _ = inf.AddEventHandler(c.enqueueOnEvent())
 		c.watched[cl] = true
 	}
 	for cl := range c.watched {
@@ -543,13 +539,8 @@ func (c *Controller) deleteFromCluster(ctx context.Context, fed *unstructured.Un
 	if err != nil || member == nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
-	defer cancel()
-	policy := metav1.DeletePropagationBackground
-	err = memberResource(cl, c.adapter, fed.GetNamespace()).Delete(ctx, fed.GetName(), metav1.DeleteOptions{
-		PropagationPolicy: &policy,
-		Preconditions:     &metav1.Preconditions{UID: ptrUID(member)},
-	})
+	uid := member.GetUID()
+	err = c.deleteMember(ctx, cl, member, metav1.Preconditions{UID: &uid})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return c.failed(fed, cl, "delete", err)
 	}
@@ -558,9 +549,16 @@ func (c *Controller) deleteFromCluster(ctx context.Context, fed *unstructured.Un
 	return nil
 }
 
-func ptrUID(o *unstructured.Unstructured) *types.UID {
-	u := o.GetUID()
-	return &u
+// deleteMember deletes a member copy, and what it owns in the member
+// (Background, as kubectl does), if it still meets the preconditions.
+func (c *Controller) deleteMember(ctx context.Context, cl *clusterclient.Cluster, member *unstructured.Unstructured, pre metav1.Preconditions) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
+	defer cancel()
+	policy := metav1.DeletePropagationBackground
+	return memberResource(cl, c.adapter, member.GetNamespace()).Delete(ctx, member.GetName(), metav1.DeleteOptions{
+		PropagationPolicy: &policy,
+		Preconditions:     &pre,
+	})
 }
 
 // finalize handles a federated object being deleted: delete its member
@@ -628,11 +626,8 @@ func (c *Controller) release(ctx context.Context, fed *unstructured.Unstructured
 // record of where it went.
 func (c *Controller) removeOrphans(ctx context.Context, key string) error {
 	var errs []error
-	namespace, name, _ := cache.SplitMetaNamespaceKey(key)
-	if namespace == "" {
-		namespace = name
-	}
-	propName := strings.ToLower(c.adapter.Kind) + "." + name
+	objNamespace, objName, _ := cache.SplitMetaNamespaceKey(key)
+	namespace, propName := propagationName(c.adapter.Kind, objNamespace, objName)
 	if _, err := c.propagations.Propagations(namespace).Get(propName); err == nil {
 		if err := c.forgetPropagation(ctx, namespace, propName); err != nil {
 			errs = append(errs, err)
@@ -647,17 +642,11 @@ func (c *Controller) removeOrphans(ctx context.Context, key string) error {
 		if member == nil {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
-		policy := metav1.DeletePropagationBackground
 		uid, rv := member.GetUID(), member.GetResourceVersion()
 		// The resourceVersion precondition makes sure the copy is still
 		// the managed one in the cache: a copy just released by an orphaning
 		// delete has been updated since, and must stay.
-		err = memberResource(cl, c.adapter, member.GetNamespace()).Delete(ctx, member.GetName(), metav1.DeleteOptions{
-			PropagationPolicy: &policy,
-			Preconditions:     &metav1.Preconditions{UID: &uid, ResourceVersion: &rv},
-		})
-		cancel()
+		err = c.deleteMember(ctx, cl, member, metav1.Preconditions{UID: &uid, ResourceVersion: &rv})
 		if apierrors.IsConflict(err) {
 			errs = append(errs, fmt.Errorf("%w: cluster %s: %s changed since it was cached", errPending, cl.Name, key))
 			continue

@@ -26,14 +26,14 @@ const (
 	ReasonMemberRejected  = "MemberRejected"
 )
 
-// propagationName is where the state of fed is kept: its lower-case kind
-// and name, in its namespace (a Namespace's in itself).
-func propagationName(fed *unstructured.Unstructured) (namespace, name string) {
-	namespace = fed.GetNamespace()
+// propagationName is where the state of a federated object is kept: its
+// lower-case kind and name, in its namespace (a Namespace's in itself).
+func propagationName(kind, objNamespace, objName string) (namespace, name string) {
+	namespace = objNamespace
 	if namespace == "" {
-		namespace = fed.GetName()
+		namespace = objName
 	}
-	return namespace, strings.ToLower(fed.GetKind()) + "." + fed.GetName()
+	return namespace, strings.ToLower(kind) + "." + objName
 }
 
 // clusterOutcome is what one sync did in one cluster.
@@ -50,7 +50,7 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 	if fed.GetKind() == "Namespace" && fed.GetDeletionTimestamp() != nil {
 		return nil
 	}
-	namespace, name := propagationName(fed)
+	namespace, name := propagationName(fed.GetKind(), fed.GetNamespace(), fed.GetName())
 	clusters, err := c.clusters.List(labels.Everything())
 	if err != nil {
 		return err
