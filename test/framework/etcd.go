@@ -16,8 +16,9 @@ type Etcd struct {
 	ClientURL string
 }
 
-// StartEtcd starts etcd with its data under dir and waits until it is healthy.
-func StartEtcd(ctx context.Context, dir, logDir string) (*Etcd, error) {
+// StartEtcd starts etcd with its data under dir and waits until it is
+// healthy. cpus, if any, pin it (see Process.CPUs).
+func StartEtcd(ctx context.Context, dir, logDir string, cpus []int) (*Etcd, error) {
 	clientPort, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -41,6 +42,7 @@ func StartEtcd(ctx context.Context, dir, logDir string) (*Etcd, error) {
 		"--unsafe-no-fsync",
 		"--log-level=warn",
 	}, logDir)
+	p.CPUs = cpus
 	if err := p.Start(); err != nil {
 		return nil, err
 	}

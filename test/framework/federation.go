@@ -36,6 +36,12 @@ type Options struct {
 	NoControllerManager bool
 	// ControllerManagerArgs are extra federation-controller-manager flags.
 	ControllerManagerArgs []string
+	// FederationCPUs pin the federation-apiserver and the
+	// federation-controller-manager, and MemberCPUs the shared etcd and
+	// every member's processes (unless a member sets its own), so that a
+	// benchmark can keep them apart as separate machines would. Empty
+	// means no pinning.
+	FederationCPUs, MemberCPUs []int
 }
 
 // Federation is a running federation: the control plane and its members.
@@ -76,7 +82,7 @@ func Start(ctx context.Context, opts Options) (_ *Federation, err error) {
 	if f.PKI, err = NewPKI(opts.Dir); err != nil {
 		return nil, err
 	}
-	if f.Etcd, err = StartEtcd(ctx, opts.Dir, opts.LogDir); err != nil {
+	if f.Etcd, err = StartEtcd(ctx, opts.Dir, opts.LogDir, opts.MemberCPUs); err != nil {
 		return nil, err
 	}
 	if err := f.startAPIServer(ctx, opts); err != nil {
@@ -90,6 +96,9 @@ func Start(ctx context.Context, opts Options) (_ *Federation, err error) {
 	var wg sync.WaitGroup
 	for i, mo := range opts.Members {
 		wg.Add(1)
+		if mo.CPUs == nil {
+			mo.CPUs = opts.MemberCPUs
+		}
 		go func() {
 			defer wg.Done()
 			f.Members[i], errs[i] = StartMember(ctx, f.Etcd, f.PKI, filepath.Join(opts.Dir, "members"), opts.LogDir, mo)
@@ -155,6 +164,7 @@ func (f *Federation) startAPIServer(ctx context.Context, opts Options) error {
 	}
 	args = append(args, opts.APIServerArgs...)
 	f.APIServer = NewProcess("federation-apiserver", Binary("federation-apiserver"), args, opts.LogDir)
+	f.APIServer.CPUs = opts.FederationCPUs
 	if err := f.APIServer.Start(); err != nil {
 		return err
 	}
@@ -192,6 +202,7 @@ func (f *Federation) startControllerManager(opts Options) error {
 	}
 	args := append([]string{"--kubeconfig=" + kubeconfig}, opts.ControllerManagerArgs...)
 	f.ControllerManager = NewProcess("federation-controller-manager", Binary("federation-controller-manager"), args, opts.LogDir)
+	f.ControllerManager.CPUs = opts.FederationCPUs
 	return f.ControllerManager.Start()
 }
 

@@ -35,6 +35,11 @@ type MemberOptions struct {
 	// every ReplicaSet) neither change what they observe nor compete for
 	// CPU.
 	APIServerOnly bool
+	// CPUs pin the member's processes (see Process.CPUs).
+	CPUs []int
+	// APIServerArgs are extra kube-apiserver flags; they win over the
+	// framework's own.
+	APIServerArgs []string
 }
 
 func (o *MemberOptions) defaults() {
@@ -141,6 +146,8 @@ func StartMember(ctx context.Context, etcd *Etcd, pki *PKI, dir, logDir string, 
 		"--profiling=false",
 		"--v=1",
 	}, logDir)
+	m.APIServer.Args = append(m.APIServer.Args, opts.APIServerArgs...)
+	m.APIServer.CPUs = opts.CPUs
 	if err := m.APIServer.Start(); err != nil {
 		return nil, err
 	}
@@ -188,6 +195,7 @@ func StartMember(ctx context.Context, etcd *Etcd, pki *PKI, dir, logDir string, 
 		"--v=1",
 	}, logDir)
 	for _, p := range []*Process{m.ControllerManager, m.Scheduler, m.Kwok} {
+		p.CPUs = opts.CPUs
 		if err := p.Start(); err != nil {
 			m.Stop()
 			return nil, err

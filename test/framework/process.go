@@ -7,10 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Process is one real server process, logging to a file, that a test can
@@ -21,6 +24,10 @@ type Process struct {
 	Path    string
 	Args    []string
 	LogPath string
+	// CPUs, when set, are the only processors the process may run on
+	// (its affinity), e.g. to keep the federation and its members on
+	// separate cores as they would be on separate machines.
+	CPUs []int
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -55,7 +62,7 @@ func (p *Process) Start() error {
 	// Own process group, so that Stop reaches any children too, and a
 	// parent-death signal, so that nothing outlives a killed test.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := startPinned(cmd, p.CPUs); err != nil {
 		log.Close()
 		return fmt.Errorf("start %s (%s): %w", p.Name, p.Path, err)
 	}
@@ -220,4 +227,88 @@ func (p *Process) RSSBytes() (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("%s: no VmRSS in /proc status", p.Name)
+}
+
+// CPUTime is the processor time (user and system) the running process has
+// used so far, from /proc.
+func (p *Process) CPUTime() (time.Duration, error) {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd == nil {
+		return 0, fmt.Errorf("%s: not running", p.Name)
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, field 2, is in parentheses and may hold spaces;
+	// utime and stime are fields 14 and 15.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("%s: cannot parse /proc stat", p.Name)
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("%s: cannot parse /proc stat", p.Name)
+	}
+	var utime, stime int64
+	if _, err := fmt.Sscan(fields[11], &utime); err != nil {
+		return 0, err
+	}
+	if _, err := fmt.Sscan(fields[12], &stime); err != nil {
+		return 0, err
+	}
+	// The kernel counts in clock ticks of 1/100 s (USER_HZ) on Linux.
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// startPinned starts cmd restricted to cpus. A child inherits the
+// affinity of the thread that forks it, so the fork happens on a locked
+// thread whose affinity is set for the moment.
+func startPinned(cmd *exec.Cmd, cpus []int) error {
+	if len(cpus) == 0 {
+		return cmd.Start()
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return fmt.Errorf("read this thread's CPU affinity: %w", err)
+	}
+	if err := unix.SchedSetaffinity(0, cpuSet(cpus)); err != nil {
+		return fmt.Errorf("pin to CPUs %v: %w", cpus, err)
+	}
+	defer func() { _ = unix.SchedSetaffinity(0, &old) }()
+	return cmd.Start()
+}
+
+func cpuSet(cpus []int) *unix.CPUSet {
+	var set unix.CPUSet
+	set.Zero()
+	for _, c := range cpus {
+		set.Set(c)
+	}
+	return &set
+}
+
+// PinThisProcess restricts every thread of the calling process to cpus;
+// threads started later inherit it.
+func PinThisProcess(cpus []int) error {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		var tid int
+		if _, err := fmt.Sscan(t.Name(), &tid); err != nil {
+			continue
+		}
+		// A thread may exit meanwhile.
+		if err := unix.SchedSetaffinity(tid, cpuSet(cpus)); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("pin thread %d to CPUs %v: %w", tid, cpus, err)
+		}
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strconv"
 	"time"
@@ -119,7 +120,7 @@ func Run(ctx context.Context, o *options.Options) error {
 	}
 	checks := &healthChecks{}
 	if o.Port != 0 {
-		if err := serveHealthAndMetrics(ctx, net.JoinHostPort(o.BindAddress, strconv.Itoa(o.Port)), checks); err != nil {
+		if err := serveHealthAndMetrics(ctx, net.JoinHostPort(o.BindAddress, strconv.Itoa(o.Port)), checks, o.Profiling); err != nil {
 			return err
 		}
 	}
@@ -237,7 +238,7 @@ type healthChecks struct {
 	leader *leaderelection.HealthzAdaptor
 }
 
-func serveHealthAndMetrics(ctx context.Context, addr string, checks *healthChecks) error {
+func serveHealthAndMetrics(ctx context.Context, addr string, checks *healthChecks, profiling bool) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if checks.leader != nil {
@@ -249,6 +250,13 @@ func serveHealthAndMetrics(ctx context.Context, addr string, checks *healthCheck
 		_, _ = w.Write([]byte("ok"))
 	})
 	mux.Handle("/metrics", legacyregistry.Handler())
+	if profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("serve /healthz and /metrics on %s: %w (choose another --port, or 0 to turn serving off)", addr, err)

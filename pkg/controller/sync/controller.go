@@ -40,6 +40,10 @@ import (
 	"github.com/kfederation/federation/pkg/controller/federatedtypes"
 )
 
+// BookkeepingDelay is how long, at most, events and Propagation writes wait
+// behind member writes while a controller's queue is busy.
+const BookkeepingDelay = 5 * time.Second
+
 // Finalizer keeps a federated object until its member copies are deleted
 // (or released, when the user deletes with propagationPolicy=Orphan).
 const Finalizer = "federation.k8s.io/delete-from-members"
@@ -72,8 +76,11 @@ type Controller struct {
 	propagations fedlisters.PropagationLister
 	synced       []cache.InformerSynced
 	queue        workqueue.TypedRateLimitingInterface[string]
-	recorder     record.EventRecorder
-	logger       klog.Logger
+	recorder     trailingRecorder
+	// trail holds events and Propagation writes until the member writes
+	// of the moment are done (see trailing).
+	trail  *trailing
+	logger klog.Logger
 
 	watchedMu gosync.Mutex
 	watched   map[*clusterclient.Cluster]bool
@@ -101,15 +108,16 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
 	c := &Controller{
-		adapter:  a,
-		cctx:     cctx,
-		fed:      cctx.DynamicInformers.ForResource(a.GVR).Informer(),
-		queue:    workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](), workqueue.TypedRateLimitingQueueConfig[string]{Name: a.Name}),
-		recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + a.ControllerName()}),
-		logger:   logger,
-		watched:  map[*clusterclient.Cluster]bool{},
-		written:  map[string]*federationv1beta1.Propagation{},
+		adapter: a,
+		cctx:    cctx,
+		fed:     cctx.DynamicInformers.ForResource(a.GVR).Informer(),
+		queue:   workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](), workqueue.TypedRateLimitingQueueConfig[string]{Name: a.Name}),
+		logger:  logger,
+		watched: map[*clusterclient.Cluster]bool{},
+		written: map[string]*federationv1beta1.Propagation{},
 	}
+	c.trail = newTrailing(func() bool { return c.queue.Len() > 0 }, BookkeepingDelay)
+	c.recorder = trailingRecorder{inner: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + a.ControllerName()}), t: c.trail}
 	_ = c.fed.SetTransform(clusterclient.StripManagedFields)
 	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
 	c.clusters = clusterInformer.Lister()
@@ -197,6 +205,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 		return
 	}
 	c.watchMembers()
+	c.trail.run(ctx, 2)
 	for i := 0; i < workers; i++ {
 		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
 	}
@@ -386,9 +395,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := c.recordPropagation(ctx, fed, outcomes); err != nil {
-		errs = append(errs, fmt.Errorf("record propagation: %w", err))
-	}
+	c.recordPropagationLater(ctx, key, fed, outcomes)
 	return errors.Join(errs...)
 }
 
@@ -626,6 +633,7 @@ func (c *Controller) release(ctx context.Context, fed *unstructured.Unstructured
 // record of where it went.
 func (c *Controller) removeOrphans(ctx context.Context, key string) error {
 	var errs []error
+	c.trail.cancel(propagationKey(key))
 	objNamespace, objName, _ := cache.SplitMetaNamespaceKey(key)
 	namespace, propName := propagationName(c.adapter.Kind, objNamespace, objName)
 	if _, err := c.propagations.Propagations(namespace).Get(propName); err == nil {

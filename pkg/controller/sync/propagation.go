@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -43,6 +44,39 @@ type clusterOutcome struct {
 	// member is the cluster's copy as it now is, if it has one.
 	member *unstructured.Unstructured
 }
+
+// recordPropagationLater records the outcomes of a sync of key behind the
+// member writes (see trailing); a newer sync's outcomes replace them if
+// they have not been written yet.
+func (c *Controller) recordPropagationLater(ctx context.Context, key string, fed *unstructured.Unstructured, outcomes map[string]clusterOutcome) {
+	stillThere := func() bool {
+		cur, exists, err := c.fed.GetIndexer().GetByKey(key)
+		return err == nil && exists && cur.(metav1.Object).GetUID() == fed.GetUID()
+	}
+	c.trail.add(propagationKey(key), func() {
+		if !stillThere() {
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
+		defer cancel()
+		err := c.recordPropagation(ctx, fed, outcomes)
+		switch {
+		case errors.Is(err, errPending):
+			c.queue.AddAfter(key, time.Second)
+		case err != nil:
+			c.logger.Error(err, "Cannot record the propagation state; retrying", "object", key)
+			c.queue.AddRateLimited(key)
+		case !stillThere():
+			// The object went while its Propagation was being written.
+			namespace, name := propagationName(c.adapter.Kind, fed.GetNamespace(), fed.GetName())
+			if err := c.forgetPropagation(ctx, namespace, name); err != nil {
+				c.queue.AddRateLimited(key)
+			}
+		}
+	})
+}
+
+func propagationKey(objectKey string) string { return "propagation/" + objectKey }
 
 // recordPropagation writes where fed went, cluster by cluster, when that
 // changed: the answer to "why did my object not propagate?".

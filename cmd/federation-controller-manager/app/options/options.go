@@ -54,6 +54,8 @@ type Options struct {
 	// turns them off.
 	BindAddress string
 	Port        int
+	// Profiling serves /debug/pprof on the same port.
+	Profiling bool
 
 	Logs *logs.Options
 	// ShowVersion prints the version and exits.
@@ -81,6 +83,7 @@ func NewOptions() *Options {
 		LeaderElectionNS:       "federation-system",
 		BindAddress:            "127.0.0.1",
 		Port:                   10258,
+		Profiling:              true,
 		Logs:                   logs.NewOptions(),
 	}
 }
@@ -118,6 +121,7 @@ func (o *Options) Flags(allControllers []string) cliflag.NamedFlagSets {
 	srv := fss.FlagSet("serving")
 	srv.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "Address to serve /healthz and /metrics on.")
 	srv.IntVar(&o.Port, "port", o.Port, "Port to serve /healthz and /metrics on over HTTP; 0 turns serving off.")
+	srv.BoolVar(&o.Profiling, "profiling", o.Profiling, "Serve Go profiles at /debug/pprof/ on --port, as kube-controller-manager does.")
 
 	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
 	return fss

@@ -1,0 +1,127 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	gosync "sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/record"
+)
+
+// trailing runs the federation's bookkeeping (events and Propagation
+// writes) behind the member writes: while the sync queue has work, it
+// waits, up to maxDelay after the bookkeeping was asked for. A burst of
+// new objects reaches the members first and is recorded right after; with
+// an idle queue, bookkeeping runs at once. Work under the same key is
+// coalesced: only the newest Propagation of an object is written.
+type trailing struct {
+	busy     func() bool
+	maxDelay time.Duration
+
+	mu      gosync.Mutex
+	cond    *gosync.Cond
+	pending map[string]*trailingItem
+	order   []string // keys in the order first asked for
+	seq     uint64
+}
+
+type trailingItem struct {
+	since time.Time
+	run   func()
+}
+
+func newTrailing(busy func() bool, maxDelay time.Duration) *trailing {
+	t := &trailing{busy: busy, maxDelay: maxDelay, pending: map[string]*trailingItem{}}
+	t.cond = gosync.NewCond(&t.mu)
+	return t
+}
+
+// add asks for run; under a key already waiting, run replaces the older
+// work and keeps its place. An empty key is never coalesced.
+func (t *trailing) add(key string, run func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if key == "" {
+		t.seq++
+		key = fmt.Sprintf("\x00%d", t.seq)
+	}
+	if it, ok := t.pending[key]; ok {
+		it.run = run
+		return
+	}
+	t.pending[key] = &trailingItem{since: time.Now(), run: run}
+	t.order = append(t.order, key)
+	t.cond.Signal()
+}
+
+// cancel drops the work waiting under key.
+func (t *trailing) cancel(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.pending, key)
+}
+
+// next waits for the oldest work that may run now.
+func (t *trailing) next(ctx context.Context) (func(), bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for {
+		if ctx.Err() != nil {
+			return nil, false
+		}
+		for len(t.order) > 0 {
+			if _, ok := t.pending[t.order[0]]; ok {
+				break
+			}
+			t.order = t.order[1:]
+		}
+		if len(t.order) == 0 {
+			t.cond.Wait()
+			continue
+		}
+		key := t.order[0]
+		it := t.pending[key]
+		if time.Since(it.since) < t.maxDelay && t.busy() {
+			t.mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+			t.mu.Lock()
+			continue
+		}
+		t.order = t.order[1:]
+		delete(t.pending, key)
+		return it.run, true
+	}
+}
+
+// run works through the bookkeeping with n workers until ctx ends.
+func (t *trailing) run(ctx context.Context, n int) {
+	go func() {
+		<-ctx.Done()
+		t.mu.Lock()
+		t.cond.Broadcast()
+		t.mu.Unlock()
+	}()
+	for i := 0; i < n; i++ {
+		go func() {
+			for {
+				fn, ok := t.next(ctx)
+				if !ok {
+					return
+				}
+				fn()
+			}
+		}()
+	}
+}
+
+// trailingRecorder records events through a trailing queue.
+type trailingRecorder struct {
+	inner record.EventRecorder
+	t     *trailing
+}
+
+func (r trailingRecorder) Eventf(obj runtime.Object, eventtype, reason, messageFmt string, args ...interface{}) {
+	r.t.add("", func() { r.inner.Eventf(obj, eventtype, reason, messageFmt, args...) })
+}

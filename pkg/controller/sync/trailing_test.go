@@ -1,0 +1,117 @@
+package sync
+
+import (
+	"context"
+	gosync "sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// recorder collects what a trailing queue ran, in order.
+type ran struct {
+	mu  gosync.Mutex
+	got []string
+	at  []time.Time
+}
+
+func (r *ran) fn(name string) func() {
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.got = append(r.got, name)
+		r.at = append(r.at, time.Now())
+	}
+}
+
+func (r *ran) wait(t *testing.T, n int, within time.Duration) []string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		if len(r.got) >= n {
+			out := append([]string(nil), r.got...)
+			r.mu.Unlock()
+			return out
+		}
+		r.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t.Fatalf("ran %v within %s, want %d items", r.got, within, n)
+	return nil
+}
+
+func TestTrailingRunsAtOnceWhenIdle(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr := newTrailing(func() bool { return false }, time.Hour)
+	tr.run(ctx, 1)
+	var r ran
+	start := time.Now()
+	tr.add("a", r.fn("a"))
+	r.wait(t, 1, 2*time.Second)
+	if d := r.at[0].Sub(start); d > time.Second {
+		t.Errorf("idle queue: ran after %s, want at once", d)
+	}
+}
+
+func TestTrailingWaitsWhileBusyUpToMaxDelay(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var busy atomic.Bool
+	busy.Store(true)
+	tr := newTrailing(busy.Load, 300*time.Millisecond)
+	tr.run(ctx, 1)
+	var r ran
+	start := time.Now()
+	tr.add("a", r.fn("a"))
+	r.wait(t, 1, 3*time.Second)
+	if d := r.at[0].Sub(start); d < 300*time.Millisecond {
+		t.Errorf("busy queue: ran after %s, want no sooner than the 300ms delay", d)
+	}
+
+	// Once the queue empties, waiting work runs without waiting out the
+	// delay.
+	tr2 := newTrailing(busy.Load, time.Hour)
+	tr2.run(ctx, 1)
+	var r2 ran
+	tr2.add("b", r2.fn("b"))
+	time.Sleep(100 * time.Millisecond)
+	if got := len(r2.got); got != 0 {
+		t.Fatalf("busy queue: ran %d items before the queue emptied", got)
+	}
+	busy.Store(false)
+	r2.wait(t, 1, 2*time.Second)
+}
+
+func TestTrailingCoalescesByKeyAndCancels(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var busy atomic.Bool
+	busy.Store(true)
+	tr := newTrailing(busy.Load, time.Hour)
+	var r ran
+	tr.add("a", r.fn("a-old"))
+	tr.add("", r.fn("event-1"))
+	tr.add("a", r.fn("a-new"))
+	tr.add("", r.fn("event-2"))
+	tr.add("b", r.fn("b"))
+	tr.cancel("b")
+	tr.run(ctx, 1)
+	busy.Store(false)
+	got := r.wait(t, 3, 2*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	want := []string{"a-new", "event-1", "event-2"}
+	if len(r.got) != len(want) {
+		t.Fatalf("ran %v, want %v", r.got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("ran %v, want %v (newest work under a key, in first-asked order; events never merged; cancelled work dropped)", r.got, want)
+		}
+	}
+}
