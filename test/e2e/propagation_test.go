@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
+	"github.com/kfederation/federation/pkg/controller/federatedtypes"
 	"github.com/kfederation/federation/test/framework"
 )
 
@@ -60,8 +62,14 @@ func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
 		t.Fatal(err)
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: ns, Labels: map[string]string{"app": "web"}}, Data: map[string]string{"color": "blue"}}
-	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+	created, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The apiserver puts the deletion finalizer on at create: the
+	// controller need not write the object again.
+	if !slices.Contains(created.Finalizers, federatedtypes.Finalizer) {
+		t.Errorf("created object's finalizers = %v, want %s from the FederationFinalizer admission plugin", created.Finalizers, federatedtypes.Finalizer)
 	}
 	for _, m := range f.Members {
 		eventually(t, 30*time.Second, "configmap in "+m.Name, func(ctx context.Context) error {

@@ -33,7 +33,11 @@ type Options struct {
 	// APIServerArgs are extra federation-apiserver flags.
 	APIServerArgs []string
 	// NoControllerManager leaves the federation-controller-manager out.
-	NoControllerManager bool
+	// The apiserver then runs without the FederationFinalizer admission
+	// plugin, since nothing would take the finalizer off, unless
+	// ControllerManagerElsewhere says the test runs its own.
+	NoControllerManager        bool
+	ControllerManagerElsewhere bool
 	// ControllerManagerArgs are extra federation-controller-manager flags.
 	ControllerManagerArgs []string
 	// FederationCPUs pin the federation-apiserver and the
@@ -161,6 +165,13 @@ func (f *Federation) startAPIServer(ctx context.Context, opts Options) error {
 		args = append(args, "--embedded-etcd-data-dir="+filepath.Join(dir, "etcd"))
 	} else {
 		args = append(args, "--etcd-servers="+f.Etcd.ClientURL, "--etcd-prefix=/federation/registry")
+	}
+	if opts.NoControllerManager && !opts.ControllerManagerElsewhere {
+		// Nothing would take the federation's finalizer off a deleted
+		// object: without a controller manager, deletes would wait
+		// forever, as in a real federation whose controller manager is
+		// down.
+		args = append(args, "--disable-admission-plugins=FederationFinalizer")
 	}
 	args = append(args, opts.APIServerArgs...)
 	f.APIServer = NewProcess("federation-apiserver", Binary("federation-apiserver"), args, opts.LogDir)

@@ -219,7 +219,16 @@ func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options)
 	var started []string
 	for _, c := range controllers {
 		if !o.Enabled(c.name) {
-			klog.InfoS("Controller is disabled", "controller", c.name)
+			if c.whenDisabled == nil {
+				klog.InfoS("Controller is disabled", "controller", c.name)
+				continue
+			}
+			// The apiserver still puts the federation's finalizer on new
+			// objects of this kind: something must take it off.
+			klog.InfoS("Controller is disabled: objects of its kind are no longer propagated, and deleting one leaves its member copies in place", "controller", c.name)
+			if err := c.whenDisabled(ctx, cctx); err != nil {
+				return fmt.Errorf("start %s (disabled): %w", c.name, err)
+			}
 			continue
 		}
 		if err := c.start(ctx, cctx); err != nil {

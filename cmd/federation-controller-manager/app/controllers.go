@@ -16,6 +16,8 @@ type startFunc func(ctx context.Context, c *controller.Context) error
 type controllerEntry struct {
 	name  string
 	start startFunc
+	// whenDisabled, if set, runs in place of a controller turned off.
+	whenDisabled startFunc
 }
 
 // controllers is the one list of controllers, in start order; --controllers
@@ -29,7 +31,7 @@ var controllers = append([]controllerEntry{
 func syncControllers() []controllerEntry {
 	var out []controllerEntry
 	for _, a := range federatedtypes.All() {
-		out = append(out, controllerEntry{name: a.Name, start: sync.StartFunc(a)})
+		out = append(out, controllerEntry{name: a.Name, start: sync.StartFunc(a), whenDisabled: sync.StartReleaseOnlyFunc(a)})
 	}
 	return out
 }

@@ -67,3 +67,20 @@ func All() []*Adapter {
 		Job(),
 	}
 }
+
+// Finalizer keeps a federated object until its member copies are deleted
+// (or released, when the user deletes with propagationPolicy=Orphan). The
+// federation-apiserver's FederationFinalizer admission plugin puts it on
+// every object an adapter propagates as it is created; the sync controller
+// adds it to any object that lacks it.
+const Finalizer = "federation.k8s.io/delete-from-members"
+
+// ForResource returns the adapter of a resource, or nil.
+func ForResource(gr schema.GroupResource) *Adapter {
+	for _, a := range All() {
+		if a.GVR.GroupResource() == gr {
+			return a
+		}
+	}
+	return nil
+}

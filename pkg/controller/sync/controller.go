@@ -46,7 +46,7 @@ const BookkeepingDelay = 5 * time.Second
 
 // Finalizer keeps a federated object until its member copies are deleted
 // (or released, when the user deletes with propagationPolicy=Orphan).
-const Finalizer = "federation.k8s.io/delete-from-members"
+const Finalizer = federatedtypes.Finalizer
 
 // Event reasons on federated objects, one per thing that happened in a
 // member cluster.
@@ -89,6 +89,12 @@ type Controller struct {
 	// the cache catches up.
 	writtenMu gosync.Mutex
 	written   map[string]*federationv1beta1.Propagation
+
+	// releaseOnly is the mode of a kind whose controller is turned off
+	// with --controllers: it only takes the federation's finalizer off
+	// deleted objects, so that they do not wait for a sync that never
+	// comes. Members are not touched.
+	releaseOnly bool
 }
 
 // StartFunc returns the start function of the sync controller for a kind,
@@ -97,6 +103,18 @@ func StartFunc(a *federatedtypes.Adapter) func(ctx context.Context, cctx *contro
 	return func(ctx context.Context, cctx *controller.Context) error {
 		c := New(ctx, cctx, a)
 		go c.Run(ctx, cctx.ConcurrentSyncs)
+		return nil
+	}
+}
+
+// StartReleaseOnlyFunc returns the start function that stands in for the
+// sync controller of a kind turned off with --controllers (see
+// Controller.releaseOnly).
+func StartReleaseOnlyFunc(a *federatedtypes.Adapter) func(ctx context.Context, cctx *controller.Context) error {
+	return func(ctx context.Context, cctx *controller.Context) error {
+		c := New(ctx, cctx, a)
+		c.releaseOnly = true
+		go c.Run(ctx, 1)
 		return nil
 	}
 }
@@ -137,6 +155,9 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 		},
 	})
 	cctx.Clusters.OnChange(func(name string) {
+		if c.releaseOnly {
+			return
+		}
 		c.watchMembers()
 		c.enqueueAll()
 	})
@@ -204,7 +225,9 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !cache.WaitForNamedCacheSync(c.adapter.ControllerName(), ctx.Done(), c.synced...) {
 		return
 	}
-	c.watchMembers()
+	if !c.releaseOnly {
+		c.watchMembers()
+	}
 	c.trail.run(ctx, 2)
 	for i := 0; i < workers; i++ {
 		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
@@ -246,10 +269,20 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		return err
 	}
 	if !exists {
+		if c.releaseOnly {
+			return nil
+		}
 		return c.removeOrphans(ctx, key)
 	}
 	fed := obj.(*unstructured.Unstructured)
 	if c.adapter.Skip != nil && c.adapter.Skip(fed) {
+		return nil
+	}
+	if c.releaseOnly {
+		if fed.GetDeletionTimestamp() != nil && slices.Contains(fed.GetFinalizers(), Finalizer) {
+			c.logger.Info("Controller disabled: letting the object go without touching member clusters", "object", key)
+			return c.dropFinalizers(ctx, fed)
+		}
 		return nil
 	}
 	if fed.GetDeletionTimestamp() != nil {
@@ -591,6 +624,11 @@ func (c *Controller) finalize(ctx context.Context, fed *unstructured.Unstructure
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	return c.dropFinalizers(ctx, fed)
+}
+
+// dropFinalizers lets a deleted federated object go.
+func (c *Controller) dropFinalizers(ctx context.Context, fed *unstructured.Unstructured) error {
 	// This controller plays the garbage collector for federated objects:
 	// with no dependents inside the federation, the orphan and foreground
 	// finalizers have nothing left to wait for.

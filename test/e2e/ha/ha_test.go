@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
@@ -106,4 +107,68 @@ func TestLeaderFailover(t *testing.T) {
 	if lease.Spec.LeaseTransitions == nil || *lease.Spec.LeaseTransitions < 1 {
 		t.Errorf("lease shows no leader change: %+v", lease.Spec)
 	}
+}
+
+// TestDisabledControllerLetsDeletedObjectsGo runs a controller manager with
+// the configmap controller turned off: the apiserver still puts the
+// federation's finalizer on new ConfigMaps, and deleting one must not wait
+// for a sync that never comes. The kinds still on keep propagating.
+func TestDisabledControllerLetsDeletedObjectsGo(t *testing.T) {
+	f := framework.StartForTest(t, framework.Options{
+		NoControllerManager:        true,
+		ControllerManagerElsewhere: true,
+		Members:                    []framework.MemberOptions{{Name: "m1", Zone: "z1", Region: "r1"}},
+	})
+	ctx := context.Background()
+	if err := f.RegisterAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := filepath.Join(f.Dir, "cm.kubeconfig")
+	if err := framework.WriteKubeconfig(kubeconfig, f.Endpoint); err != nil {
+		t.Fatal(err)
+	}
+	cm := framework.NewProcess("controller-manager", framework.Binary("federation-controller-manager"), []string{
+		"--kubeconfig=" + kubeconfig, "--port=0", "--leader-elect=false", "--controllers=*,-configmap",
+	}, f.LogDir)
+	if err := cm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cm.Stop(5 * time.Second) })
+	if err := f.WaitClustersReady(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	m := f.Members[0]
+
+	created, err := f.Client.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "unmanaged"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(created.Finalizers) == 0 {
+		t.Fatalf("a new ConfigMap has no finalizer; this test needs the FederationFinalizer admission plugin on")
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "managed"}, StringData: map[string]string{"k": "v"}}
+	if _, err := f.Client.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the secret controller, still on, propagated its Secret", func(ctx context.Context) error {
+		_, err := m.Client.CoreV1().Secrets("default").Get(ctx, "managed", metav1.GetOptions{})
+		return err
+	})
+	if _, err := m.Client.CoreV1().ConfigMaps("default").Get(ctx, "unmanaged", metav1.GetOptions{}); err == nil {
+		t.Errorf("the ConfigMap reached the member although its controller is off")
+	}
+
+	if err := f.Client.CoreV1().ConfigMaps("default").Delete(ctx, "unmanaged", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the deleted ConfigMap is gone from the federation", func(ctx context.Context) error {
+		got, err := f.Client.CoreV1().ConfigMaps("default").Get(ctx, "unmanaged", metav1.GetOptions{})
+		if err == nil {
+			return fmt.Errorf("still there, finalizers %v", got.Finalizers)
+		}
+		if !apierrors.IsNotFound(err) {
+			return err
+		}
+		return nil
+	})
 }

@@ -19,6 +19,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	"github.com/kfederation/federation/pkg/admission/federationannotations"
+	"github.com/kfederation/federation/pkg/admission/federationfinalizer"
 	"github.com/kfederation/federation/pkg/embeddedetcd"
 )
 
@@ -79,15 +80,18 @@ func NewServerRunOptions() *ServerRunOptions {
 }
 
 // newAdmissionOptions offers only the admission plugins that make sense
-// without the rest of a Kubernetes control plane: NamespaceLifecycle, and
-// FederationAnnotations, which refuses federation annotations the
-// controllers could not parse.
+// without the rest of a Kubernetes control plane: NamespaceLifecycle;
+// FederationFinalizer, which puts the federation's deletion finalizer on
+// new objects of propagated kinds (the federation-controller-manager takes
+// it off); and FederationAnnotations, which refuses federation annotations
+// the controllers could not parse.
 func newAdmissionOptions() *genericoptions.AdmissionOptions {
 	a := genericoptions.NewAdmissionOptions()
 	a.Plugins = admission.NewPlugins()
 	lifecycle.Register(a.Plugins)
+	federationfinalizer.Register(a.Plugins)
 	federationannotations.Register(a.Plugins)
-	a.RecommendedPluginOrder = []string{lifecycle.PluginName, federationannotations.PluginName}
+	a.RecommendedPluginOrder = []string{lifecycle.PluginName, federationfinalizer.PluginName, federationannotations.PluginName}
 	a.DefaultOffPlugins = sets.New[string]()
 	return a
 }
