@@ -14,9 +14,10 @@ import (
 	"github.com/kfederation/federation/pkg/controller/federatedtypes"
 )
 
-// GenerationAnnotation on a member copy is the generation of the federated
-// object it was last written from, so that status aggregation can tell
-// whether every member has caught up.
+// GenerationAnnotation on a member copy of a kind with a status (a
+// Deployment, a Service...) is the generation of the federated object it
+// was last written from, so that status aggregation can tell whether every
+// member has caught up.
 const GenerationAnnotation = "federation.k8s.io/generation"
 
 // internalAnnotationPrefixes are annotations that steer the federation or
@@ -58,8 +59,14 @@ func desiredCopy(a *federatedtypes.Adapter, fed *unstructured.Unstructured, fede
 			annotations[k] = v
 		}
 	}
-	annotations[GenerationAnnotation] = strconv.FormatInt(fed.GetGeneration(), 10)
-	d.SetAnnotations(annotations)
+	if a.HasStatus {
+		// Only status aggregation reads it; a ConfigMap's copy need not
+		// carry it.
+		annotations[GenerationAnnotation] = strconv.FormatInt(fed.GetGeneration(), 10)
+	}
+	if len(annotations) > 0 {
+		d.SetAnnotations(annotations)
+	}
 	for _, f := range a.Fields {
 		if v, ok := fed.Object[f]; ok {
 			d.Object[f] = runtime.DeepCopyJSONValue(v)

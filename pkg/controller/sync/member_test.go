@@ -54,6 +54,12 @@ func TestDesiredCopy(t *testing.T) {
 	if ann["team"] != "a" || ann[GenerationAnnotation] != "4" {
 		t.Errorf("annotations %v", ann)
 	}
+	cm := fedDeployment()
+	cm.SetAPIVersion("v1")
+	cm.SetKind("ConfigMap")
+	if got, ok := desiredCopy(federatedtypes.ConfigMap(), cm, "fed", nil, nil).GetAnnotations()[GenerationAnnotation]; ok {
+		t.Errorf("a ConfigMap's copy carries %s=%s; only kinds with an aggregated status need it", GenerationAnnotation, got)
+	}
 	for _, k := range []string{"kubectl.kubernetes.io/last-applied-configuration", "federation.kubernetes.io/deployment-preferences", "federation.alpha.kubernetes.io/cluster-selector"} {
 		if _, ok := ann[k]; ok {
 			t.Errorf("internal annotation %s sent to members", k)
