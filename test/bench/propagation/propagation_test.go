@@ -278,6 +278,17 @@ func run(ctx context.Context, b *testing.B, n int, rate float64, tracker *seenTr
 	return result{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), begin: begin, wall: last.Sub(begin), throughput: float64(n) / last.Sub(begin).Seconds()}
 }
 
+// saveAPIServerProfile saves a CPU profile of an API server over seconds.
+func saveAPIServerProfile(ctx context.Context, b *testing.B, c kubernetes.Interface, seconds int, path string) {
+	data, err := c.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(seconds)).DoRaw(ctx)
+	if err == nil {
+		err = os.WriteFile(path, data, 0o644)
+	}
+	if err != nil {
+		b.Logf("profile %s: %v", path, err)
+	}
+}
+
 func saveProfile(b *testing.B, url, path string) {
 	resp, err := http.Get(url) //nolint:noctx // a local debug endpoint
 	if err == nil {
@@ -383,6 +394,16 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 	floorTracker := newSeenTracker(len(f.Members), n)
 	watchMembers(ctx, b, f, direct, k.resource, floorTracker)
 	settle(f)
+	var floorProfile sync.WaitGroup
+	if profileDir != "" {
+		// A member's kube-apiserver in both paths, to compare what the
+		// members spend; the floor's length is guessed from n.
+		floorProfile.Add(1)
+		go func() {
+			defer floorProfile.Done()
+			saveAPIServerProfile(ctx, b, f.Members[0].Client, n/250+1, filepath.Join(profileDir, fmt.Sprintf("%s-%d-member-floor.pprof", k.resource, round)))
+		}()
+	}
 	floorCPU := cpuSnapshot(f)
 	rd.floor = run(ctx, b, n, 0, floorTracker, func(ctx context.Context, name string) error {
 		var wg sync.WaitGroup
@@ -395,6 +416,7 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		return errors.Join(errs...)
 	})
 	rd.floorUsed = cpuSince(f, floorCPU)
+	floorProfile.Wait()
 
 	// Through the federation.
 	fedNS := fmt.Sprintf("bench-%s-%d", k.resource, round)
@@ -407,22 +429,21 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 	settle(f)
 	var profiles sync.WaitGroup
 	if profileDir != "" {
-		seconds := strconv.Itoa(int(2*rd.floor.wall.Seconds()) + 2)
+		secs := int(2*rd.floor.wall.Seconds()) + 2
+		seconds := strconv.Itoa(secs)
 		prefix := filepath.Join(profileDir, fmt.Sprintf("%s-%d-", k.resource, round))
-		profiles.Add(2)
+		profiles.Add(3)
 		go func() {
 			defer profiles.Done()
 			saveProfile(b, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%s", cmPort, seconds), prefix+"controller-manager.pprof")
 		}()
 		go func() {
 			defer profiles.Done()
-			data, err := f.Client.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", seconds).DoRaw(ctx)
-			if err == nil {
-				err = os.WriteFile(prefix+"apiserver.pprof", data, 0o644)
-			}
-			if err != nil {
-				b.Logf("profile of the federation-apiserver: %v", err)
-			}
+			saveAPIServerProfile(ctx, b, f.Client, secs, prefix+"apiserver.pprof")
+		}()
+		go func() {
+			defer profiles.Done()
+			saveAPIServerProfile(ctx, b, f.Members[0].Client, int(rd.floor.wall.Seconds())+1, prefix+"member.pprof")
 		}()
 	}
 	fedCPU := cpuSnapshot(f)
