@@ -173,6 +173,11 @@ func StartMember(ctx context.Context, etcd *Etcd, pki *PKI, dir, logDir string, 
 		"--controllers=*",
 		"--concurrent-replicaset-syncs=10",
 		"--concurrent-deployment-syncs=10",
+		// kube-controller-manager's default of 20 requests a second would
+		// let its work for a burst of objects (the EndpointSlices of a
+		// thousand Services) trickle on for a minute after the burst.
+		"--kube-api-qps=200",
+		"--kube-api-burst=400",
 		"--v=1",
 	}, logDir)
 	m.Scheduler = NewProcess("kube-scheduler", Binary("kube-scheduler"), []string{

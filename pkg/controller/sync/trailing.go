@@ -24,6 +24,10 @@ type trailing struct {
 	cond    *gosync.Cond
 	pending map[string]*trailingItem
 	order   []string // keys in the order first asked for
+	// running holds the keys being worked on: newer work under one of them
+	// waits, so that two workers never write one object's Propagation at
+	// once (the second would find no Propagation yet and collide).
+	running map[string]bool
 	seq     uint64
 }
 
@@ -33,7 +37,7 @@ type trailingItem struct {
 }
 
 func newTrailing(busy func() bool, maxDelay time.Duration) *trailing {
-	t := &trailing{busy: busy, maxDelay: maxDelay, pending: map[string]*trailingItem{}}
+	t := &trailing{busy: busy, maxDelay: maxDelay, pending: map[string]*trailingItem{}, running: map[string]bool{}}
 	t.cond = gosync.NewCond(&t.mu)
 	return t
 }
@@ -63,25 +67,35 @@ func (t *trailing) cancel(key string) {
 	delete(t.pending, key)
 }
 
-// next waits for the oldest work that may run now.
-func (t *trailing) next(ctx context.Context) (func(), bool) {
+// next waits for the oldest work that may run now, and marks its key
+// running until done is called.
+func (t *trailing) next(ctx context.Context) (run func(), done func(), ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for {
 		if ctx.Err() != nil {
-			return nil, false
+			return nil, nil, false
 		}
+		// Drop cancelled keys from the front; pick the oldest key not
+		// being worked on.
 		for len(t.order) > 0 {
 			if _, ok := t.pending[t.order[0]]; ok {
 				break
 			}
 			t.order = t.order[1:]
 		}
-		if len(t.order) == 0 {
+		pick := -1
+		for i, key := range t.order {
+			if _, ok := t.pending[key]; ok && !t.running[key] {
+				pick = i
+				break
+			}
+		}
+		if pick < 0 {
 			t.cond.Wait()
 			continue
 		}
-		key := t.order[0]
+		key := t.order[pick]
 		it := t.pending[key]
 		if time.Since(it.since) < t.maxDelay && t.busy() {
 			t.mu.Unlock()
@@ -89,9 +103,15 @@ func (t *trailing) next(ctx context.Context) (func(), bool) {
 			t.mu.Lock()
 			continue
 		}
-		t.order = t.order[1:]
+		t.order = append(t.order[:pick:pick], t.order[pick+1:]...)
 		delete(t.pending, key)
-		return it.run, true
+		t.running[key] = true
+		return it.run, func() {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			delete(t.running, key)
+			t.cond.Broadcast()
+		}, true
 	}
 }
 
@@ -106,11 +126,12 @@ func (t *trailing) run(ctx context.Context, n int) {
 	for i := 0; i < n; i++ {
 		go func() {
 			for {
-				fn, ok := t.next(ctx)
+				fn, done, ok := t.next(ctx)
 				if !ok {
 					return
 				}
 				fn()
+				done()
 			}
 		}()
 	}

@@ -115,3 +115,39 @@ func TestTrailingCoalescesByKeyAndCancels(t *testing.T) {
 		}
 	}
 }
+
+func TestTrailingNeverRunsOneKeyTwiceAtOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr := newTrailing(func() bool { return false }, time.Hour)
+	tr.run(ctx, 4)
+	var inFlight, most, runs atomic.Int32
+	release := make(chan struct{})
+	work := func() {
+		n := inFlight.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		<-release
+		inFlight.Add(-1)
+		runs.Add(1)
+	}
+	tr.add("a", work)
+	time.Sleep(50 * time.Millisecond) // the first is running now
+	tr.add("a", work)
+	time.Sleep(100 * time.Millisecond)
+	if got := most.Load(); got != 1 {
+		t.Fatalf("%d runs of one key at once, want 1", got)
+	}
+	close(release)
+	deadline := time.Now().Add(2 * time.Second)
+	for runs.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := runs.Load(); got != 2 {
+		t.Fatalf("ran %d times, want the newer work to run after the first", got)
+	}
+}

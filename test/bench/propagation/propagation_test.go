@@ -52,20 +52,27 @@ type kind struct {
 	// copyAnnotations are the annotations the federation puts on this
 	// kind's member copies, besides the user's.
 	copyAnnotations map[string]string
+	// membersDone, if set, says whether a member's own controllers are done
+	// with n objects of the kind in ns (a Service's EndpointSlices), so
+	// that their work is not charged to the next phase.
+	membersDone func(ctx context.Context, c kubernetes.Interface, ns string, n int) bool
 }
 
 var kinds = []kind{
 	{"ConfigMaps", "ConfigMap", "configmaps", func(ctx context.Context, c kubernetes.Interface, meta metav1.ObjectMeta) error {
 		_, err := c.CoreV1().ConfigMaps(meta.Namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"k": meta.Name}}, metav1.CreateOptions{})
 		return err
-	}, nil},
+	}, nil, nil},
 	{"Services", "Service", "services", func(ctx context.Context, c kubernetes.Interface, meta metav1.ObjectMeta) error {
 		_, err := c.CoreV1().Services(meta.Namespace).Create(ctx, &corev1.Service{
 			ObjectMeta: meta,
 			Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": meta.Name}, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
 		}, metav1.CreateOptions{})
 		return err
-	}, map[string]string{"federation.k8s.io/generation": "1"}},
+	}, map[string]string{"federation.k8s.io/generation": "1"}, func(ctx context.Context, c kubernetes.Interface, ns string, n int) bool {
+		slices, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{})
+		return err == nil && len(slices.Items) >= n
+	}},
 }
 
 // floorCopy is what the floor writes: the object as the federation's
@@ -362,6 +369,23 @@ func settle(f *framework.Federation) {
 	}
 }
 
+// waitMembersDone waits until every member's controllers are done with
+// the n objects of kind k in ns.
+func waitMembersDone(ctx context.Context, b *testing.B, f *framework.Federation, k kind, ns string, n int) {
+	if k.membersDone == nil {
+		return
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for _, m := range f.Members {
+		for !k.membersDone(ctx, m.Client, ns, n) {
+			if time.Now().After(deadline) {
+				b.Fatalf("the controllers of member %s are not done with %d %s in %s after 5 minutes", m.Name, n, k.resource, ns)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+}
+
 func msPerObject(d time.Duration, n int) float64 {
 	return float64(d.Microseconds()) / 1000 / float64(n)
 }
@@ -417,6 +441,7 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 	})
 	rd.floorUsed = cpuSince(f, floorCPU)
 	floorProfile.Wait()
+	waitMembersDone(ctx, b, f, k, direct, n)
 
 	// Through the federation.
 	fedNS := fmt.Sprintf("bench-%s-%d", k.resource, round)
@@ -466,6 +491,7 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 	}
 	rd.recordedThroughput = float64(n) / lastRecorded.Sub(rd.fed.begin).Seconds()
 	profiles.Wait()
+	waitMembersDone(ctx, b, f, k, fedNS, n)
 	return rd
 }
 
