@@ -90,6 +90,10 @@ type Controller struct {
 	writtenMu gosync.Mutex
 	written   map[string]*federationv1beta1.Propagation
 
+	// recent holds member copies just written, until the member
+	// informers have them.
+	recent *recentWrites
+
 	// releaseOnly is the mode of a kind whose controller is turned off
 	// with --controllers: it only takes the federation's finalizer off
 	// deleted objects, so that they do not wait for a sync that never
@@ -133,6 +137,7 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 		logger:  logger,
 		watched: map[*clusterclient.Cluster]bool{},
 		written: map[string]*federationv1beta1.Propagation{},
+		recent:  newRecentWrites(),
 	}
 	c.trail = newTrailing(func() bool { return c.queue.Len() > 0 }, BookkeepingDelay)
 	c.recorder = trailingRecorder{inner: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + a.ControllerName()}), t: c.trail}
@@ -188,6 +193,37 @@ func (c *Controller) enqueueOnEvent() cache.ResourceEventHandlerFuncs {
 	}
 }
 
+// memberEventHandler handles events about member copies in cluster: it
+// lets go of remembered writes the informer now has (or that were
+// deleted), then queues the federated object, in that order, so that the
+// sync sees a deleted copy as deleted.
+func (c *Controller) memberEventHandler(cluster string) cache.ResourceEventHandlerFuncs {
+	enqueue := c.enqueueOnEvent()
+	seen := func(obj interface{}) {
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			if key, err := cache.MetaNamespaceKeyFunc(u); err == nil {
+				c.recent.seen(cluster, key, u)
+			}
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj interface{}) {
+			seen(obj)
+			enqueue.OnAdd(obj, false)
+		},
+		UpdateFunc: func(old, obj interface{}) {
+			seen(obj)
+			enqueue.OnUpdate(old, obj)
+		},
+		DeleteFunc: func(obj interface{}) {
+			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+				c.recent.forget(cluster, key)
+			}
+			enqueue.OnDelete(obj)
+		},
+	}
+}
+
 func (c *Controller) enqueueAll() {
 	for _, key := range c.fed.GetStore().ListKeys() {
 		c.queue.Add(key)
@@ -207,7 +243,7 @@ func (c *Controller) watchMembers() {
 			continue
 		}
 		inf, _ := cl.Informer(c.adapter.GVR)
-		_, _ = inf.AddEventHandler(c.enqueueOnEvent())
+		_, _ = inf.AddEventHandler(c.memberEventHandler(cl.Name))
 		c.watched[cl] = true
 	}
 	for cl := range c.watched {
@@ -492,10 +528,11 @@ func (c *Controller) cachedMember(cl *clusterclient.Cluster, key string) (*unstr
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %v", errPending, errNotSynced, err)
 	}
-	if !exists {
-		return nil, nil
+	var cached *unstructured.Unstructured
+	if exists {
+		cached = obj.(*unstructured.Unstructured)
 	}
-	return obj.(*unstructured.Unstructured), nil
+	return c.recent.newest(cl.Name, key, cached), nil
 }
 
 // What syncCluster did.
@@ -530,6 +567,7 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 		created, err := client.Create(ctx, desired, metav1.CreateOptions{})
 		switch {
 		case err == nil:
+			c.recent.wrote(cl.Name, key, created)
 			logger.V(2).Info("Created in cluster")
 			return created, opCreated, nil
 		case apierrors.IsAlreadyExists(err):
@@ -554,6 +592,9 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 		return member, "", nil
 	}
 	updated, err := client.Update(ctx, merged(c.adapter, desired, member), metav1.UpdateOptions{})
+	if err == nil {
+		c.recent.wrote(cl.Name, key, updated)
+	}
 	if err != nil {
 		if apierrors.IsConflict(err) {
 			return nil, "", fmt.Errorf("%w: conflict updating cluster %s", errPending, cl.Name)
@@ -595,6 +636,9 @@ func (c *Controller) deleteMember(ctx context.Context, cl *clusterclient.Cluster
 	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
 	defer cancel()
 	policy := metav1.DeletePropagationBackground
+	if key, err := cache.MetaNamespaceKeyFunc(member); err == nil {
+		c.recent.forget(cl.Name, key)
+	}
 	return memberResource(cl, c.adapter, member.GetNamespace()).Delete(ctx, member.GetName(), metav1.DeleteOptions{
 		PropagationPolicy: &policy,
 		Preconditions:     &pre,

@@ -405,93 +405,110 @@ type roundResult struct {
 	floorUsed, fedUsed map[string]time.Duration
 }
 
-// measureRound writes n objects straight to the members (the floor), then
-// n through the federation, each into fresh namespaces.
+// measureRound writes n objects straight to the members (the floor) and n
+// through the federation, each into fresh namespaces.
 func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k kind, n, round int, profileDir string, cmPort int) roundResult {
 	var rd roundResult
-	// The floor: the same objects written straight to every member by a
-	// parallel client.
-	direct := fmt.Sprintf("direct-%s-%d", k.resource, round)
-	for _, m := range f.Members {
-		ensureNamespace(ctx, b, m.Client, direct)
-	}
-	floorTracker := newSeenTracker(len(f.Members), n)
-	watchMembers(ctx, b, f, direct, k.resource, floorTracker)
-	settle(f)
-	var floorProfile sync.WaitGroup
-	if profileDir != "" {
-		// A member's kube-apiserver in both paths, to compare what the
-		// members spend; the floor's length is guessed from n.
-		floorProfile.Add(1)
-		go func() {
-			defer floorProfile.Done()
-			saveAPIServerProfile(ctx, b, f.Members[0].Client, n/250+1, filepath.Join(profileDir, fmt.Sprintf("%s-%d-member-floor.pprof", k.resource, round)))
-		}()
-	}
-	floorCPU := cpuSnapshot(f)
-	rd.floor = run(ctx, b, n, 0, floorTracker, func(ctx context.Context, name string) error {
-		var wg sync.WaitGroup
-		errs := make([]error, len(f.Members))
-		for i, m := range f.Members {
-			wg.Add(1)
-			go func() { defer wg.Done(); errs[i] = k.create(ctx, m.Client, floorCopy(k, direct, name)) }()
+	// Members get slower as they fill up, so the order alternates from
+	// round to round (floor first in odd rounds), not to favour either.
+	floorPhase := func() {
+		// The floor: the same objects written straight to every member by a
+		// parallel client.
+		direct := fmt.Sprintf("direct-%s-%d", k.resource, round)
+		for _, m := range f.Members {
+			ensureNamespace(ctx, b, m.Client, direct)
 		}
-		wg.Wait()
-		return errors.Join(errs...)
-	})
-	rd.floorUsed = cpuSince(f, floorCPU)
-	floorProfile.Wait()
-	waitMembersDone(ctx, b, f, k, direct, n)
-
-	// Through the federation.
-	fedNS := fmt.Sprintf("bench-%s-%d", k.resource, round)
-	ensureNamespace(ctx, b, f.Client, fedNS)
-	waitNamespaceInMembers(ctx, f, fedNS)
-	fedTracker := newSeenTracker(len(f.Members), n)
-	watchMembers(ctx, b, f, fedNS, k.resource, fedTracker)
-	recordedTracker := newSeenTracker(1, n)
-	watchRecorded(ctx, b, f, fedNS, strings.ToLower(k.kind), recordedTracker)
-	settle(f)
-	var profiles sync.WaitGroup
-	if profileDir != "" {
-		secs := int(2*rd.floor.wall.Seconds()) + 2
-		seconds := strconv.Itoa(secs)
-		prefix := filepath.Join(profileDir, fmt.Sprintf("%s-%d-", k.resource, round))
-		profiles.Add(3)
-		go func() {
-			defer profiles.Done()
-			saveProfile(b, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%s", cmPort, seconds), prefix+"controller-manager.pprof")
-		}()
-		go func() {
-			defer profiles.Done()
-			saveAPIServerProfile(ctx, b, f.Client, secs, prefix+"apiserver.pprof")
-		}()
-		go func() {
-			defer profiles.Done()
-			saveAPIServerProfile(ctx, b, f.Members[0].Client, int(rd.floor.wall.Seconds())+1, prefix+"member.pprof")
-		}()
-	}
-	fedCPU := cpuSnapshot(f)
-	rd.fed = run(ctx, b, n, 0, fedTracker, func(ctx context.Context, name string) error {
-		return k.create(ctx, f.Client, metav1.ObjectMeta{Namespace: fedNS, Name: name})
-	})
-	rd.fedUsed = cpuSince(f, fedCPU)
-	// Events and Propagations trail the member writes: how long until
-	// the federation's records are complete too.
-	select {
-	case <-recordedTracker.done:
-	case <-time.After(5 * time.Minute):
-		b.Fatalf("not every object's Propagation said Propagated in 5 minutes")
-	}
-	var lastRecorded time.Time
-	for i := 0; i < n; i++ {
-		if t := recordedTracker.lastSeen(fmt.Sprintf("obj-%d", i)); t.After(lastRecorded) {
-			lastRecorded = t
+		floorTracker := newSeenTracker(len(f.Members), n)
+		watchMembers(ctx, b, f, direct, k.resource, floorTracker)
+		settle(f)
+		var floorProfile sync.WaitGroup
+		if profileDir != "" {
+			// A member's kube-apiserver in both paths, to compare what the
+			// members spend; the floor's length is guessed from n.
+			floorProfile.Add(1)
+			go func() {
+				defer floorProfile.Done()
+				saveAPIServerProfile(ctx, b, f.Members[0].Client, n/250+1, filepath.Join(profileDir, fmt.Sprintf("%s-%d-member-floor.pprof", k.resource, round)))
+			}()
 		}
+		floorCPU := cpuSnapshot(f)
+		rd.floor = run(ctx, b, n, 0, floorTracker, func(ctx context.Context, name string) error {
+			var wg sync.WaitGroup
+			errs := make([]error, len(f.Members))
+			for i, m := range f.Members {
+				wg.Add(1)
+				go func() { defer wg.Done(); errs[i] = k.create(ctx, m.Client, floorCopy(k, direct, name)) }()
+			}
+			wg.Wait()
+			return errors.Join(errs...)
+		})
+		rd.floorUsed = cpuSince(f, floorCPU)
+		floorProfile.Wait()
+		waitMembersDone(ctx, b, f, k, direct, n)
 	}
-	rd.recordedThroughput = float64(n) / lastRecorded.Sub(rd.fed.begin).Seconds()
-	profiles.Wait()
-	waitMembersDone(ctx, b, f, k, fedNS, n)
+	fedPhase := func() {
+		// Through the federation.
+		fedNS := fmt.Sprintf("bench-%s-%d", k.resource, round)
+		ensureNamespace(ctx, b, f.Client, fedNS)
+		waitNamespaceInMembers(ctx, f, fedNS)
+		fedTracker := newSeenTracker(len(f.Members), n)
+		watchMembers(ctx, b, f, fedNS, k.resource, fedTracker)
+		recordedTracker := newSeenTracker(1, n)
+		watchRecorded(ctx, b, f, fedNS, strings.ToLower(k.kind), recordedTracker)
+		settle(f)
+		var profiles sync.WaitGroup
+		if profileDir != "" {
+			// The phase's length is guessed from the floor's, or from n
+			// when the floor has not run yet.
+			secs := int(2*rd.floor.wall.Seconds()) + 2
+			if rd.floor.wall == 0 {
+				secs = n/100 + 2
+			}
+			seconds := strconv.Itoa(secs)
+			prefix := filepath.Join(profileDir, fmt.Sprintf("%s-%d-", k.resource, round))
+			profiles.Add(3)
+			go func() {
+				defer profiles.Done()
+				saveProfile(b, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%s", cmPort, seconds), prefix+"controller-manager.pprof")
+			}()
+			go func() {
+				defer profiles.Done()
+				saveAPIServerProfile(ctx, b, f.Client, secs, prefix+"apiserver.pprof")
+			}()
+			go func() {
+				defer profiles.Done()
+				saveAPIServerProfile(ctx, b, f.Members[0].Client, secs/2, prefix+"member.pprof")
+			}()
+		}
+		fedCPU := cpuSnapshot(f)
+		rd.fed = run(ctx, b, n, 0, fedTracker, func(ctx context.Context, name string) error {
+			return k.create(ctx, f.Client, metav1.ObjectMeta{Namespace: fedNS, Name: name})
+		})
+		rd.fedUsed = cpuSince(f, fedCPU)
+		// Events and Propagations trail the member writes: how long until
+		// the federation's records are complete too.
+		select {
+		case <-recordedTracker.done:
+		case <-time.After(5 * time.Minute):
+			b.Fatalf("not every object's Propagation said Propagated in 5 minutes")
+		}
+		var lastRecorded time.Time
+		for i := 0; i < n; i++ {
+			if t := recordedTracker.lastSeen(fmt.Sprintf("obj-%d", i)); t.After(lastRecorded) {
+				lastRecorded = t
+			}
+		}
+		rd.recordedThroughput = float64(n) / lastRecorded.Sub(rd.fed.begin).Seconds()
+		profiles.Wait()
+		waitMembersDone(ctx, b, f, k, fedNS, n)
+	}
+	if round%2 == 1 {
+		floorPhase()
+		fedPhase()
+	} else {
+		fedPhase()
+		floorPhase()
+	}
 	return rd
 }
 
