@@ -103,7 +103,11 @@ func (t *trailing) next(ctx context.Context) (run func(), done func(), ok bool) 
 			t.mu.Lock()
 			continue
 		}
-		t.order = append(t.order[:pick:pick], t.order[pick+1:]...)
+		if pick == 0 {
+			t.order = t.order[1:]
+		} else {
+			t.order = append(t.order[:pick:pick], t.order[pick+1:]...)
+		}
 		delete(t.pending, key)
 		t.running[key] = true
 		return it.run, func() {
