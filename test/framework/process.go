@@ -205,15 +205,20 @@ func (p *Process) exitErr() error {
 	return p.exit
 }
 
-// RSSBytes is the resident memory of the running process, from /proc.
-func (p *Process) RSSBytes() (int64, error) {
+// procFile reads /proc/<pid>/name of the running process.
+func (p *Process) procFile(name string) ([]byte, error) {
 	p.mu.Lock()
 	cmd := p.cmd
 	p.mu.Unlock()
 	if cmd == nil {
-		return 0, fmt.Errorf("%s: not running", p.Name)
+		return nil, fmt.Errorf("%s: not running", p.Name)
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	return os.ReadFile(fmt.Sprintf("/proc/%d/%s", cmd.Process.Pid, name))
+}
+
+// RSSBytes is the resident memory of the running process, from /proc.
+func (p *Process) RSSBytes() (int64, error) {
+	data, err := p.procFile("status")
 	if err != nil {
 		return 0, err
 	}
@@ -232,13 +237,7 @@ func (p *Process) RSSBytes() (int64, error) {
 // CPUTime is the processor time (user and system) the running process has
 // used so far, from /proc.
 func (p *Process) CPUTime() (time.Duration, error) {
-	p.mu.Lock()
-	cmd := p.cmd
-	p.mu.Unlock()
-	if cmd == nil {
-		return 0, fmt.Errorf("%s: not running", p.Name)
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+	data, err := p.procFile("stat")
 	if err != nil {
 		return 0, err
 	}

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/kubernetes/pkg/apis/core"
 
@@ -34,13 +35,20 @@ func Register(plugins *admission.Plugins) {
 // Plugin adds federatedtypes.Finalizer on create.
 type Plugin struct {
 	*admission.Handler
+	// adapters are the propagated resources' adapters, made once rather
+	// than on every request.
+	adapters map[schema.GroupResource]*federatedtypes.Adapter
 }
 
 var _ admission.MutationInterface = &Plugin{}
 
 // NewPlugin returns the plugin. It needs no configuration and no informers.
 func NewPlugin() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Create)}
+	p := &Plugin{Handler: admission.NewHandler(admission.Create), adapters: map[schema.GroupResource]*federatedtypes.Adapter{}}
+	for _, a := range federatedtypes.All() {
+		p.adapters[a.GVR.GroupResource()] = a
+	}
+	return p
 }
 
 // Admit adds the finalizer to a new object of a propagated kind, unless
@@ -50,7 +58,7 @@ func (p *Plugin) Admit(_ context.Context, a admission.Attributes, _ admission.Ob
 	if a.GetSubresource() != "" {
 		return nil
 	}
-	adapter := federatedtypes.ForResource(a.GetResource().GroupResource())
+	adapter := p.adapters[a.GetResource().GroupResource()]
 	if adapter == nil {
 		return nil
 	}

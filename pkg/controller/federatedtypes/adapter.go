@@ -74,13 +74,3 @@ func All() []*Adapter {
 // every object an adapter propagates as it is created; the sync controller
 // adds it to any object that lacks it.
 const Finalizer = "federation.k8s.io/delete-from-members"
-
-// ForResource returns the adapter of a resource, or nil.
-func ForResource(gr schema.GroupResource) *Adapter {
-	for _, a := range All() {
-		if a.GVR.GroupResource() == gr {
-			return a
-		}
-	}
-	return nil
-}

@@ -44,8 +44,8 @@ import (
 // behind member writes while a controller's queue is busy.
 const BookkeepingDelay = 5 * time.Second
 
-// Finalizer keeps a federated object until its member copies are deleted
-// (or released, when the user deletes with propagationPolicy=Orphan).
+// Finalizer is federatedtypes.Finalizer, which this controller adds and
+// takes off.
 const Finalizer = federatedtypes.Finalizer
 
 // Event reasons on federated objects, one per thing that happened in a
@@ -592,15 +592,13 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 		return member, "", nil
 	}
 	updated, err := client.Update(ctx, merged(c.adapter, desired, member), metav1.UpdateOptions{})
-	if err == nil {
-		c.recent.wrote(cl.Name, key, updated)
-	}
 	if err != nil {
 		if apierrors.IsConflict(err) {
 			return nil, "", fmt.Errorf("%w: conflict updating cluster %s", errPending, cl.Name)
 		}
 		return nil, "", c.failed(fed, cl, "update", err)
 	}
+	c.recent.wrote(cl.Name, key, updated)
 	logger.V(2).Info("Updated in cluster")
 	return updated, opUpdated, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -209,8 +208,7 @@ func (c *Controller) rememberPropagation(key string, p *federationv1beta1.Propag
 }
 
 // newestPropagation returns whichever is newer: the cached Propagation or
-// the one this controller last wrote. Resource versions from one etcd are
-// increasing integers, which client-go's mutation cache relies on too.
+// the one this controller last wrote.
 func (c *Controller) newestPropagation(key string, cached *federationv1beta1.Propagation) *federationv1beta1.Propagation {
 	c.writtenMu.Lock()
 	defer c.writtenMu.Unlock()
@@ -218,13 +216,9 @@ func (c *Controller) newestPropagation(key string, cached *federationv1beta1.Pro
 	if !ok {
 		return cached
 	}
-	if cached != nil {
-		cv, err1 := strconv.ParseUint(cached.ResourceVersion, 10, 64)
-		wv, err2 := strconv.ParseUint(w.ResourceVersion, 10, 64)
-		if err1 != nil || err2 != nil || cv >= wv {
-			delete(c.written, key)
-			return cached
-		}
+	if cached != nil && !resourceVersionNewer(w.ResourceVersion, cached.ResourceVersion) {
+		delete(c.written, key)
+		return cached
 	}
 	return w
 }

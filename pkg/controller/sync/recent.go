@@ -59,7 +59,7 @@ func (r *recentWrites) seen(cluster, key string, obj *unstructured.Unstructured)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := recentKey(cluster, key)
-	if w, ok := r.m[k]; ok && !newer(w.obj, obj) {
+	if w, ok := r.m[k]; ok && !resourceVersionNewer(w.obj.GetResourceVersion(), obj.GetResourceVersion()) {
 		delete(r.m, k)
 	}
 }
@@ -75,18 +75,20 @@ func (r *recentWrites) newest(cluster, key string, cached *unstructured.Unstruct
 	if !ok {
 		return cached
 	}
-	if time.Since(w.at) > recentTTL || (cached != nil && !newer(w.obj, cached)) {
+	if time.Since(w.at) > recentTTL || (cached != nil && !resourceVersionNewer(w.obj.GetResourceVersion(), cached.GetResourceVersion())) {
 		delete(r.m, k)
 		return cached
 	}
 	return w.obj
 }
 
-// newer says a's resource version is above b's. Resource versions from
-// one member's etcd are increasing integers, which client-go's
-// MutationCache relies on too; anything else counts as not newer.
-func newer(a, b *unstructured.Unstructured) bool {
-	av, err1 := strconv.ParseUint(a.GetResourceVersion(), 10, 64)
-	bv, err2 := strconv.ParseUint(b.GetResourceVersion(), 10, 64)
+// resourceVersionNewer says resource version a is above b. Resource
+// versions from one etcd are increasing integers, which client-go's
+// MutationCache relies on too; anything else counts as not newer. Both
+// the Propagations and the member copies this controller just wrote are
+// compared with their informer caches by it.
+func resourceVersionNewer(a, b string) bool {
+	av, err1 := strconv.ParseUint(a, 10, 64)
+	bv, err2 := strconv.ParseUint(b, 10, 64)
 	return err1 == nil && err2 == nil && av > bv
 }

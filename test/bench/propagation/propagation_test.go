@@ -36,11 +36,13 @@ import (
 
 const workers = 20
 
-func objectCount() int {
-	if v, err := strconv.Atoi(os.Getenv("FEDERATION_BENCH_OBJECTS")); err == nil && v > 0 {
+// positiveEnv is the positive integer in the environment variable name,
+// or def.
+func positiveEnv(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
 		return v
 	}
-	return 1000
+	return def
 }
 
 // kind is one kind of object the benchmark creates.
@@ -95,6 +97,8 @@ type seenTracker struct {
 	done    chan struct{}
 	want    int
 	full    int
+	// complete is when the last wanted object became present everywhere.
+	complete time.Time
 }
 
 func newSeenTracker(members, want int) *seenTracker {
@@ -112,13 +116,28 @@ func (s *seenTracker) add(member, name string) {
 	if _, ok := m[member]; ok {
 		return
 	}
-	m[member] = time.Now()
+	now := time.Now()
+	m[member] = now
 	if len(m) == s.members {
 		s.full++
 		if s.full == s.want {
+			s.complete = now
 			close(s.done)
 		}
 	}
+}
+
+// waitComplete waits (at most 5 minutes) until every wanted object is
+// present everywhere, and returns when that happened.
+func (s *seenTracker) waitComplete(b *testing.B, what string) time.Time {
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Minute):
+		b.Fatalf("not every object %s in 5 minutes", what)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.complete
 }
 
 // lastSeen is when name was present in every member.
@@ -268,19 +287,10 @@ func run(ctx context.Context, b *testing.B, n int, rate float64, tracker *seenTr
 	}
 	close(names)
 	wg.Wait()
-	select {
-	case <-tracker.done:
-	case <-time.After(5 * time.Minute):
-		b.Fatalf("not every object reached every member in 5 minutes")
-	}
+	last := tracker.waitComplete(b, "reached every member")
 	lat := make([]time.Duration, n)
-	var last time.Time
 	for i := 0; i < n; i++ {
-		seen := tracker.lastSeen(fmt.Sprintf("obj-%d", i))
-		lat[i] = seen.Sub(starts[i])
-		if seen.After(last) {
-			last = seen
-		}
+		lat[i] = tracker.lastSeen(fmt.Sprintf("obj-%d", i)).Sub(starts[i])
 	}
 	return result{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), begin: begin, wall: last.Sub(begin), throughput: float64(n) / last.Sub(begin).Seconds()}
 }
@@ -390,13 +400,6 @@ func msPerObject(d time.Duration, n int) float64 {
 	return float64(d.Microseconds()) / 1000 / float64(n)
 }
 
-func roundCount() int {
-	if v, err := strconv.Atoi(os.Getenv("FEDERATION_BENCH_ROUNDS")); err == nil && v > 0 {
-		return v
-	}
-	return 3
-}
-
 // roundResult is one round of a kind: the floor and the federation at
 // saturation.
 type roundResult struct {
@@ -487,17 +490,7 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		rd.fedUsed = cpuSince(f, fedCPU)
 		// Events and Propagations trail the member writes: how long until
 		// the federation's records are complete too.
-		select {
-		case <-recordedTracker.done:
-		case <-time.After(5 * time.Minute):
-			b.Fatalf("not every object's Propagation said Propagated in 5 minutes")
-		}
-		var lastRecorded time.Time
-		for i := 0; i < n; i++ {
-			if t := recordedTracker.lastSeen(fmt.Sprintf("obj-%d", i)); t.After(lastRecorded) {
-				lastRecorded = t
-			}
-		}
+		lastRecorded := recordedTracker.waitComplete(b, "had a Propagation saying Propagated")
 		rd.recordedThroughput = float64(n) / lastRecorded.Sub(rd.fed.begin).Seconds()
 		profiles.Wait()
 		waitMembersDone(ctx, b, f, k, fedNS, n)
@@ -559,7 +552,7 @@ func BenchmarkPropagation(b *testing.B) {
 	if err := f.WaitClustersReady(ctx, 2*time.Minute); err != nil {
 		b.Fatal(err)
 	}
-	n := objectCount()
+	n := positiveEnv("FEDERATION_BENCH_OBJECTS", 1000)
 	fmt.Printf("\nPropagation of %d objects per kind to %d members (%d client workers)\n", n, len(f.Members), workers)
 	if fedCPUs != nil {
 		fmt.Printf("CPUs: federation-apiserver (embedded etcd), federation-controller-manager and client on %v; members (etcd, kube-apiservers, controllers, kwok) on %v\n", fedCPUs, memberCPUs)
@@ -569,7 +562,7 @@ func BenchmarkPropagation(b *testing.B) {
 	fmt.Printf("%-11s %-20s %-26s %9s %9s %10s\n", "kind", "path", "load", "p50", "p99", "objects/s")
 	rssBefore, _ := f.ControllerManager.RSSBytes()
 	only := os.Getenv("FEDERATION_BENCH_KINDS") // e.g. "configmaps"; all when empty
-	rounds := roundCount()
+	rounds := positiveEnv("FEDERATION_BENCH_ROUNDS", 3)
 	federated := 0
 	for _, k := range kinds {
 		if only != "" && !strings.Contains(only, k.resource) {
