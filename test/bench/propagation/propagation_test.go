@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -58,13 +59,18 @@ type kind struct {
 	// with n objects of the kind in ns (a Service's EndpointSlices), so
 	// that their work is not charged to the next phase.
 	membersDone func(ctx context.Context, c kubernetes.Interface, ns string, n int) bool
+	// rounds is how many rounds of floor and federation the median is
+	// taken over (FEDERATION_BENCH_ROUNDS overrides it). One phase's rate
+	// varies by a quarter on a shared 2-core machine, so the cheap kinds
+	// get more rounds.
+	rounds int
 }
 
 var kinds = []kind{
 	{"ConfigMaps", "ConfigMap", "configmaps", func(ctx context.Context, c kubernetes.Interface, meta metav1.ObjectMeta) error {
 		_, err := c.CoreV1().ConfigMaps(meta.Namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"k": meta.Name}}, metav1.CreateOptions{})
 		return err
-	}, nil, nil},
+	}, nil, nil, 5},
 	{"Services", "Service", "services", func(ctx context.Context, c kubernetes.Interface, meta metav1.ObjectMeta) error {
 		_, err := c.CoreV1().Services(meta.Namespace).Create(ctx, &corev1.Service{
 			ObjectMeta: meta,
@@ -74,7 +80,20 @@ var kinds = []kind{
 	}, map[string]string{"federation.k8s.io/generation": "1"}, func(ctx context.Context, c kubernetes.Interface, ns string, n int) bool {
 		slices, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{})
 		return err == nil && len(slices.Items) >= n
-	}},
+	}, 3},
+}
+
+// writer is the client the benchmark writes with, to the federation and
+// to the members alike: JSON, as the federation's own member writes, and no
+// client-side rate limit, which would cap the floor.
+func writer(b *testing.B, e framework.Endpoint) kubernetes.Interface {
+	cfg := e.RESTConfig()
+	cfg.QPS, cfg.Burst = -1, -1
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
 }
 
 // floorCopy is what the floor writes: the object as the federation's
@@ -396,6 +415,77 @@ func waitMembersDone(ctx context.Context, b *testing.B, f *framework.Federation,
 	}
 }
 
+// cpuTicks reads, for each processor, its busy and total time so far
+// from /proc/stat (in clock ticks).
+func cpuTicks() map[int][2]uint64 {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil
+	}
+	out := map[int][2]uint64{}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 5 || !strings.HasPrefix(fields[0], "cpu") || fields[0] == "cpu" {
+			continue
+		}
+		cpu, err := strconv.Atoi(strings.TrimPrefix(fields[0], "cpu"))
+		if err != nil {
+			continue
+		}
+		var busy, total uint64
+		for i, f := range fields[1:] {
+			v, _ := strconv.ParseUint(f, 10, 64)
+			total += v
+			if i != 3 && i != 4 { // idle, iowait
+				busy += v
+			}
+		}
+		out[cpu] = [2]uint64{busy, total}
+	}
+	return out
+}
+
+// busyText says how busy each processor was since before, e.g.
+// "cpu0 78%, cpu1 99%": which side held the phase back.
+func busyText(before map[int][2]uint64) string {
+	now := cpuTicks()
+	var parts []string
+	for cpu := 0; cpu < len(now); cpu++ {
+		b, a := before[cpu], now[cpu]
+		if a[1] <= b[1] {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("cpu%d %.0f%%", cpu, 100*float64(a[0]-b[0])/float64(a[1]-b[1])))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// membersUsed is the processor time of the member clusters' processes.
+func membersUsed(used map[string]time.Duration) time.Duration {
+	return used["members' etcd"] + used["member kube-apiservers"] + used["member controllers, scheduler, kwok"]
+}
+
+// memberSyncSeconds is the controller manager's total time spent on member
+// writes so far, all clusters together (the sum of its
+// federation_sync_member_duration_seconds histogram).
+func memberSyncSeconds(cmPort int) float64 {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", cmPort)) //nolint:noctx // a local endpoint
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var total float64
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "federation_sync_member_duration_seconds_sum{") {
+			continue
+		}
+		v, _ := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+		total += v
+	}
+	return total
+}
+
 func msPerObject(d time.Duration, n int) float64 {
 	return float64(d.Microseconds()) / 1000 / float64(n)
 }
@@ -406,6 +496,11 @@ type roundResult struct {
 	floor, fed         result
 	recordedThroughput float64
 	floorUsed, fedUsed map[string]time.Duration
+	floorBusy, fedBusy string
+	// floorInFlight and fedInFlight are the writes each member had in
+	// flight on average: whether the federation keeps the members as busy
+	// as the floor's client does.
+	floorInFlight, fedInFlight float64
 }
 
 // measureRound writes n objects straight to the members (the floor) and n
@@ -421,6 +516,10 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		for _, m := range f.Members {
 			ensureNamespace(ctx, b, m.Client, direct)
 		}
+		floorClients := make([]kubernetes.Interface, len(f.Members))
+		for i, m := range f.Members {
+			floorClients[i] = writer(b, m.Endpoint)
+		}
 		floorTracker := newSeenTracker(len(f.Members), n)
 		watchMembers(ctx, b, f, direct, k.resource, floorTracker)
 		settle(f)
@@ -434,18 +533,25 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 				saveAPIServerProfile(ctx, b, f.Members[0].Client, n/250+1, filepath.Join(profileDir, fmt.Sprintf("%s-%d-member-floor.pprof", k.resource, round)))
 			}()
 		}
-		floorCPU := cpuSnapshot(f)
+		floorCPU, floorTicks := cpuSnapshot(f), cpuTicks()
+		var floorWriting atomic.Int64 // nanoseconds of member writes, all members
 		rd.floor = run(ctx, b, n, 0, floorTracker, func(ctx context.Context, name string) error {
 			var wg sync.WaitGroup
 			errs := make([]error, len(f.Members))
-			for i, m := range f.Members {
+			for i, c := range floorClients {
 				wg.Add(1)
-				go func() { defer wg.Done(); errs[i] = k.create(ctx, m.Client, floorCopy(k, direct, name)) }()
+				go func() {
+					defer wg.Done()
+					t0 := time.Now()
+					errs[i] = k.create(ctx, c, floorCopy(k, direct, name))
+					floorWriting.Add(int64(time.Since(t0)))
+				}()
 			}
 			wg.Wait()
 			return errors.Join(errs...)
 		})
-		rd.floorUsed = cpuSince(f, floorCPU)
+		rd.floorUsed, rd.floorBusy = cpuSince(f, floorCPU), busyText(floorTicks)
+		rd.floorInFlight = float64(floorWriting.Load()) / float64(rd.floor.wall) / float64(len(f.Members))
 		floorProfile.Wait()
 		waitMembersDone(ctx, b, f, k, direct, n)
 	}
@@ -480,14 +586,17 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 			}()
 			go func() {
 				defer profiles.Done()
-				saveAPIServerProfile(ctx, b, f.Members[0].Client, secs/2, prefix+"member.pprof")
+				saveAPIServerProfile(ctx, b, f.Members[0].Client, secs, prefix+"member.pprof")
 			}()
 		}
-		fedCPU := cpuSnapshot(f)
+		fedClient := writer(b, f.Endpoint)
+		fedCPU, fedTicks := cpuSnapshot(f), cpuTicks()
+		fedWriting := memberSyncSeconds(cmPort)
 		rd.fed = run(ctx, b, n, 0, fedTracker, func(ctx context.Context, name string) error {
-			return k.create(ctx, f.Client, metav1.ObjectMeta{Namespace: fedNS, Name: name})
+			return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
 		})
-		rd.fedUsed = cpuSince(f, fedCPU)
+		rd.fedUsed, rd.fedBusy = cpuSince(f, fedCPU), busyText(fedTicks)
+		rd.fedInFlight = (memberSyncSeconds(cmPort) - fedWriting) / rd.fed.wall.Seconds() / float64(len(f.Members))
 		// Events and Propagations trail the member writes: how long until
 		// the federation's records are complete too.
 		lastRecorded := recordedTracker.waitComplete(b, "had a Propagation saying Propagated")
@@ -513,12 +622,9 @@ func BenchmarkPropagation(b *testing.B) {
 	// federation-apiserver and the federation-controller-manager, taken
 	// during each federated phase at saturation, for `go tool pprof`.
 	profileDir := os.Getenv("FEDERATION_BENCH_PROFILE_DIR")
-	cmPort := 0
-	if profileDir != "" {
-		var err error
-		if cmPort, err = framework.FreePort(); err != nil {
-			b.Fatal(err)
-		}
+	cmPort, err := framework.FreePort()
+	if err != nil {
+		b.Fatal(err)
 	}
 	fedCPUs, memberCPUs := pinning()
 	if fedCPUs != nil {
@@ -562,12 +668,12 @@ func BenchmarkPropagation(b *testing.B) {
 	fmt.Printf("%-11s %-20s %-26s %9s %9s %10s\n", "kind", "path", "load", "p50", "p99", "objects/s")
 	rssBefore, _ := f.ControllerManager.RSSBytes()
 	only := os.Getenv("FEDERATION_BENCH_KINDS") // e.g. "configmaps"; all when empty
-	rounds := positiveEnv("FEDERATION_BENCH_ROUNDS", 3)
 	federated := 0
 	for _, k := range kinds {
 		if only != "" && !strings.Contains(only, k.resource) {
 			continue
 		}
+		rounds := positiveEnv("FEDERATION_BENCH_ROUNDS", k.rounds)
 		var ratios []float64
 		floorUsed, fedUsed := map[string]time.Duration{}, map[string]time.Duration{}
 		var floor result
@@ -587,6 +693,9 @@ func BenchmarkPropagation(b *testing.B) {
 			fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f\n", k.name, "straight to members", round, rd.floor.p50.Round(time.Millisecond), rd.floor.p99.Round(time.Millisecond), rd.floor.throughput)
 			fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   %.2f of the floor\n", k.name, "through federation", round, rd.fed.p50.Round(time.Millisecond), rd.fed.p99.Round(time.Millisecond), rd.fed.throughput, ratio)
 			fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   until every Propagation says Propagated\n", k.name, "  recorded", round, "", "", rd.recordedThroughput)
+			fmt.Printf("%-11s processors busy: straight to members %s; through federation %s\n", "", rd.floorBusy, rd.fedBusy)
+			fmt.Printf("%-11s members: %.2f / %.2f ms of processor per object, %.1f / %.1f writes in flight each (straight / through federation)\n", "",
+				msPerObject(membersUsed(rd.floorUsed), n), msPerObject(membersUsed(rd.fedUsed), n), rd.floorInFlight, rd.fedInFlight)
 		}
 
 		// Through the federation, at a steady half of the floor's rate:
@@ -601,8 +710,9 @@ func BenchmarkPropagation(b *testing.B) {
 		steadyTracker := newSeenTracker(len(f.Members), n)
 		watchMembers(ctx, b, f, steadyNS, k.resource, steadyTracker)
 		settle(f)
+		steadyClient := writer(b, f.Endpoint)
 		steady := run(ctx, b, n, rate, steadyTracker, func(ctx context.Context, name string) error {
-			return k.create(ctx, f.Client, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
+			return k.create(ctx, steadyClient, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
 		})
 		federated += n
 		fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   p99 goal < 1s\n", k.name, "through federation", fmt.Sprintf("steady %.0f/s (floor/2)", rate), steady.p50.Round(time.Millisecond), steady.p99.Round(time.Millisecond), steady.throughput)
