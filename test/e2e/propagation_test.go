@@ -34,7 +34,10 @@ func TestMain(m *testing.M) {
 				{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
 				{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
 			},
-			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "-v=2"},
+			// A member write may take 30s (the default is 10s), so that
+			// TestSlowMemberDoesNotHoldUpTheOthers can hold a member's
+			// writes that long without them failing.
+			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "-v=2", "--member-request-timeout=30s"},
 		},
 	}, func(f *framework.Federation) { sharedFed = f }))
 }
@@ -46,7 +49,12 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx 
 	defer cancel()
 	var last error
 	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		last = cond(ctx)
+		err := cond(ctx)
+		if err != nil && ctx.Err() != nil && last != nil {
+			// Cut short by the deadline: the previous answer says more.
+			return false, nil
+		}
+		last = err
 		return last == nil, nil
 	})
 	if err != nil {

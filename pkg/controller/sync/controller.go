@@ -94,6 +94,10 @@ type Controller struct {
 	// informers have them.
 	recent *recentWrites
 
+	// writes tracks the member writes in flight, some of them left behind
+	// by a sync that did not wait for a slow member (see MemberPatience).
+	writes *memberWrites
+
 	// releaseOnly is the mode of a kind whose controller is turned off
 	// with --controllers: it only takes the federation's finalizer off
 	// deleted objects, so that they do not wait for a sync that never
@@ -138,6 +142,7 @@ func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapte
 		watched: map[*clusterclient.Cluster]bool{},
 		written: map[string]*federationv1beta1.Propagation{},
 		recent:  newRecentWrites(),
+		writes:  newMemberWrites(cctx.ConcurrentSyncs),
 	}
 	c.trail = newTrailing(func() bool { return c.queue.Len() > 0 }, BookkeepingDelay)
 	c.recorder = trailingRecorder{inner: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + a.ControllerName()}), t: c.trail}
@@ -388,30 +393,32 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		}
 	}
 
-	type result struct {
-		member *unstructured.Unstructured
-		op     string
-		err    error
-	}
 	results := make([]result, len(selected))
-	var wg gosync.WaitGroup
+	writes := make([]*memberWrite, len(selected))
 	for i, cl := range selected {
-		wg.Add(1)
+		var replicas, completions *int64
+		if shares != nil {
+			r := shares[cl.Name]
+			replicas = &r
+		}
+		if completionShares != nil {
+			n := completionShares[cl.Name]
+			completions = &n
+		}
+		if !c.writes.start(cl.Name, key) {
+			results[i] = c.slowMember(cl, key)
+			continue
+		}
+		w := newMemberWrite()
+		writes[i] = w
 		go func() {
-			defer wg.Done()
-			var replicas, completions *int64
-			if shares != nil {
-				r := shares[cl.Name]
-				replicas = &r
-			}
-			if completionShares != nil {
-				n := completionShares[cl.Name]
-				completions = &n
-			}
 			start := time.Now()
 			m, op, err := c.syncCluster(ctx, fed, cl, replicas, completions)
 			memberSyncDuration.WithLabelValues(c.adapter.Name, cl.Name).Observe(time.Since(start).Seconds())
-			results[i] = result{m, op, err}
+			c.writes.finish(cl.Name, key)
+			if w.complete(result{m, op, err}) {
+				c.leftBehindDone(fed, cl, op, key)
+			}
 		}()
 	}
 	// Ready clusters that are no longer selected lose their copy.
@@ -428,7 +435,28 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			errs = append(errs, err)
 		}
 	}
-	wg.Wait()
+	// Wait for the members' answers, but not for a slow member: past
+	// MemberPatience its write goes on alone and this worker moves on.
+	patience := time.NewTimer(MemberPatience)
+	defer patience.Stop()
+	expired := false
+	for i, w := range writes {
+		if w == nil {
+			continue
+		}
+		if !expired {
+			select {
+			case <-w.done:
+			case <-patience.C:
+				expired = true
+			}
+		}
+		if r, ok := w.take(); ok {
+			results[i] = r
+		} else {
+			results[i] = c.slowMember(selected[i], key)
+		}
+	}
 
 	members := map[string]*unstructured.Unstructured{}
 	outcomes := map[string]clusterOutcome{}
@@ -690,6 +718,32 @@ func (c *Controller) dropFinalizers(ctx context.Context, fed *unstructured.Unstr
 		return errPending
 	}
 	return err
+}
+
+// slowMember is the outcome in a cluster whose write of key is still
+// running after MemberPatience, or that has all the writes it may have
+// running: pending, with the copy the cluster has now, so that an
+// aggregated status does not drop the cluster's counters meanwhile.
+func (c *Controller) slowMember(cl *clusterclient.Cluster, key string) result {
+	r := result{err: fmt.Errorf("%w: cluster %s is slow to answer; its writes go on in the background", errPending, cl.Name)}
+	if m, err := c.cachedMember(cl, key); err == nil {
+		r.member = m
+	}
+	return r
+}
+
+// leftBehindDone follows a member write a sync stopped waiting for: it
+// tells about it as the sync would have, and syncs the object again so
+// that its Propagation and status take the write in.
+func (c *Controller) leftBehindDone(fed *unstructured.Unstructured, cl *clusterclient.Cluster, op, key string) {
+	switch op {
+	case opCreated:
+		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonCreateInCluster, "Created in %s", cl.Name)
+	case opUpdated:
+		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonUpdateInCluster, "Updated in %s", cl.Name)
+	}
+	c.logger.V(2).Info("A slow member's write ended after the sync moved on", "cluster", cl.Name, "object", key, "operation", op)
+	c.queue.Add(key)
 }
 
 // release strips the federation's marks from a member copy so that it

@@ -1,0 +1,98 @@
+package sync
+
+import (
+	gosync "sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// MemberPatience is how long a sync waits for a member's write before it
+// leaves that member behind: the write goes on in the background, the
+// worker goes on to the next object, and the object is synced again when
+// the write ends. Without it, a member that takes seconds to answer (a
+// slow admission webhook, an overloaded etcd) would hold every worker, and
+// with them every other member's propagation.
+const MemberPatience = time.Second
+
+// memberWrites tracks the writes in flight per member cluster and object,
+// so that an object left behind is not written to that member a second
+// time while the first write runs, and a slow member gets no more writes
+// at once than the controller has workers.
+type memberWrites struct {
+	mu         gosync.Mutex
+	running    map[string]bool // cluster + "/" + object key
+	perCluster map[string]int
+	max        int
+}
+
+func newMemberWrites(maxPerCluster int) *memberWrites {
+	if maxPerCluster < 1 {
+		maxPerCluster = 1
+	}
+	return &memberWrites{running: map[string]bool{}, perCluster: map[string]int{}, max: maxPerCluster}
+}
+
+// start claims a write of key to cluster; false if one is still running,
+// or the cluster already has as many writes as allowed.
+func (m *memberWrites) start(cluster, key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := cluster + "/" + key
+	if m.running[k] || m.perCluster[cluster] >= m.max {
+		return false
+	}
+	m.running[k] = true
+	m.perCluster[cluster]++
+	return true
+}
+
+func (m *memberWrites) finish(cluster, key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.running, cluster+"/"+key)
+	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
+		delete(m.perCluster, cluster)
+	}
+}
+
+// result is what syncCluster returned.
+type result struct {
+	member *unstructured.Unstructured
+	op     string
+	err    error
+}
+
+// memberWrite is one member write a sync waits for, up to its patience.
+type memberWrite struct {
+	mu        gosync.Mutex
+	done      chan struct{}
+	finished  bool
+	abandoned bool
+	res       result
+}
+
+func newMemberWrite() *memberWrite { return &memberWrite{done: make(chan struct{})} }
+
+// complete records the write's result; true if the sync had already left
+// it behind, so that nobody else will look at the result.
+func (w *memberWrite) complete(r result) (abandoned bool) {
+	w.mu.Lock()
+	w.res, w.finished = r, true
+	abandoned = w.abandoned
+	w.mu.Unlock()
+	close(w.done)
+	return abandoned
+}
+
+// take returns the result if the write is done, or else marks it left
+// behind.
+func (w *memberWrite) take() (result, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.finished {
+		return w.res, true
+	}
+	w.abandoned = true
+	return result{}, false
+}

@@ -1,0 +1,55 @@
+package sync
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestMemberWritesOnePerObjectAndClusterWithinACap(t *testing.T) {
+	w := newMemberWrites(2)
+	if !w.start("a", "ns/x") {
+		t.Fatal("first write of ns/x to a refused")
+	}
+	if w.start("a", "ns/x") {
+		t.Error("a second write of ns/x to a started while the first runs")
+	}
+	if !w.start("b", "ns/x") {
+		t.Error("a write of ns/x to another cluster refused")
+	}
+	if !w.start("a", "ns/y") {
+		t.Error("a write of another object to a refused below the cap")
+	}
+	if w.start("a", "ns/z") {
+		t.Error("a third write to a started above the cap of 2")
+	}
+	w.finish("a", "ns/x")
+	if !w.start("a", "ns/z") {
+		t.Error("a write to a refused after one finished")
+	}
+	if !w.start("b", "ns/y") {
+		t.Error("cluster b's count was charged for cluster a's writes")
+	}
+}
+
+func TestMemberWriteTakenOrLeftBehind(t *testing.T) {
+	done := newMemberWrite()
+	if done.complete(result{op: opCreated}) {
+		t.Error("a write nobody left behind reported abandoned")
+	}
+	if r, ok := done.take(); !ok || r.op != opCreated {
+		t.Errorf("take after complete = %v, %v; want the result", r, ok)
+	}
+
+	late := newMemberWrite()
+	if _, ok := late.take(); ok {
+		t.Fatal("take before complete returned a result")
+	}
+	if !late.complete(result{err: errors.New("late")}) {
+		t.Error("a write left behind did not report it when it ended: nobody would sync the object again")
+	}
+	select {
+	case <-late.done:
+	default:
+		t.Error("done not closed after complete")
+	}
+}

@@ -1,0 +1,200 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
+)
+
+// holdingWebhook is a validating admission webhook that holds every
+// request until released: it makes a real member cluster slow to answer
+// writes, as a slow webhook or an overloaded etcd would.
+type holdingWebhook struct {
+	server  *httptest.Server
+	release chan struct{}
+	once    sync.Once
+	held    atomic.Int64
+}
+
+func startHoldingWebhook(t *testing.T) *holdingWebhook {
+	t.Helper()
+	dir := t.TempDir()
+	certFile, keyFile, err := sharedFed.PKI.CA.IssueServing(dir, "slow-webhook", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &holdingWebhook{release: make(chan struct{})}
+	h.server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var review admissionv1.AdmissionReview
+		if err := json.NewDecoder(r.Body).Decode(&review); err != nil || review.Request == nil {
+			http.Error(w, "not an AdmissionReview", http.StatusBadRequest)
+			return
+		}
+		h.held.Add(1)
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+		}
+		review.Response = &admissionv1.AdmissionResponse{UID: review.Request.UID, Allowed: true}
+		review.Request = nil
+		_ = json.NewEncoder(w).Encode(&review)
+	}))
+	cert, err := loadKeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.server.TLS = cert
+	h.server.StartTLS()
+	t.Cleanup(func() { h.Release(); h.server.Close() })
+	return h
+}
+
+// Release lets every held request, and every later one, through.
+func (h *holdingWebhook) Release() { h.once.Do(func() { close(h.release) }) }
+
+// TestSlowMemberDoesNotHoldUpTheOthers: a member that takes its time to
+// answer writes (here a webhook holds every ConfigMap create) gets its
+// copies late, but the other members get theirs at once, and the
+// Propagations say which cluster is still waiting.
+func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
+	f := sharedFed
+	ctx := context.Background()
+	ns := "slow-member"
+	fast, slow := f.Members[0], f.Members[1]
+
+	hook := startHoldingWebhook(t)
+	cfgName := "hold-configmaps-" + ns
+	wh := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: cfgName},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:                    "hold.slow-member.e2e.federation.k8s.io",
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: ptr.To(hook.server.URL + "/validate"), CABundle: f.PKI.CA.CertPEM()},
+			Rules:                   []admissionregistrationv1.RuleWithOperations{{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create}, Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}}}},
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"e2e.federation.k8s.io/slow": "yes"}},
+			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+			AdmissionReviewVersions: []string{"v1"},
+			TimeoutSeconds:          ptr.To[int32](30),
+		}},
+	}
+	if _, err := slow.Client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, wh, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = slow.Client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), cfgName, metav1.DeleteOptions{})
+	})
+
+	if _, err := f.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"e2e.federation.k8s.io/slow": "yes"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.Members {
+		eventually(t, 30*time.Second, "namespace in "+m.Name, func(ctx context.Context) error {
+			_, err := m.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+			return err
+		})
+	}
+
+	// Three times as many objects as the controller manager has workers
+	// (5): with a sync waiting for every member, the fast member would get
+	// no more than 5 of them until the slow member's writes time out
+	// (--member-request-timeout, 30s here).
+	const n = 15
+	for i := 0; i < n; i++ {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cm-%d", i), Namespace: ns}, Data: map[string]string{"i": fmt.Sprint(i)}}
+		if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	eventually(t, 8*time.Second, "every ConfigMap in the fast member while the slow one holds its writes", func(ctx context.Context) error {
+		list, err := fast.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "federation.k8s.io/managed-by"})
+		if err != nil {
+			return err
+		}
+		if len(list.Items) != n {
+			return fmt.Errorf("%d of %d", len(list.Items), n)
+		}
+		return nil
+	})
+	t.Logf("%d ConfigMaps reached %s in %s while %s held %d creates", n, fast.Name, time.Since(start).Round(time.Millisecond), slow.Name, hook.held.Load())
+	if hook.held.Load() == 0 {
+		t.Fatalf("the webhook of %s saw no create: the test did not make it slow", slow.Name)
+	}
+	list, err := slow.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "federation.k8s.io/managed-by"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 0 {
+		t.Fatalf("%s has %d copies although its webhook holds every create", slow.Name, len(list.Items))
+	}
+	// Where an object stands says which cluster it is waiting for.
+	eventually(t, 10*time.Second, "Propagation naming the slow cluster", func(ctx context.Context) error {
+		states, err := propagationStates(ctx, ns, "configmap.cm-0")
+		if err != nil {
+			return err
+		}
+		if s := states[fast.Name]; s.State != federationv1beta1.PropagationPropagated {
+			return fmt.Errorf("%s: %s %s", fast.Name, s.State, s.Message)
+		}
+		if s := states[slow.Name]; s.State != federationv1beta1.PropagationPending || !strings.Contains(s.Message, slow.Name) {
+			return fmt.Errorf("%s: %s %q, want Pending naming the cluster", slow.Name, s.State, s.Message)
+		}
+		return nil
+	})
+
+	// Once the member answers again, it gets every copy and every
+	// Propagation says Propagated.
+	hook.Release()
+	eventually(t, 60*time.Second, "every ConfigMap in the slow member once it answers", func(ctx context.Context) error {
+		list, err := slow.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "federation.k8s.io/managed-by"})
+		if err != nil {
+			return err
+		}
+		if len(list.Items) != n {
+			return fmt.Errorf("%d of %d", len(list.Items), n)
+		}
+		return nil
+	})
+	eventually(t, 30*time.Second, "every Propagation Propagated", func(ctx context.Context) error {
+		for i := 0; i < n; i++ {
+			states, err := propagationStates(ctx, ns, fmt.Sprintf("configmap.cm-%d", i))
+			if err != nil {
+				return err
+			}
+			for _, m := range f.Members {
+				if s := states[m.Name]; s.State != federationv1beta1.PropagationPropagated {
+					return fmt.Errorf("cm-%d in %s: %s %s", i, m.Name, s.State, s.Message)
+				}
+			}
+		}
+		return nil
+	})
+	if err := f.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func loadKeyPair(certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
