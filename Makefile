@@ -35,7 +35,9 @@ test-unit: ## Unit tests (no servers).
 
 .PHONY: test-e2e
 test-e2e: build test-binaries ## Integration and e2e tests on real servers.
-	go test -p 1 -timeout 45m $(GO_TEST_FLAGS) $(E2E_PKGS)
+	# -count=1: these tests run the binaries just built, which go test's
+	# cache does not know about, so a cached pass may be for older ones.
+	go test -p 1 -count=1 -timeout 45m $(GO_TEST_FLAGS) $(E2E_PKGS)
 
 .PHONY: verify
 verify: ## Run every hack/verify-*.sh.
