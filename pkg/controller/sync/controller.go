@@ -415,7 +415,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			start := time.Now()
 			m, op, err := c.syncCluster(ctx, fed, cl, replicas, completions)
 			memberSyncDuration.WithLabelValues(c.adapter.Name, cl.Name).Observe(time.Since(start).Seconds())
-			c.writes.finish(cl.Name, key)
+			if next := c.writes.finish(cl.Name, key); next != "" {
+				c.queue.Add(next)
+			}
 			if w.complete(result{m, op, err}) {
 				c.leftBehindDone(fed, cl, op, key)
 			}
@@ -472,7 +474,12 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			updated = append(updated, cl.Name)
 		}
 		outcomes[cl.Name] = clusterOutcome{selected: true, err: results[i].err, member: results[i].member}
-		if results[i].err != nil {
+		switch {
+		case errors.Is(results[i].err, errSlowMember):
+			// The write's end, or a free slot, syncs the object again;
+			// this is only the backstop.
+			c.queue.AddAfter(key, slowMemberRetry)
+		case results[i].err != nil:
 			errs = append(errs, fmt.Errorf("cluster %s: %w", cl.Name, results[i].err))
 		}
 		if results[i].member != nil {
@@ -725,7 +732,7 @@ func (c *Controller) dropFinalizers(ctx context.Context, fed *unstructured.Unstr
 // running: pending, with the copy the cluster has now, so that an
 // aggregated status does not drop the cluster's counters meanwhile.
 func (c *Controller) slowMember(cl *clusterclient.Cluster, key string) result {
-	r := result{err: fmt.Errorf("%w: cluster %s is slow to answer; its writes go on in the background", errPending, cl.Name)}
+	r := result{err: fmt.Errorf("%w: %w: cluster %s is slow to answer; its writes go on in the background", errPending, errSlowMember, cl.Name)}
 	if m, err := c.cachedMember(cl, key); err == nil {
 		r.member = m
 	}

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"errors"
 	gosync "sync"
 	"time"
 
@@ -15,14 +16,28 @@ import (
 // with them every other member's propagation.
 const MemberPatience = time.Second
 
+// slowMemberRetry is when an object waiting for a slow member's free write
+// slot is synced again at the latest; normally a slot freeing up wakes it
+// sooner (memberWrites.finish).
+const slowMemberRetry = 5 * time.Second
+
+// errSlowMember marks a member left behind: pending for the object's
+// Propagation, but not a sync error, since the write's end (or a free
+// slot) syncs the object again.
+var errSlowMember = errors.New("slow member")
+
 // memberWrites tracks the writes in flight per member cluster and object,
 // so that an object left behind is not written to that member a second
 // time while the first write runs, and a slow member gets no more writes
-// at once than the controller has workers.
+// at once than the controller has workers. Objects turned away because a
+// member has all its slots taken wait in line, and each slot that frees up
+// lets the first of them go.
 type memberWrites struct {
 	mu         gosync.Mutex
 	running    map[string]bool // cluster + "/" + object key
 	perCluster map[string]int
+	waiting    map[string][]string // cluster -> object keys, first come first
+	inLine     map[string]bool     // cluster + "/" + object key
 	max        int
 }
 
@@ -30,16 +45,24 @@ func newMemberWrites(maxPerCluster int) *memberWrites {
 	if maxPerCluster < 1 {
 		maxPerCluster = 1
 	}
-	return &memberWrites{running: map[string]bool{}, perCluster: map[string]int{}, max: maxPerCluster}
+	return &memberWrites{running: map[string]bool{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{}, max: maxPerCluster}
 }
 
 // start claims a write of key to cluster; false if one is still running,
-// or the cluster already has as many writes as allowed.
+// or the cluster already has as many writes as allowed (key then waits in
+// line for a slot).
 func (m *memberWrites) start(cluster, key string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := cluster + "/" + key
-	if m.running[k] || m.perCluster[cluster] >= m.max {
+	if m.running[k] {
+		return false
+	}
+	if m.perCluster[cluster] >= m.max {
+		if !m.inLine[k] {
+			m.inLine[k] = true
+			m.waiting[cluster] = append(m.waiting[cluster], key)
+		}
 		return false
 	}
 	m.running[k] = true
@@ -47,13 +70,23 @@ func (m *memberWrites) start(cluster, key string) bool {
 	return true
 }
 
-func (m *memberWrites) finish(cluster, key string) {
+// finish releases a write's slot and returns the object waiting longest
+// for one in that cluster, if any, to be synced again.
+func (m *memberWrites) finish(cluster, key string) (next string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.running, cluster+"/"+key)
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
 		delete(m.perCluster, cluster)
 	}
+	if line := m.waiting[cluster]; len(line) > 0 {
+		next = line[0]
+		if m.waiting[cluster] = line[1:]; len(m.waiting[cluster]) == 0 {
+			delete(m.waiting, cluster)
+		}
+		delete(m.inLine, cluster+"/"+next)
+	}
+	return next
 }
 
 // result is what syncCluster returned.

@@ -22,9 +22,21 @@ func TestMemberWritesOnePerObjectAndClusterWithinACap(t *testing.T) {
 	if w.start("a", "ns/z") {
 		t.Error("a third write to a started above the cap of 2")
 	}
-	w.finish("a", "ns/x")
+	if w.start("a", "ns/w") || w.start("a", "ns/z") {
+		t.Error("a write to a started above the cap of 2")
+	}
+	// Each slot that frees up wakes the object waiting longest, once.
+	if next := w.finish("a", "ns/x"); next != "ns/z" {
+		t.Errorf("finish woke %q, want ns/z, first in line", next)
+	}
 	if !w.start("a", "ns/z") {
 		t.Error("a write to a refused after one finished")
+	}
+	if next := w.finish("a", "ns/z"); next != "ns/w" {
+		t.Errorf("finish woke %q, want ns/w, next in line", next)
+	}
+	if next := w.finish("a", "ns/y"); next != "" {
+		t.Errorf("finish woke %q with nobody in line", next)
 	}
 	if !w.start("b", "ns/y") {
 		t.Error("cluster b's count was charged for cluster a's writes")
