@@ -21,6 +21,9 @@ import (
 	"k8s.io/utils/ptr"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
+
+	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/test/framework"
 )
 
 // holdingWebhook is a validating admission webhook that holds every
@@ -123,26 +126,23 @@ func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	eventually(t, 8*time.Second, "every ConfigMap in the fast member while the slow one holds its writes", func(ctx context.Context) error {
-		list, err := fast.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "federation.k8s.io/managed-by"})
-		if err != nil {
+	// allCopies says whether member m has every managed copy.
+	allCopies := func(m *framework.Member) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			got, err := managedCopies(ctx, m, ns)
+			if err == nil && got != n {
+				err = fmt.Errorf("%d of %d", got, n)
+			}
 			return err
 		}
-		if len(list.Items) != n {
-			return fmt.Errorf("%d of %d", len(list.Items), n)
-		}
-		return nil
-	})
+	}
+	eventually(t, 8*time.Second, "every ConfigMap in the fast member while the slow one holds its writes", allCopies(fast))
 	t.Logf("%d ConfigMaps reached %s in %s while %s held %d creates", n, fast.Name, time.Since(start).Round(time.Millisecond), slow.Name, hook.held.Load())
 	if hook.held.Load() == 0 {
 		t.Fatalf("the webhook of %s saw no create: the test did not make it slow", slow.Name)
 	}
-	list, err := slow.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "federation.k8s.io/managed-by"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(list.Items) != 0 {
-		t.Fatalf("%s has %d copies although its webhook holds every create", slow.Name, len(list.Items))
+	if got, err := managedCopies(ctx, slow, ns); err != nil || got != 0 {
+		t.Fatalf("%s has %d copies (%v) although its webhook holds every create", slow.Name, got, err)
 	}
 	// Where an object stands says which cluster it is waiting for.
 	eventually(t, 10*time.Second, "Propagation naming the slow cluster", func(ctx context.Context) error {
@@ -162,16 +162,7 @@ func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
 	// Once the member answers again, it gets every copy and every
 	// Propagation says Propagated.
 	hook.Release()
-	eventually(t, 60*time.Second, "every ConfigMap in the slow member once it answers", func(ctx context.Context) error {
-		list, err := slow.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "federation.k8s.io/managed-by"})
-		if err != nil {
-			return err
-		}
-		if len(list.Items) != n {
-			return fmt.Errorf("%d of %d", len(list.Items), n)
-		}
-		return nil
-	})
+	eventually(t, 60*time.Second, "every ConfigMap in the slow member once it answers", allCopies(slow))
 	eventually(t, 30*time.Second, "every Propagation Propagated", func(ctx context.Context) error {
 		for i := 0; i < n; i++ {
 			states, err := propagationStates(ctx, ns, fmt.Sprintf("configmap.cm-%d", i))
@@ -189,6 +180,16 @@ func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
 	if err := f.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// managedCopies counts the federation's ConfigMap copies in member m's
+// namespace ns.
+func managedCopies(ctx context.Context, m *framework.Member, ns string) (int, error) {
+	list, err := m.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: clusterclient.ManagedByLabel})
+	if err != nil {
+		return 0, err
+	}
+	return len(list.Items), nil
 }
 
 func loadKeyPair(certFile, keyFile string) (*tls.Config, error) {

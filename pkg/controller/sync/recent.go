@@ -33,7 +33,9 @@ func newRecentWrites() *recentWrites {
 	return &recentWrites{m: map[string]recentWrite{}}
 }
 
-func recentKey(cluster, key string) string { return cluster + "\x00" + key }
+// clusterObjectKey keys per-cluster, per-object state: here and in
+// memberWrites.
+func clusterObjectKey(cluster, key string) string { return cluster + "\x00" + key }
 
 // wrote records the copy a member returned for a create or update.
 func (r *recentWrites) wrote(cluster, key string, obj *unstructured.Unstructured) {
@@ -42,7 +44,7 @@ func (r *recentWrites) wrote(cluster, key string, obj *unstructured.Unstructured
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.m[recentKey(cluster, key)] = recentWrite{obj: obj, at: time.Now()}
+	r.m[clusterObjectKey(cluster, key)] = recentWrite{obj: obj, at: time.Now()}
 }
 
 // forget drops what is remembered of key in cluster: the object was
@@ -50,7 +52,7 @@ func (r *recentWrites) wrote(cluster, key string, obj *unstructured.Unstructured
 func (r *recentWrites) forget(cluster, key string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.m, recentKey(cluster, key))
+	delete(r.m, clusterObjectKey(cluster, key))
 }
 
 // seen drops the remembered write once the informer has delivered obj at
@@ -58,7 +60,7 @@ func (r *recentWrites) forget(cluster, key string) {
 func (r *recentWrites) seen(cluster, key string, obj *unstructured.Unstructured) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	k := recentKey(cluster, key)
+	k := clusterObjectKey(cluster, key)
 	if w, ok := r.m[k]; ok && !resourceVersionNewer(w.obj.GetResourceVersion(), obj.GetResourceVersion()) {
 		delete(r.m, k)
 	}
@@ -70,7 +72,7 @@ func (r *recentWrites) seen(cluster, key string, obj *unstructured.Unstructured)
 func (r *recentWrites) newest(cluster, key string, cached *unstructured.Unstructured) *unstructured.Unstructured {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	k := recentKey(cluster, key)
+	k := clusterObjectKey(cluster, key)
 	w, ok := r.m[k]
 	if !ok {
 		return cached

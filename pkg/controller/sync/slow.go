@@ -34,10 +34,10 @@ var errSlowMember = errors.New("slow member")
 // lets the first of them go.
 type memberWrites struct {
 	mu         gosync.Mutex
-	running    map[string]bool // cluster + "/" + object key
+	running    map[string]bool // clusterObjectKey
 	perCluster map[string]int
 	waiting    map[string][]string // cluster -> object keys, first come first
-	inLine     map[string]bool     // cluster + "/" + object key
+	inLine     map[string]bool     // clusterObjectKey
 	max        int
 }
 
@@ -54,7 +54,7 @@ func newMemberWrites(maxPerCluster int) *memberWrites {
 func (m *memberWrites) start(cluster, key string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := cluster + "/" + key
+	k := clusterObjectKey(cluster, key)
 	if m.running[k] {
 		return false
 	}
@@ -75,7 +75,7 @@ func (m *memberWrites) start(cluster, key string) bool {
 func (m *memberWrites) finish(cluster, key string) (next string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.running, cluster+"/"+key)
+	delete(m.running, clusterObjectKey(cluster, key))
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
 		delete(m.perCluster, cluster)
 	}
@@ -84,7 +84,7 @@ func (m *memberWrites) finish(cluster, key string) (next string) {
 		if m.waiting[cluster] = line[1:]; len(m.waiting[cluster]) == 0 {
 			delete(m.waiting, cluster)
 		}
-		delete(m.inLine, cluster+"/"+next)
+		delete(m.inLine, clusterObjectKey(cluster, next))
 	}
 	return next
 }
