@@ -405,6 +405,15 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			n := completionShares[cl.Name]
 			completions = &n
 		}
+		// A member whose copy is in line needs no write, and so no write
+		// slot: it is Propagated even while the member is busy with other
+		// objects' writes.
+		if !c.writes.running(cl.Name, key) {
+			if m, ok := c.copyInLine(fed, cl, key, replicas, completions); ok {
+				results[i] = result{member: m}
+				continue
+			}
+		}
 		if !c.writes.start(cl.Name, key) {
 			results[i] = c.slowMember(cl, key)
 			continue
@@ -568,6 +577,20 @@ func (c *Controller) cachedMember(cl *clusterclient.Cluster, key string) (*unstr
 		cached = obj.(*unstructured.Unstructured)
 	}
 	return c.recent.newest(cl.Name, key, cached), nil
+}
+
+// copyInLine returns the cluster's cached copy of key if it already
+// matches the federated object: nothing to write.
+func (c *Controller) copyInLine(fed *unstructured.Unstructured, cl *clusterclient.Cluster, key string, replicas, completions *int64) (*unstructured.Unstructured, bool) {
+	member, err := c.cachedMember(cl, key)
+	if err != nil || member == nil {
+		return nil, false
+	}
+	desired := desiredCopy(c.adapter, fed, c.cctx.FederationName, replicas, completions)
+	if c.adapter.Retain != nil {
+		c.adapter.Retain(desired, member)
+	}
+	return member, upToDate(c.adapter, desired, member)
 }
 
 // What syncCluster did.

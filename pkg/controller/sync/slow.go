@@ -34,7 +34,7 @@ var errSlowMember = errors.New("slow member")
 // lets the first of them go.
 type memberWrites struct {
 	mu         gosync.Mutex
-	running    map[string]bool // clusterObjectKey
+	inFlight   map[string]bool // clusterObjectKey
 	perCluster map[string]int
 	waiting    map[string][]string // cluster -> object keys, first come first
 	inLine     map[string]bool     // clusterObjectKey
@@ -45,7 +45,7 @@ func newMemberWrites(maxPerCluster int) *memberWrites {
 	if maxPerCluster < 1 {
 		maxPerCluster = 1
 	}
-	return &memberWrites{running: map[string]bool{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{}, max: maxPerCluster}
+	return &memberWrites{inFlight: map[string]bool{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{}, max: maxPerCluster}
 }
 
 // start claims a write of key to cluster; false if one is still running,
@@ -55,7 +55,7 @@ func (m *memberWrites) start(cluster, key string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := clusterObjectKey(cluster, key)
-	if m.running[k] {
+	if m.inFlight[k] {
 		return false
 	}
 	if m.perCluster[cluster] >= m.max {
@@ -65,9 +65,16 @@ func (m *memberWrites) start(cluster, key string) bool {
 		}
 		return false
 	}
-	m.running[k] = true
+	m.inFlight[k] = true
 	m.perCluster[cluster]++
 	return true
+}
+
+// running says whether a write of key to cluster is in flight.
+func (m *memberWrites) running(cluster, key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.inFlight[clusterObjectKey(cluster, key)]
 }
 
 // finish releases a write's slot and returns the object waiting longest
@@ -75,7 +82,7 @@ func (m *memberWrites) start(cluster, key string) bool {
 func (m *memberWrites) finish(cluster, key string) (next string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.running, clusterObjectKey(cluster, key))
+	delete(m.inFlight, clusterObjectKey(cluster, key))
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
 		delete(m.perCluster, cluster)
 	}
