@@ -22,6 +22,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/informers"
@@ -64,13 +65,21 @@ type kind struct {
 	// varies by a quarter on a shared 2-core machine, so the cheap kinds
 	// get more rounds.
 	rounds int
+	// emptied kinds have each phase's objects deleted after the phase, so
+	// that every phase starts from members holding the same objects. A
+	// member's cost per Service grows with the Services it holds
+	// (kube-apiserver's ClusterIP allocator counts every allocated address
+	// on each create): kept, they would charge whichever phase came later,
+	// 32 ms of member processor per Service in empty members against 83
+	// ms with 6,000 Services in each.
+	emptied bool
 }
 
 var kinds = []kind{
 	{"ConfigMaps", "ConfigMap", "configmaps", func(ctx context.Context, c kubernetes.Interface, meta metav1.ObjectMeta) error {
 		_, err := c.CoreV1().ConfigMaps(meta.Namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"k": meta.Name}}, metav1.CreateOptions{})
 		return err
-	}, nil, nil, 5},
+	}, nil, nil, 5, false},
 	{"Services", "Service", "services", func(ctx context.Context, c kubernetes.Interface, meta metav1.ObjectMeta) error {
 		_, err := c.CoreV1().Services(meta.Namespace).Create(ctx, &corev1.Service{
 			ObjectMeta: meta,
@@ -80,7 +89,7 @@ var kinds = []kind{
 	}, map[string]string{"federation.k8s.io/generation": "1"}, func(ctx context.Context, c kubernetes.Interface, ns string, n int) bool {
 		slices, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{})
 		return err == nil && len(slices.Items) >= n
-	}, 3},
+	}, 3, true},
 }
 
 // writer is the client the benchmark writes with, to the federation and
@@ -426,6 +435,46 @@ func waitNamespaceInMembers(ctx context.Context, f *framework.Federation, name s
 	}
 }
 
+// removeFederatedNamespace deletes a namespace in the federation, and so
+// its objects and their copies, and waits until it is gone from the
+// federation and from every member.
+func removeFederatedNamespace(ctx context.Context, b *testing.B, f *framework.Federation, ns string) {
+	if err := f.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	waitNamespaceGone(ctx, b, f.Client, "the federation", ns)
+	for _, m := range f.Members {
+		waitNamespaceGone(ctx, b, m.Client, "member "+m.Name, ns)
+	}
+}
+
+// removeMemberNamespace deletes a namespace in every member and waits until
+// it is gone.
+func removeMemberNamespace(ctx context.Context, b *testing.B, f *framework.Federation, ns string) {
+	for _, m := range f.Members {
+		if err := m.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, m := range f.Members {
+		waitNamespaceGone(ctx, b, m.Client, "member "+m.Name, ns)
+	}
+}
+
+func waitNamespaceGone(ctx context.Context, b *testing.B, c kubernetes.Interface, where, ns string) {
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		_, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("namespace %s is still in %s 10 minutes after its deletion (last answer: %v)", ns, where, err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
 // settle waits until the machine is quiet (the processes of the run use
 // less than a fifth of a core) before a phase, so that one phase's
 // stragglers, or the members' own start-up, are not charged to the next.
@@ -536,6 +585,13 @@ func msPerObject(d time.Duration, n int) float64 {
 	return float64(d.Microseconds()) / 1000 / float64(n)
 }
 
+// memoryReading is the controller manager's resident memory while it held
+// a number of federated objects.
+type memoryReading struct {
+	rss     int64
+	objects int
+}
+
 // roundResult is one round of a kind: the floor and the federation at
 // saturation.
 type roundResult struct {
@@ -547,6 +603,9 @@ type roundResult struct {
 	// flight on average: whether the federation keeps the members as busy
 	// as the floor's client does.
 	floorInFlight, fedInFlight float64
+	// fedRSS is the controller manager's resident memory right after the
+	// federated phase, its objects still held.
+	fedRSS int64
 }
 
 // measureRound writes n objects straight to the members (the floor) and n
@@ -585,6 +644,9 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		rd.floorInFlight = float64(floorWriting.Load()) / float64(rd.floor.wall) / float64(len(f.Members))
 		floorProfile.Wait()
 		waitMembersDone(ctx, b, f, k, direct, n)
+		if k.emptied {
+			removeMemberNamespace(ctx, b, f, direct)
+		}
 	}
 	fedPhase := func() {
 		// Through the federation.
@@ -634,6 +696,10 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		rd.recordedThroughput = float64(n) / lastRecorded.Sub(rd.fed.begin).Seconds()
 		profiles.Wait()
 		waitMembersDone(ctx, b, f, k, fedNS, n)
+		rd.fedRSS, _ = f.ControllerManager.RSSBytes()
+		if k.emptied {
+			removeFederatedNamespace(ctx, b, f, fedNS)
+		}
 	}
 	if round%2 == 1 {
 		floorPhase()
@@ -699,7 +765,16 @@ func BenchmarkPropagation(b *testing.B) {
 	fmt.Printf("%-11s %-20s %-26s %9s %9s %10s\n", "kind", "path", "load", "p50", "p99", "objects/s")
 	rssBefore, _ := f.ControllerManager.RSSBytes()
 	only := os.Getenv("FEDERATION_BENCH_KINDS") // e.g. "configmaps"; all when empty
-	federated := 0
+	// The controller manager's memory is read after each federated phase,
+	// with the number of federated objects it then holds; the reading with
+	// the most objects gives the figure.
+	var mem memoryReading
+	held := 0
+	reading := func(rss int64, objects int) {
+		if objects >= mem.objects {
+			mem = memoryReading{rss, objects}
+		}
+	}
 	for _, k := range kinds {
 		if only != "" && !strings.Contains(only, k.resource) {
 			continue
@@ -711,7 +786,10 @@ func BenchmarkPropagation(b *testing.B) {
 		for r := 1; r <= rounds; r++ {
 			rd := measureRound(ctx, b, f, k, n, r, profileDir, cmPort)
 			floor = rd.floor
-			federated += n
+			reading(rd.fedRSS, held+n)
+			if !k.emptied {
+				held += n
+			}
 			ratio := rd.fed.throughput / rd.floor.throughput
 			ratios = append(ratios, ratio)
 			for g, d := range rd.floorUsed {
@@ -751,6 +829,9 @@ func BenchmarkPropagation(b *testing.B) {
 			return writeStraight(ctx, k, directClients, directNS, name, &directWriting)
 		})
 		waitMembersDone(ctx, b, f, k, directNS, n)
+		if k.emptied {
+			removeMemberNamespace(ctx, b, f, directNS)
+		}
 		fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   p99 to the first member %s\n", k.name, "straight to members", fmt.Sprintf("steady %.0f/s (floor/2)", rate), direct.p50.Round(time.Millisecond), direct.p99.Round(time.Millisecond), direct.throughput, direct.firstP99.Round(time.Millisecond))
 
 		steadyNS := "steady-" + k.resource
@@ -763,7 +844,14 @@ func BenchmarkPropagation(b *testing.B) {
 		steady := run(ctx, b, n, rate, steadyTracker, func(ctx context.Context, name string) error {
 			return k.create(ctx, steadyClient, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
 		})
-		federated += n
+		waitMembersDone(ctx, b, f, k, steadyNS, n)
+		rss, _ := f.ControllerManager.RSSBytes()
+		reading(rss, held+n)
+		if k.emptied {
+			removeFederatedNamespace(ctx, b, f, steadyNS)
+		} else {
+			held += n
+		}
 		fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   p99 goal < 1s; p99 to the first member %s\n", k.name, "through federation", fmt.Sprintf("steady %.0f/s (floor/2)", rate), steady.p50.Round(time.Millisecond), steady.p99.Round(time.Millisecond), steady.throughput, steady.firstP99.Round(time.Millisecond))
 		sort.Float64s(ratios)
 		median := ratios[len(ratios)/2]
@@ -790,9 +878,8 @@ func BenchmarkPropagation(b *testing.B) {
 			}
 		}
 	}
-	rssAfter, _ := f.ControllerManager.RSSBytes()
-	perThousand := float64(rssAfter-rssBefore) / (float64(federated) / 1000) / (1 << 20)
-	fmt.Printf("federation-controller-manager RSS: %.0f MiB before, %.0f MiB after %d federated objects: %.1f MiB per 1,000 objects\n",
-		float64(rssBefore)/(1<<20), float64(rssAfter)/(1<<20), federated, perThousand)
+	perThousand := float64(mem.rss-rssBefore) / (float64(mem.objects) / 1000) / (1 << 20)
+	fmt.Printf("federation-controller-manager RSS: %.0f MiB before, %.0f MiB holding %d federated objects: %.1f MiB per 1,000 objects\n",
+		float64(rssBefore)/(1<<20), float64(mem.rss)/(1<<20), mem.objects, perThousand)
 	b.ReportMetric(perThousand, "MiB-per-1000-objects")
 }
