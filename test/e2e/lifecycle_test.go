@@ -164,6 +164,9 @@ func TestAdoptionAndOrphaning(t *testing.T) {
 			t.Errorf("orphaned copy in %s is still marked managed", mm.Name)
 		}
 	}
+	eventually(t, 30*time.Second, "one DeleteInCluster event naming every member", func(ctx context.Context) error {
+		return oneEventNamingMembers(ctx, ns, "shared", "DeleteInCluster")
+	})
 }
 
 // TestNamespaceCascade: deleting a federated namespace deletes its

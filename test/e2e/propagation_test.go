@@ -162,6 +162,32 @@ func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
 		}
 		return fmt.Errorf("still there: %v", err)
 	})
+	// One event tells of the deletion in every member.
+	eventually(t, 30*time.Second, "one DeleteInCluster event naming every member", func(ctx context.Context) error {
+		return oneEventNamingMembers(ctx, ns, "settings", "DeleteInCluster")
+	})
+}
+
+// oneEventNamingMembers says whether the object name in ns has exactly one
+// event of reason, and its message names every member cluster.
+func oneEventNamingMembers(ctx context.Context, ns, name, reason string) error {
+	events, err := sharedFed.Client.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=" + name + ",reason=" + reason})
+	if err != nil {
+		return err
+	}
+	if len(events.Items) != 1 {
+		var msgs []string
+		for _, e := range events.Items {
+			msgs = append(msgs, e.Message)
+		}
+		return fmt.Errorf("%d %s events: %q", len(events.Items), reason, msgs)
+	}
+	for _, m := range sharedFed.Members {
+		if !strings.Contains(events.Items[0].Message, m.Name) {
+			return fmt.Errorf("%s event %q does not name cluster %s", reason, events.Items[0].Message, m.Name)
+		}
+	}
+	return nil
 }
 
 func TestDeploymentSplitsReplicasAndAggregatesStatus(t *testing.T) {

@@ -438,13 +438,21 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	for _, cl := range selected {
 		selectedNames[cl.Name] = true
 	}
+	var deselected []string
 	for _, cl := range c.cctx.Clusters.Ready() {
 		if selectedNames[cl.Name] {
 			continue
 		}
-		if err := c.deleteFromCluster(ctx, fed, cl, "cluster no longer selected"); err != nil {
+		deleted, err := c.deleteFromCluster(ctx, fed, cl, "cluster no longer selected")
+		if err != nil {
 			errs = append(errs, err)
 		}
+		if deleted {
+			deselected = append(deselected, cl.Name)
+		}
+	}
+	if len(deselected) > 0 {
+		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Deleted from %s: cluster no longer selected", clusterList(deselected))
 	}
 	// Wait for the members' answers, but not for a slow member: past
 	// MemberPatience its write goes on alone and this worker moves on.
@@ -669,21 +677,22 @@ func (c *Controller) failed(fed *unstructured.Unstructured, cl *clusterclient.Cl
 	return fmt.Errorf("%s in cluster %s: %w", op, cl.Name, err)
 }
 
-// deleteFromCluster deletes the cluster's managed copy, if it has one.
-func (c *Controller) deleteFromCluster(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, why string) error {
+// deleteFromCluster deletes the cluster's managed copy, if it has one;
+// deleted says it had one. The caller records the event, one for all
+// clusters.
+func (c *Controller) deleteFromCluster(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, why string) (deleted bool, err error) {
 	key, _ := cache.MetaNamespaceKeyFunc(fed)
 	member, err := c.cachedMember(cl, key)
 	if err != nil || member == nil {
-		return err
+		return false, err
 	}
 	uid := member.GetUID()
 	err = c.deleteMember(ctx, cl, member, metav1.Preconditions{UID: &uid})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return c.failed(fed, cl, "delete", err)
+		return false, c.failed(fed, cl, "delete", err)
 	}
 	c.logger.V(2).Info("Deleted from cluster", "cluster", cl.Name, "object", key, "reason", why)
-	c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Deleted from cluster %s: %s", cl.Name, why)
-	return nil
+	return true, nil
 }
 
 // deleteMember deletes a member copy, and what it owns in the member
@@ -709,16 +718,34 @@ func (c *Controller) finalize(ctx context.Context, fed *unstructured.Unstructure
 	}
 	orphan := slices.Contains(fed.GetFinalizers(), metav1.FinalizerOrphanDependents)
 	key, _ := cache.MetaNamespaceKeyFunc(fed)
-	var errs []error
-	for _, cl := range c.cctx.Clusters.Ready() {
-		if orphan {
-			if err := c.release(ctx, fed, cl, key); err != nil {
-				errs = append(errs, err)
+	// Every member at once: a slow one delays the others by nothing.
+	clusters := c.cctx.Clusters.Ready()
+	done := make([]bool, len(clusters))
+	errs := make([]error, len(clusters))
+	var wg gosync.WaitGroup
+	for i, cl := range clusters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if orphan {
+				done[i], errs[i] = c.release(ctx, fed, cl, key)
+			} else {
+				done[i], errs[i] = c.deleteFromCluster(ctx, fed, cl, "deleted from the federation")
 			}
-			continue
+		}()
+	}
+	wg.Wait()
+	var names []string
+	for i, cl := range clusters {
+		if done[i] {
+			names = append(names, cl.Name)
 		}
-		if err := c.deleteFromCluster(ctx, fed, cl, "deleted from the federation"); err != nil {
-			errs = append(errs, err)
+	}
+	if len(names) > 0 {
+		if orphan {
+			c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Left in %s, unmanaged (propagationPolicy=Orphan)", clusterList(names))
+		} else {
+			c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Deleted from %s: deleted from the federation", clusterList(names))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -777,19 +804,19 @@ func (c *Controller) leftBehindDone(fed *unstructured.Unstructured, cl *clusterc
 }
 
 // release strips the federation's marks from a member copy so that it
-// stays, unmanaged, after the federated object is deleted with Orphan.
-func (c *Controller) release(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, key string) error {
+// stays, unmanaged, after the federated object is deleted with Orphan;
+// released says there was a copy.
+func (c *Controller) release(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, key string) (released bool, err error) {
 	member, err := c.cachedMember(cl, key)
 	if err != nil || member == nil {
-		return err
+		return false, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
 	defer cancel()
-	if _, err := memberResource(cl, c.adapter, fed.GetNamespace()).Update(ctx, released(member), metav1.UpdateOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		return c.failed(fed, cl, "orphan", err)
+	if _, err := memberResource(cl, c.adapter, fed.GetNamespace()).Update(ctx, unmanaged(member), metav1.UpdateOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return false, c.failed(fed, cl, "orphan", err)
 	}
-	c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Left in cluster %s, unmanaged (propagationPolicy=Orphan)", cl.Name)
-	return nil
+	return true, nil
 }
 
 // removeOrphans deletes managed member copies of an object the federation

@@ -139,8 +139,8 @@ func merged(a *federatedtypes.Adapter, desired, member *unstructured.Unstructure
 	return out
 }
 
-// released is member without the marks of the federation, for orphaning.
-func released(member *unstructured.Unstructured) *unstructured.Unstructured {
+// unmanaged is member without the marks of the federation, for orphaning.
+func unmanaged(member *unstructured.Unstructured) *unstructured.Unstructured {
 	out := member.DeepCopy()
 	labels := out.GetLabels()
 	delete(labels, clusterclient.ManagedByLabel)

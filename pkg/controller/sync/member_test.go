@@ -108,13 +108,13 @@ func TestUpToDateAndMerged(t *testing.T) {
 	}
 }
 
-func TestReleased(t *testing.T) {
+func TestUnmanaged(t *testing.T) {
 	m := obj(map[string]interface{}{"metadata": map[string]interface{}{
 		"name":        "x",
 		"labels":      map[string]interface{}{clusterclient.ManagedByLabel: "fed", "app": "x"},
 		"annotations": map[string]interface{}{GenerationAnnotation: "1", "keep": "me"},
 	}})
-	r := released(m)
+	r := unmanaged(m)
 	if _, ok := r.GetLabels()[clusterclient.ManagedByLabel]; ok || r.GetLabels()["app"] != "x" {
 		t.Errorf("labels %v", r.GetLabels())
 	}
