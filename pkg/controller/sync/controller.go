@@ -411,6 +411,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		if !c.writes.running(cl.Name, key) {
 			if m, ok := c.copyInLine(fed, cl, key, replicas, completions); ok {
 				results[i] = result{member: m}
+				if next := c.writes.noWrite(cl.Name, key); next != "" {
+					c.queue.Add(next)
+				}
 				continue
 			}
 		}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"errors"
+	"slices"
 	gosync "sync"
 	"time"
 
@@ -67,7 +68,48 @@ func (m *memberWrites) start(cluster, key string) bool {
 	}
 	m.inFlight[k] = true
 	m.perCluster[cluster]++
+	m.leaveLine(cluster, k)
 	return true
+}
+
+// noWrite tells that key needs no write to cluster: it leaves the line, and
+// if that left a slot free with objects still waiting (key was the one
+// woken for it), the first of them is returned to be synced again.
+func (m *memberWrites) noWrite(cluster, key string) (next string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.leaveLine(cluster, clusterObjectKey(cluster, key))
+	if m.perCluster[cluster] < m.max {
+		return m.popLine(cluster)
+	}
+	return ""
+}
+
+// leaveLine takes k (a clusterObjectKey) out of cluster's line, if it is
+// in it.
+func (m *memberWrites) leaveLine(cluster, k string) {
+	if !m.inLine[k] {
+		return
+	}
+	delete(m.inLine, k)
+	m.waiting[cluster] = slices.DeleteFunc(m.waiting[cluster], func(key string) bool { return clusterObjectKey(cluster, key) == k })
+	if len(m.waiting[cluster]) == 0 {
+		delete(m.waiting, cluster)
+	}
+}
+
+// popLine takes the first object out of cluster's line, if any.
+func (m *memberWrites) popLine(cluster string) (next string) {
+	line := m.waiting[cluster]
+	if len(line) == 0 {
+		return ""
+	}
+	next = line[0]
+	if m.waiting[cluster] = line[1:]; len(m.waiting[cluster]) == 0 {
+		delete(m.waiting, cluster)
+	}
+	delete(m.inLine, clusterObjectKey(cluster, next))
+	return next
 }
 
 // running says whether a write of key to cluster is in flight.
@@ -86,14 +128,7 @@ func (m *memberWrites) finish(cluster, key string) (next string) {
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
 		delete(m.perCluster, cluster)
 	}
-	if line := m.waiting[cluster]; len(line) > 0 {
-		next = line[0]
-		if m.waiting[cluster] = line[1:]; len(m.waiting[cluster]) == 0 {
-			delete(m.waiting, cluster)
-		}
-		delete(m.inLine, clusterObjectKey(cluster, next))
-	}
-	return next
+	return m.popLine(cluster)
 }
 
 // result is what syncCluster returned.

@@ -43,6 +43,51 @@ func TestMemberWritesOnePerObjectAndClusterWithinACap(t *testing.T) {
 	}
 }
 
+func TestMemberWritesLineKeepsNoStaleEntries(t *testing.T) {
+	w := newMemberWrites(1)
+	w.start("a", "ns/x")
+	w.start("a", "ns/z") // in line, first
+	w.start("a", "ns/y") // in line, second
+	// The slot freed for ns/z goes to ns/y, synced first for another
+	// reason: ns/y leaves the line, ns/z goes back into it.
+	if next := w.finish("a", "ns/x"); next != "ns/z" {
+		t.Fatalf("finish woke %q, want ns/z", next)
+	}
+	if !w.start("a", "ns/y") {
+		t.Fatal("ns/y refused a free slot")
+	}
+	if w.start("a", "ns/z") {
+		t.Fatal("ns/z started above the cap")
+	}
+	if next := w.finish("a", "ns/y"); next != "ns/z" {
+		t.Errorf("finish woke %q, want ns/z: ns/y has had its write", next)
+	}
+
+	// An object woken for a slot that turns out to need no write passes
+	// the slot on to the next in line.
+	w = newMemberWrites(1)
+	w.start("a", "ns/x")
+	w.start("a", "ns/y")
+	w.start("a", "ns/z")
+	if next := w.finish("a", "ns/x"); next != "ns/y" {
+		t.Fatalf("finish woke %q, want ns/y", next)
+	}
+	if next := w.noWrite("a", "ns/y"); next != "ns/z" {
+		t.Errorf("noWrite with a free slot woke %q, want ns/z", next)
+	}
+	// With every slot taken, noWrite only takes the object out of line.
+	w = newMemberWrites(1)
+	w.start("a", "ns/x")
+	w.start("a", "ns/y")
+	w.start("a", "ns/z")
+	if next := w.noWrite("a", "ns/y"); next != "" {
+		t.Errorf("noWrite with no free slot woke %q", next)
+	}
+	if next := w.finish("a", "ns/x"); next != "ns/z" {
+		t.Errorf("finish woke %q, want ns/z: ns/y had left the line", next)
+	}
+}
+
 func TestMemberWriteTakenOrLeftBehind(t *testing.T) {
 	done := newMemberWrite()
 	if done.complete(result{op: opCreated}) {
