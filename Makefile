@@ -50,7 +50,9 @@ update: ## Regenerate generated code and format.
 
 .PHONY: bench
 bench: build test-binaries ## Benchmarks against a real reference, printed as a table.
-	go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./test/bench/...
+	# -p 1: one benchmark at a time, or they would share the processors
+	# and skew each other's figures.
+	go test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 60m ./test/bench/...
 
 .PHONY: clean
 clean: ## Remove _output.

@@ -170,7 +170,8 @@ func TestAdoptionAndOrphaning(t *testing.T) {
 }
 
 // TestNamespaceCascade: deleting a federated namespace deletes its
-// contents in the federation and the namespace in every member.
+// contents in the federation and in every member, then the namespace in
+// every member.
 func TestNamespaceCascade(t *testing.T) {
 	f := sharedFed
 	ctx := context.Background()
@@ -186,7 +187,46 @@ func TestNamespaceCascade(t *testing.T) {
 			return err
 		})
 	}
+	// A second object is held in the federation by a finalizer of the
+	// test's: the namespace cannot be emptied until the test lets it go.
+	held := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "held", Namespace: ns, Finalizers: []string{"e2e.federation.k8s.io/hold"}}}
+	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, held, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.Members {
+		eventually(t, 30*time.Second, "held configmap in "+m.Name, func(ctx context.Context) error {
+			_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "held", metav1.GetOptions{})
+			return err
+		})
+	}
 	if err := f.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Each object's copies go first, deleted by the federation; the member
+	// namespaces stay until the federation's namespace is empty.
+	for _, m := range f.Members {
+		eventually(t, 30*time.Second, "copies deleted from "+m.Name, func(ctx context.Context) error {
+			for _, name := range []string{"inside", "held"} {
+				if _, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+					return fmt.Errorf("%s still there: %v", name, err)
+				}
+			}
+			return nil
+		})
+	}
+	time.Sleep(2 * time.Second)
+	for _, m := range f.Members {
+		got, err := m.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if err != nil || got.DeletionTimestamp != nil {
+			t.Fatalf("namespace %s in %s deleted (%v) while the federation still holds an object in it", ns, m.Name, err)
+		}
+	}
+	cur, err := f.Client.CoreV1().ConfigMaps(ns).Get(ctx, "held", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Finalizers = nil
+	if _, err := f.Client.CoreV1().ConfigMaps(ns).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 90*time.Second, "namespace gone everywhere", func(ctx context.Context) error {
@@ -194,8 +234,8 @@ func TestNamespaceCascade(t *testing.T) {
 			return fmt.Errorf("federation still has it: %v", err)
 		}
 		for _, m := range f.Members {
-			if _, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "inside", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-				return fmt.Errorf("%s still has the configmap: %v", m.Name, err)
+			if _, err := m.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%s still has the namespace: %v", m.Name, err)
 			}
 		}
 		return nil

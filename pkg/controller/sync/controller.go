@@ -721,6 +721,14 @@ func (c *Controller) finalize(ctx context.Context, fed *unstructured.Unstructure
 	}
 	orphan := slices.Contains(fed.GetFinalizers(), metav1.FinalizerOrphanDependents)
 	key, _ := cache.MetaNamespaceKeyFunc(fed)
+	if !orphan && c.namespaceHoldsObjects(fed) {
+		// A namespace's copies go last. While the federation empties it,
+		// each object in it is deleted from the members by its own
+		// controller; a member namespace deleted meanwhile would have the
+		// member delete them as well, and the federation try to recreate
+		// the copies it sees go.
+		return fmt.Errorf("%w: namespace %s still has objects in the federation", errPending, fed.GetName())
+	}
 	// Every member at once: a slow one delays the others by nothing.
 	clusters := c.cctx.Clusters.Ready()
 	done := make([]bool, len(clusters))
@@ -755,6 +763,29 @@ func (c *Controller) finalize(ctx context.Context, fed *unstructured.Unstructure
 		return err
 	}
 	return c.dropFinalizers(ctx, fed)
+}
+
+// namespaceHoldsObjects says fed is a Namespace in which the federation
+// still has objects of a kind it propagates.
+func (c *Controller) namespaceHoldsObjects(fed *unstructured.Unstructured) bool {
+	if fed.GetKind() != "Namespace" {
+		return false
+	}
+	for _, a := range federatedtypes.All() {
+		if !a.Namespaced {
+			continue
+		}
+		objs, err := c.cctx.DynamicInformers.ForResource(a.GVR).Lister().ByNamespace(fed.GetName()).List(labels.Everything())
+		if err != nil {
+			continue
+		}
+		for _, o := range objs {
+			if u, ok := o.(*unstructured.Unstructured); ok && (a.Skip == nil || !a.Skip(u)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dropFinalizers lets a deleted federated object go.
