@@ -177,27 +177,21 @@ func TestNamespaceCascade(t *testing.T) {
 	ctx := context.Background()
 	ns := "lifecycle-cascade"
 	createNamespace(t, ns)
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "inside", Namespace: ns}, Data: map[string]string{"a": "b"}}
-	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range f.Members {
-		eventually(t, 30*time.Second, "configmap in "+m.Name, func(ctx context.Context) error {
-			_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "inside", metav1.GetOptions{})
-			return err
-		})
-	}
-	// A second object is held in the federation by a finalizer of the
+	// The second object is held in the federation by a finalizer of the
 	// test's: the namespace cannot be emptied until the test lets it go.
-	held := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "held", Namespace: ns, Finalizers: []string{"e2e.federation.k8s.io/hold"}}}
-	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, held, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range f.Members {
-		eventually(t, 30*time.Second, "held configmap in "+m.Name, func(ctx context.Context) error {
-			_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "held", metav1.GetOptions{})
-			return err
-		})
+	for _, cm := range []*corev1.ConfigMap{
+		{ObjectMeta: metav1.ObjectMeta{Name: "inside", Namespace: ns}, Data: map[string]string{"a": "b"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "held", Namespace: ns, Finalizers: []string{"e2e.federation.k8s.io/hold"}}},
+	} {
+		if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range f.Members {
+			eventually(t, 30*time.Second, cm.Name+" in "+m.Name, func(ctx context.Context) error {
+				_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, cm.Name, metav1.GetOptions{})
+				return err
+			})
+		}
 	}
 	if err := f.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)

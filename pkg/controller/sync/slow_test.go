@@ -43,13 +43,20 @@ func TestMemberWritesOnePerObjectAndClusterWithinACap(t *testing.T) {
 	}
 }
 
-func TestMemberWritesLineKeepsNoStaleEntries(t *testing.T) {
+// busyWithTwoInLine is a member with one slot, taken by ns/x, and ns/z
+// then ns/y waiting in line.
+func busyWithTwoInLine() *memberWrites {
 	w := newMemberWrites(1)
 	w.start("a", "ns/x")
-	w.start("a", "ns/z") // in line, first
-	w.start("a", "ns/y") // in line, second
+	w.start("a", "ns/z")
+	w.start("a", "ns/y")
+	return w
+}
+
+func TestMemberWritesLineKeepsNoStaleEntries(t *testing.T) {
 	// The slot freed for ns/z goes to ns/y, synced first for another
 	// reason: ns/y leaves the line, ns/z goes back into it.
+	w := busyWithTwoInLine()
 	if next := w.finish("a", "ns/x"); next != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next)
 	}
@@ -65,26 +72,21 @@ func TestMemberWritesLineKeepsNoStaleEntries(t *testing.T) {
 
 	// An object woken for a slot that turns out to need no write passes
 	// the slot on to the next in line.
-	w = newMemberWrites(1)
-	w.start("a", "ns/x")
-	w.start("a", "ns/y")
-	w.start("a", "ns/z")
-	if next := w.finish("a", "ns/x"); next != "ns/y" {
-		t.Fatalf("finish woke %q, want ns/y", next)
+	w = busyWithTwoInLine()
+	if next := w.finish("a", "ns/x"); next != "ns/z" {
+		t.Fatalf("finish woke %q, want ns/z", next)
 	}
-	if next := w.noWrite("a", "ns/y"); next != "ns/z" {
-		t.Errorf("noWrite with a free slot woke %q, want ns/z", next)
+	if next := w.noWrite("a", "ns/z"); next != "ns/y" {
+		t.Errorf("noWrite with a free slot woke %q, want ns/y", next)
 	}
+
 	// With every slot taken, noWrite only takes the object out of line.
-	w = newMemberWrites(1)
-	w.start("a", "ns/x")
-	w.start("a", "ns/y")
-	w.start("a", "ns/z")
-	if next := w.noWrite("a", "ns/y"); next != "" {
+	w = busyWithTwoInLine()
+	if next := w.noWrite("a", "ns/z"); next != "" {
 		t.Errorf("noWrite with no free slot woke %q", next)
 	}
-	if next := w.finish("a", "ns/x"); next != "ns/z" {
-		t.Errorf("finish woke %q, want ns/z: ns/y had left the line", next)
+	if next := w.finish("a", "ns/x"); next != "ns/y" {
+		t.Errorf("finish woke %q, want ns/y: ns/z had left the line", next)
 	}
 }
 
