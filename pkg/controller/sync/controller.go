@@ -405,17 +405,26 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			n := completionShares[cl.Name]
 			completions = &n
 		}
+		// While a write of the object to this member runs, the cached
+		// copy may be stale: the write's end syncs the object again.
+		if c.writes.running(cl.Name, key) {
+			results[i] = c.slowMember(cl, key)
+			continue
+		}
+		member, desired, err := c.plannedCopy(fed, cl, key, replicas, completions)
+		if err != nil {
+			results[i] = result{err: err}
+			continue
+		}
 		// A member whose copy is in line needs no write, and so no write
 		// slot: it is Propagated even while the member is busy with other
 		// objects' writes.
-		if !c.writes.running(cl.Name, key) {
-			if m, ok := c.copyInLine(fed, cl, key, replicas, completions); ok {
-				results[i] = result{member: m}
-				if next := c.writes.noWrite(cl.Name, key); next != "" {
-					c.queue.Add(next)
-				}
-				continue
+		if member != nil && upToDate(c.adapter, desired, member) {
+			results[i] = result{member: member}
+			if next := c.writes.noWrite(cl.Name, key); next != "" {
+				c.queue.Add(next)
 			}
+			continue
 		}
 		if !c.writes.start(cl.Name, key) {
 			results[i] = c.slowMember(cl, key)
@@ -425,7 +434,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		writes[i] = w
 		go func() {
 			start := time.Now()
-			m, op, err := c.syncCluster(ctx, fed, cl, replicas, completions)
+			m, op, err := c.syncCluster(ctx, fed, cl, member, desired)
 			memberSyncDuration.WithLabelValues(c.adapter.Name, cl.Name).Observe(time.Since(start).Seconds())
 			if next := c.writes.finish(cl.Name, key); next != "" {
 				c.queue.Add(next)
@@ -590,18 +599,19 @@ func (c *Controller) cachedMember(cl *clusterclient.Cluster, key string) (*unstr
 	return c.recent.newest(cl.Name, key, cached), nil
 }
 
-// copyInLine returns the cluster's cached copy of key if it already
-// matches the federated object: nothing to write.
-func (c *Controller) copyInLine(fed *unstructured.Unstructured, cl *clusterclient.Cluster, key string, replicas, completions *int64) (*unstructured.Unstructured, bool) {
-	member, err := c.cachedMember(cl, key)
-	if err != nil || member == nil {
-		return nil, false
+// plannedCopy returns the cluster's cached copy of key (nil if it has none)
+// and the copy it should have, with the fields the member owns taken from
+// its copy.
+func (c *Controller) plannedCopy(fed *unstructured.Unstructured, cl *clusterclient.Cluster, key string, replicas, completions *int64) (member, desired *unstructured.Unstructured, err error) {
+	member, err = c.cachedMember(cl, key)
+	if err != nil {
+		return nil, nil, err
 	}
-	desired := desiredCopy(c.adapter, fed, c.cctx.FederationName, replicas, completions)
-	if c.adapter.Retain != nil {
+	desired = desiredCopy(c.adapter, fed, c.cctx.FederationName, replicas, completions)
+	if member != nil && c.adapter.Retain != nil {
 		c.adapter.Retain(desired, member)
 	}
-	return member, upToDate(c.adapter, desired, member)
+	return member, desired, nil
 }
 
 // What syncCluster did.
@@ -619,18 +629,14 @@ func clusterList(names []string) string {
 	return "clusters " + strings.Join(names, ", ")
 }
 
-// syncCluster makes one member's copy match; it returns the copy as the
-// member now has it, and what it did (opCreated, opUpdated or "").
-func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, replicas, completions *int64) (*unstructured.Unstructured, string, error) {
+// syncCluster writes one member's copy, member as cached (nil if none), to
+// match desired (see plannedCopy); it returns the copy as the member now has
+// it, and what it did (opCreated, opUpdated or "").
+func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstructured, cl *clusterclient.Cluster, member, desired *unstructured.Unstructured) (*unstructured.Unstructured, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
 	defer cancel()
 	key, _ := cache.MetaNamespaceKeyFunc(fed)
 	logger := c.logger.WithValues("cluster", cl.Name, "object", key)
-	member, err := c.cachedMember(cl, key)
-	if err != nil {
-		return nil, "", err
-	}
-	desired := desiredCopy(c.adapter, fed, c.cctx.FederationName, replicas, completions)
 	client := memberResource(cl, c.adapter, fed.GetNamespace())
 	if member == nil {
 		created, err := client.Create(ctx, desired, metav1.CreateOptions{})
@@ -646,6 +652,9 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 				return nil, "", c.failed(fed, cl, "adopt", err)
 			}
 			member = live
+			if c.adapter.Retain != nil {
+				c.adapter.Retain(desired, member)
+			}
 		case apierrors.IsNotFound(err) && c.adapter.Namespaced:
 			// The namespace is not in the member yet; the namespace
 			// controller is creating it.
@@ -653,9 +662,6 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 		default:
 			return nil, "", c.failed(fed, cl, "create", err)
 		}
-	}
-	if c.adapter.Retain != nil {
-		c.adapter.Retain(desired, member)
 	}
 	if upToDate(c.adapter, desired, member) {
 		return member, "", nil
