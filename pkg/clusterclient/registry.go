@@ -11,12 +11,14 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/flowcontrol"
 )
 
 // ManagedByLabel marks the member objects the federation created or
@@ -26,8 +28,11 @@ const ManagedByLabel = "federation.k8s.io/managed-by"
 
 // Cluster is one member cluster's clients.
 type Cluster struct {
-	Name    string
-	Config  *rest.Config
+	Name string
+	// Config is what the clients are made from; its rate limiter is the
+	// bucket all but Kube share.
+	Config *rest.Config
+	// Kube is a typed clientset with a bucket of its own, for health probes.
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
 
@@ -38,6 +43,10 @@ type Cluster struct {
 	informers      map[schema.GroupVersionResource]cache.SharedIndexInformer
 	stop           chan struct{}
 	federationName string
+	resync         time.Duration
+
+	protobufMu sync.Mutex
+	protobuf   map[schema.GroupVersion]*rest.RESTClient
 }
 
 // Ready says whether the cluster controller last found the cluster Ready.
@@ -70,7 +79,11 @@ func (c *Cluster) Informer(gvr schema.GroupVersionResource) (inf cache.SharedInd
 	if inf, ok := c.informers[gvr]; ok {
 		return inf, false
 	}
-	inf = c.factory.ForResource(gvr).Informer()
+	if lw, ok := c.listWatch(gvr, ManagedByLabel+"="+c.federationName); ok {
+		inf = cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, c.resync, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	} else {
+		inf = c.factory.ForResource(gvr).Informer()
+	}
 	_ = inf.SetTransform(StripManagedFields)
 	c.informers[gvr] = inf
 	go inf.Run(c.stop)
@@ -100,7 +113,8 @@ type Registry struct {
 	// Resync is the resync period of member informers (0: none).
 	Resync time.Duration
 	// QPS and Burst limit the requests to each member, all controllers
-	// together; 0 keeps client-go's defaults.
+	// and clients together; 0 keeps client-go's defaults, and a negative
+	// QPS sets no limit.
 	QPS   float32
 	Burst int
 
@@ -126,12 +140,22 @@ func (r *Registry) Set(name string, cfg *rest.Config) (*Cluster, error) {
 	r.mu.Unlock()
 
 	cfg = rest.CopyConfig(cfg)
-	if r.QPS > 0 {
+	if r.QPS != 0 {
 		cfg.QPS, cfg.Burst = r.QPS, r.Burst
 	}
+	// The typed clientset, which the cluster controller probes /readyz
+	// with, keeps a bucket of its own: a member busy with the federation's
+	// writes must not look unreachable because the probe waited in the
+	// federation's own queue.
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: create client: %w", name, err)
+	}
+	if cfg.QPS > 0 {
+		// Every other client of the cluster (informers, dynamic and
+		// protobuf writes, metadata reads) shares one bucket, so that the
+		// limit holds for all controllers together.
+		cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -149,6 +173,7 @@ func (r *Registry) Set(name string, cfg *rest.Config) (*Cluster, error) {
 			o.LabelSelector = selector
 		}),
 		federationName: r.FederationName,
+		resync:         r.Resync,
 	}
 	r.mu.Lock()
 	old := r.clusters[name]

@@ -638,8 +638,9 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 	key, _ := cache.MetaNamespaceKeyFunc(fed)
 	logger := c.logger.WithValues("cluster", cl.Name, "object", key)
 	client := memberResource(cl, c.adapter, fed.GetNamespace())
+	live := false // whether member was read from the cluster, not the cache
 	if member == nil {
-		created, err := client.Create(ctx, desired, metav1.CreateOptions{})
+		created, err := cl.Create(ctx, c.adapter.GVR, desired, metav1.CreateOptions{})
 		switch {
 		case err == nil:
 			c.recent.wrote(cl.Name, key, created)
@@ -647,11 +648,11 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 			return created, opCreated, nil
 		case apierrors.IsAlreadyExists(err):
 			// Not ours yet: adopt the member's object by updating it.
-			live, err := client.Get(ctx, fed.GetName(), metav1.GetOptions{})
+			got, err := client.Get(ctx, fed.GetName(), metav1.GetOptions{})
 			if err != nil {
 				return nil, "", c.failed(fed, cl, "adopt", err)
 			}
-			member = live
+			member, live = got, true
 			if c.adapter.Retain != nil {
 				c.adapter.Retain(desired, member)
 			}
@@ -665,6 +666,21 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 	}
 	if upToDate(c.adapter, desired, member) {
 		return member, "", nil
+	}
+	if !live {
+		// The cache holds only the fields the federation's types know
+		// (see clusterclient.Live): the update starts from the member's
+		// own copy, so that none of its other fields is lost.
+		got, err := cl.Live(ctx, c.adapter.GVR, fed.GetNamespace(), fed.GetName(), member.GetResourceVersion())
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil, "", fmt.Errorf("%w: the copy in cluster %s went while being updated", errPending, cl.Name)
+		case err != nil:
+			return nil, "", c.failed(fed, cl, "read", err)
+		}
+		if member = got; upToDate(c.adapter, desired, member) {
+			return member, "", nil
+		}
 	}
 	updated, err := client.Update(ctx, merged(c.adapter, desired, member), metav1.UpdateOptions{})
 	if err != nil {
@@ -853,6 +869,14 @@ func (c *Controller) release(ctx context.Context, fed *unstructured.Unstructured
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
 	defer cancel()
+	// From the member's own copy, with every field it has (see syncCluster).
+	member, err = cl.Live(ctx, c.adapter.GVR, fed.GetNamespace(), fed.GetName(), member.GetResourceVersion())
+	if apierrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, c.failed(fed, cl, "read", err)
+	}
 	if _, err := memberResource(cl, c.adapter, fed.GetNamespace()).Update(ctx, unmanaged(member), metav1.UpdateOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return false, c.failed(fed, cl, "orphan", err)
 	}

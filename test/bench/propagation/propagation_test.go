@@ -93,8 +93,9 @@ var kinds = []kind{
 }
 
 // writer is the client the benchmark writes with, to the federation and
-// to the members alike: JSON, as the federation's own member writes, and no
-// client-side rate limit, which would cap the floor.
+// to the members alike: client-go's typed clientset, which speaks protobuf
+// (as the federation does to its members), with no client-side rate limit,
+// which would cap the floor.
 func writer(b *testing.B, e framework.Endpoint) kubernetes.Interface {
 	cfg := e.RESTConfig()
 	cfg.QPS, cfg.Burst = -1, -1

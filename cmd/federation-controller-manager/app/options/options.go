@@ -72,6 +72,8 @@ func NewOptions() *Options {
 		ClusterMonitorPeriod:   3 * time.Second,
 		ClusterProbeTimeout:    3 * time.Second,
 		MemberRequestTimeout:   10 * time.Second,
+		MemberQPS:              200,
+		MemberBurst:            400,
 		UnschedulableThreshold: placement.DefaultUnschedulableThreshold,
 		QPS:                    100,
 		Burst:                  200,
