@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -25,8 +26,9 @@ import (
 //
 // Protobuf drops silently what the federation's built-in types lack (a
 // field of a member newer than the federation). So a create whose object
-// has such a field goes over JSON, and updates are built from the live
-// object read over JSON (Live), never from the protobuf-fed cache alone.
+// has such a field goes over JSON, and the sync controller builds updates
+// from the member's copy read over JSON through Dynamic, never from the
+// protobuf-fed cache alone.
 
 // builtinKinds maps each resource of client-go's scheme to its kind, by
 // the same plural rule kube-apiserver follows for the built-in kinds. A
@@ -75,17 +77,9 @@ func (c *Cluster) Create(ctx context.Context, gvr schema.GroupVersionResource, o
 	return toUnstructured(out, gvk)
 }
 
-// Live reads namespace/name of resource gvr from the cluster over JSON,
-// with every field the member has; resourceVersion, when set, lets the
-// member answer from its cache with a copy at least that recent.
-func (c *Cluster) Live(ctx context.Context, gvr schema.GroupVersionResource, namespace, name, resourceVersion string) (*unstructured.Unstructured, error) {
-	return c.resource(gvr, namespace).Get(ctx, name, metav1.GetOptions{ResourceVersion: resourceVersion})
-}
-
-func (c *Cluster) resource(gvr schema.GroupVersionResource, namespace string) interface {
-	Create(ctx context.Context, obj *unstructured.Unstructured, opts metav1.CreateOptions, subresources ...string) (*unstructured.Unstructured, error)
-	Get(ctx context.Context, name string, opts metav1.GetOptions, subresources ...string) (*unstructured.Unstructured, error)
-} {
+// resource is the dynamic (JSON) client of gvr in namespace ("" for a
+// cluster-scoped resource).
+func (c *Cluster) resource(gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {
 	r := c.Dynamic.Resource(gvr)
 	if namespace != "" {
 		return r.Namespace(namespace)

@@ -668,10 +668,11 @@ func (c *Controller) syncCluster(ctx context.Context, fed *unstructured.Unstruct
 		return member, "", nil
 	}
 	if !live {
-		// The cache holds only the fields the federation's types know
-		// (see clusterclient.Live): the update starts from the member's
-		// own copy, so that none of its other fields is lost.
-		got, err := cl.Live(ctx, c.adapter.GVR, fed.GetNamespace(), fed.GetName(), member.GetResourceVersion())
+		// The cache, fed over protobuf, holds only the fields the
+		// federation's types know: the update starts from the member's own
+		// copy, read over JSON, so that none of its other fields is lost.
+		// The cached resourceVersion lets the member answer from its cache.
+		got, err := client.Get(ctx, fed.GetName(), metav1.GetOptions{ResourceVersion: member.GetResourceVersion()})
 		switch {
 		case apierrors.IsNotFound(err):
 			return nil, "", fmt.Errorf("%w: the copy in cluster %s went while being updated", errPending, cl.Name)
@@ -870,14 +871,15 @@ func (c *Controller) release(ctx context.Context, fed *unstructured.Unstructured
 	ctx, cancel := context.WithTimeout(ctx, c.cctx.MemberRequestTimeout)
 	defer cancel()
 	// From the member's own copy, with every field it has (see syncCluster).
-	member, err = cl.Live(ctx, c.adapter.GVR, fed.GetNamespace(), fed.GetName(), member.GetResourceVersion())
+	client := memberResource(cl, c.adapter, fed.GetNamespace())
+	member, err = client.Get(ctx, fed.GetName(), metav1.GetOptions{ResourceVersion: member.GetResourceVersion()})
 	if apierrors.IsNotFound(err) {
 		return true, nil
 	}
 	if err != nil {
 		return false, c.failed(fed, cl, "read", err)
 	}
-	if _, err := memberResource(cl, c.adapter, fed.GetNamespace()).Update(ctx, unmanaged(member), metav1.UpdateOptions{}); err != nil && !apierrors.IsNotFound(err) {
+	if _, err := client.Update(ctx, unmanaged(member), metav1.UpdateOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return false, c.failed(fed, cl, "orphan", err)
 	}
 	return true, nil
