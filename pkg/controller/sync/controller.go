@@ -450,12 +450,13 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	for _, cl := range selected {
 		selectedNames[cl.Name] = true
 	}
+	const deselectedWhy = "cluster no longer selected"
 	var deselected []string
 	for _, cl := range c.cctx.Clusters.Ready() {
 		if selectedNames[cl.Name] {
 			continue
 		}
-		deleted, err := c.deleteFromCluster(ctx, fed, cl, "cluster no longer selected")
+		deleted, err := c.deleteFromCluster(ctx, fed, cl, deselectedWhy)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -463,9 +464,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			deselected = append(deselected, cl.Name)
 		}
 	}
-	if len(deselected) > 0 {
-		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Deleted from %s: cluster no longer selected", clusterList(deselected))
-	}
+	c.recordDeleted(fed, deselected, deselectedWhy)
 	// Wait for the members' answers, but not for a slow member: past
 	// MemberPatience its write goes on alone and this worker moves on.
 	patience := time.NewTimer(MemberPatience)
@@ -721,6 +720,14 @@ func (c *Controller) deleteFromCluster(ctx context.Context, fed *unstructured.Un
 	return true, nil
 }
 
+// recordDeleted tells in one event that the copies in clusters went, and
+// why (the reason deleteFromCluster was given); nothing if none went.
+func (c *Controller) recordDeleted(fed *unstructured.Unstructured, clusters []string, why string) {
+	if len(clusters) > 0 {
+		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Deleted from %s: %s", clusterList(clusters), why)
+	}
+}
+
 // deleteMember deletes a member copy, and what it owns in the member
 // (Background, as kubectl does), if it still meets the preconditions.
 func (c *Controller) deleteMember(ctx context.Context, cl *clusterclient.Cluster, member *unstructured.Unstructured, pre metav1.Preconditions) error {
@@ -753,6 +760,7 @@ func (c *Controller) finalize(ctx context.Context, fed *unstructured.Unstructure
 		return fmt.Errorf("%w: namespace %s still has objects in the federation", errPending, fed.GetName())
 	}
 	// Every member at once: a slow one delays the others by nothing.
+	const why = "deleted from the federation"
 	clusters := c.cctx.Clusters.Ready()
 	done := make([]bool, len(clusters))
 	errs := make([]error, len(clusters))
@@ -764,7 +772,7 @@ func (c *Controller) finalize(ctx context.Context, fed *unstructured.Unstructure
 			if orphan {
 				done[i], errs[i] = c.release(ctx, fed, cl, key)
 			} else {
-				done[i], errs[i] = c.deleteFromCluster(ctx, fed, cl, "deleted from the federation")
+				done[i], errs[i] = c.deleteFromCluster(ctx, fed, cl, why)
 			}
 		}()
 	}
@@ -775,12 +783,11 @@ func (c *Controller) finalize(ctx context.Context, fed *unstructured.Unstructure
 			names = append(names, cl.Name)
 		}
 	}
-	if len(names) > 0 {
-		if orphan {
-			c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Left in %s, unmanaged (propagationPolicy=Orphan)", clusterList(names))
-		} else {
-			c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Deleted from %s: deleted from the federation", clusterList(names))
-		}
+	switch {
+	case !orphan:
+		c.recordDeleted(fed, names, why)
+	case len(names) > 0:
+		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Left in %s, unmanaged (propagationPolicy=Orphan)", clusterList(names))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
