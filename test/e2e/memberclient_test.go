@@ -17,16 +17,16 @@ import (
 	"github.com/kfederation/federation/pkg/clusterclient"
 )
 
-// postTypes records the Content-Type of every POST a client sends, and
+// sentHeaders records the Content-Type of every POST a client sends, and
 // the Accept header of every list or watch of ConfigMaps.
-type postTypes struct {
+type sentHeaders struct {
 	mu      sync.Mutex
 	types   []string
 	accepts []string
 }
 
 // wrap is a client's transport, recording into p.
-func (p *postTypes) wrap(next http.RoundTripper) http.RoundTripper {
+func (p *sentHeaders) wrap(next http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		p.mu.Lock()
 		switch {
@@ -44,13 +44,13 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-func (p *postTypes) listAccepts() []string {
+func (p *sentHeaders) listAccepts() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.accepts...)
 }
 
-func (p *postTypes) last() string {
+func (p *sentHeaders) last() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.types) == 0 {
@@ -67,7 +67,7 @@ func TestMemberCreateSpeaksProtobuf(t *testing.T) {
 	m := sharedFed.Members[0]
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	seen := &postTypes{}
+	seen := &sentHeaders{}
 	cfg := m.Endpoint.RESTConfig()
 	cfg.Wrap(seen.wrap)
 	reg := clusterclient.NewRegistry("e2e-member-client")
