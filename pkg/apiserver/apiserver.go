@@ -16,10 +16,9 @@ import (
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
-)
 
-// FederationSystemNamespace holds the member clusters' credential Secrets.
-const FederationSystemNamespace = "federation-system"
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
+)
 
 // ExtraConfig is what the federation adds to a generic server's config.
 type ExtraConfig struct {
@@ -86,7 +85,7 @@ func (c CompletedConfig) New() (*FederationAPIServer, error) {
 		if err != nil {
 			return err
 		}
-		go ensureNamespaces(hookCtx, client, metav1.NamespaceDefault, FederationSystemNamespace)
+		go ensureNamespaces(hookCtx, client, metav1.NamespaceDefault, federationv1beta1.FederationSystemNamespace)
 		return nil
 	})
 	return &FederationAPIServer{GenericAPIServer: s}, nil

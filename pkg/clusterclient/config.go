@@ -25,19 +25,13 @@ const (
 // the cluster controller can report them as such.
 var ErrCredentials = errors.New("invalid cluster credentials")
 
-// ServerAddress picks the member API server address a controller should
-// use: the entry for every client (0.0.0.0/0 or ::/0), else the first.
+// ServerAddress is the URL controllers reach the member's API server at:
+// its preferred address (federationv1beta1.PreferredServerAddress), https
+// unless it names a scheme.
 func ServerAddress(c *federationv1beta1.Cluster) (string, error) {
-	addrs := c.Spec.ServerAddressByClientCIDRs
-	if len(addrs) == 0 {
+	addr := federationv1beta1.PreferredServerAddress(c.Spec.ServerAddressByClientCIDRs)
+	if addr == "" {
 		return "", fmt.Errorf("cluster %s has no spec.serverAddressByClientCIDRs", c.Name)
-	}
-	addr := addrs[0].ServerAddress
-	for _, a := range addrs {
-		if a.ClientCIDR == "0.0.0.0/0" || a.ClientCIDR == "::/0" {
-			addr = a.ServerAddress
-			break
-		}
 	}
 	if !strings.Contains(addr, "://") {
 		addr = "https://" + addr

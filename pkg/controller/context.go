@@ -48,10 +48,6 @@ type Context struct {
 	MemberRequestTimeout time.Duration
 }
 
-// FederationSystemNamespace holds cluster credentials and the leader lease;
-// its contents are never propagated.
-const FederationSystemNamespace = "federation-system"
-
 // ReplicaPlanner decides how many replicas of a federated ReplicaSet,
 // Deployment or Job each selected cluster runs.
 type ReplicaPlanner interface {

@@ -29,7 +29,7 @@ import (
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 
-	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 	"github.com/kfederation/federation/test/framework"
 )
 
@@ -524,7 +524,7 @@ func secretsNotPropagated(t *testing.T, ns string) {
 	// kubefed join gives members a federation-system namespace; make sure
 	// they have one, so that a Secret sent there would land.
 	for _, m := range f.Members {
-		_, err := m.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: federatedtypes.FederationSystemNamespace}}, metav1.CreateOptions{})
+		_, err := m.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: federationv1beta1.FederationSystemNamespace}}, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
@@ -538,14 +538,14 @@ func secretsNotPropagated(t *testing.T, ns string) {
 		t.Fatal(err)
 	}
 	system := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "kinds-not-propagated", Namespace: federatedtypes.FederationSystemNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: "kinds-not-propagated", Namespace: federationv1beta1.FederationSystemNamespace},
 		Data:       map[string][]byte{"k": []byte("v")},
 	}
-	if _, err := f.Client.CoreV1().Secrets(federatedtypes.FederationSystemNamespace).Create(ctx, system, metav1.CreateOptions{}); err != nil {
+	if _, err := f.Client.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Create(ctx, system, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = f.Client.CoreV1().Secrets(federatedtypes.FederationSystemNamespace).Delete(context.Background(), system.Name, metav1.DeleteOptions{})
+		_ = f.Client.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Delete(context.Background(), system.Name, metav1.DeleteOptions{})
 	})
 	marker := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "marker", Namespace: ns}, Data: map[string][]byte{"k": []byte("v")}}
 	if _, err := f.Client.CoreV1().Secrets(ns).Create(ctx, marker, metav1.CreateOptions{}); err != nil {
@@ -562,8 +562,8 @@ func secretsNotPropagated(t *testing.T, ns string) {
 		if s, err := m.Client.CoreV1().Secrets(ns).Get(ctx, "sa-token", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("service account token Secret propagated to %s: %v (labels %v)", m.Name, err, labelsOf(s))
 		}
-		if s, err := m.Client.CoreV1().Secrets(federatedtypes.FederationSystemNamespace).Get(ctx, system.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			t.Errorf("Secret in %s propagated to %s: %v (labels %v)", federatedtypes.FederationSystemNamespace, m.Name, err, labelsOf(s))
+		if s, err := m.Client.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Get(ctx, system.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("Secret in %s propagated to %s: %v (labels %v)", federationv1beta1.FederationSystemNamespace, m.Name, err, labelsOf(s))
 		}
 	}
 	// Never propagated, never held back: they delete at once.

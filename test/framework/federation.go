@@ -14,6 +14,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 )
 
 // FederationContext is the kubeconfig context of the federation's API.
@@ -198,7 +200,7 @@ func (f *Federation) WaitAPIServerReady(ctx context.Context) error {
 		if string(body) != "ok" {
 			return fmt.Errorf("/readyz: %s", body)
 		}
-		_, err = f.Client.CoreV1().Namespaces().Get(ctx, "federation-system", metav1.GetOptions{})
+		_, err = f.Client.CoreV1().Namespaces().Get(ctx, federationv1beta1.FederationSystemNamespace, metav1.GetOptions{})
 		return err
 	})
 }

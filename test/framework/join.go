@@ -32,10 +32,10 @@ func (f *Federation) Register(ctx context.Context, m *Member) error {
 		return err
 	}
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: m.Name, Namespace: "federation-system"},
+		ObjectMeta: metav1.ObjectMeta{Name: m.Name, Namespace: federationv1beta1.FederationSystemNamespace},
 		Data:       map[string][]byte{"kubeconfig": data},
 	}
-	if _, err := f.Client.CoreV1().Secrets("federation-system").Create(ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := f.Client.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("register %s: create secret: %w", m.Name, err)
 	}
 	fc, err := f.FederationClient()

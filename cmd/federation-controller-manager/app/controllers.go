@@ -5,9 +5,9 @@ import (
 
 	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/controller/cluster"
-	"github.com/kfederation/federation/pkg/controller/federatedtypes"
 	"github.com/kfederation/federation/pkg/controller/namespace"
 	"github.com/kfederation/federation/pkg/controller/sync"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
 // startFunc starts one controller; it returns once the controller runs.

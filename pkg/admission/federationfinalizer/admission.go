@@ -13,12 +13,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/kubernetes/pkg/apis/core"
 
-	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
 // PluginName is the name of this plugin in --enable-admission-plugins and
@@ -66,7 +65,7 @@ func (p *Plugin) Admit(_ context.Context, a admission.Attributes, _ admission.Ob
 	if err != nil {
 		return nil
 	}
-	if adapter.Skip != nil && adapter.Skip(probe(a, obj)) {
+	if adapter.Skips(identity(a, obj)) {
 		return nil
 	}
 	if !slices.Contains(obj.GetFinalizers(), federatedtypes.Finalizer) {
@@ -75,14 +74,12 @@ func (p *Plugin) Admit(_ context.Context, a admission.Attributes, _ admission.Ob
 	return nil
 }
 
-// probe carries what the adapters' Skip rules read (namespace, name, a
-// Secret's type) from the internal object in the request.
-func probe(a admission.Attributes, obj metav1.Object) *unstructured.Unstructured {
-	u := &unstructured.Unstructured{Object: map[string]interface{}{}}
-	u.SetNamespace(a.GetNamespace())
-	u.SetName(obj.GetName())
+// identity is what the adapters' Skip rules read (namespace, name, a
+// Secret's type), from the internal object in the request.
+func identity(a admission.Attributes, obj metav1.Object) federatedtypes.Identity {
+	id := federatedtypes.Identity{Namespace: a.GetNamespace(), Name: obj.GetName()}
 	if s, ok := a.GetObject().(*core.Secret); ok {
-		u.Object["type"] = string(s.Type)
+		id.SecretType = string(s.Type)
 	}
-	return u
+	return id
 }

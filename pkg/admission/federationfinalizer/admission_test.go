@@ -12,7 +12,7 @@ import (
 	"k8s.io/kubernetes/pkg/apis/apps"
 	"k8s.io/kubernetes/pkg/apis/core"
 
-	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
 func TestAdmit(t *testing.T) {

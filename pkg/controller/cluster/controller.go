@@ -185,7 +185,7 @@ type clusterState struct {
 // starts only the shared factories.
 func Start(ctx context.Context, cctx *controller.Context) error {
 	secrets := kubeinformers.NewSharedInformerFactoryWithOptions(cctx.KubeClient, 0,
-		kubeinformers.WithNamespace(controller.FederationSystemNamespace))
+		kubeinformers.WithNamespace(federationv1beta1.FederationSystemNamespace))
 	c, err := NewController(ctx, cctx.KubeClient, cctx.FedClient,
 		cctx.FedInformers.Federation().V1beta1().Clusters(), secrets.Core().V1().Secrets(),
 		cctx.Clusters, Options{
@@ -232,7 +232,7 @@ func NewController(ctx context.Context, kubeClient kubernetes.Interface, fedClie
 		fedClient:      fedClient,
 		clusterLister:  clusterInformer.Lister(),
 		clustersSynced: clusterInformer.Informer().HasSynced,
-		secretLister:   secretInformer.Lister().Secrets(controller.FederationSystemNamespace),
+		secretLister:   secretInformer.Lister().Secrets(federationv1beta1.FederationSystemNamespace),
 		secretsSynced:  secretInformer.Informer().HasSynced,
 		clusters:       clusters,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
@@ -291,7 +291,7 @@ func (c *Controller) enqueueClustersOfSecret(obj interface{}) {
 		return
 	}
 	ns, name, err := cache.SplitMetaNamespaceKey(key)
-	if err != nil || ns != controller.FederationSystemNamespace {
+	if err != nil || ns != federationv1beta1.FederationSystemNamespace {
 		return
 	}
 	clusters, err := c.clusterLister.List(labels.Everything())
@@ -429,7 +429,7 @@ func (c *Controller) syncCluster(ctx context.Context, name string) error {
 }
 
 func secretRef(name string) string {
-	return controller.FederationSystemNamespace + "/" + name
+	return federationv1beta1.FederationSystemNamespace + "/" + name
 }
 
 func expectedKeys() string {
@@ -443,7 +443,7 @@ func (c *Controller) restConfig(cluster *federationv1beta1.Cluster) (*rest.Confi
 	if cluster.Spec.SecretRef == nil || cluster.Spec.SecretRef.Name == "" {
 		return nil, unprobed(ReasonClusterSecretMissing, fmt.Sprintf(
 			"spec.secretRef is not set: name a Secret in namespace %s holding %s.",
-			controller.FederationSystemNamespace, expectedKeys())), nil
+			federationv1beta1.FederationSystemNamespace, expectedKeys())), nil
 	}
 	name := cluster.Spec.SecretRef.Name
 	secret, err := c.secretLister.Get(name)

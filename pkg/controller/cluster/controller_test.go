@@ -39,7 +39,6 @@ import (
 	fedinformers "github.com/kfederation/client-go/informers/externalversions"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
-	"github.com/kfederation/federation/pkg/controller"
 )
 
 // Credentials the tests look for in every message, event and log line.
@@ -158,7 +157,7 @@ func newCluster(name, server, secret string) *federationv1beta1.Cluster {
 
 func newSecret(name string, data map[string][]byte) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: controller.FederationSystemNamespace, Name: name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: federationv1beta1.FederationSystemNamespace, Name: name},
 		Data:       data,
 	}
 }
@@ -209,7 +208,7 @@ func newFixture(t *testing.T, opts Options, fakeEvents bool, secrets []*corev1.S
 		clock:    clocktesting.NewFakePassiveClock(t0),
 		logs:     logger.GetSink().(ktesting.Underlier),
 	}
-	f.kinf = kubeinformers.NewSharedInformerFactoryWithOptions(f.kube, 0, kubeinformers.WithNamespace(controller.FederationSystemNamespace))
+	f.kinf = kubeinformers.NewSharedInformerFactoryWithOptions(f.kube, 0, kubeinformers.WithNamespace(federationv1beta1.FederationSystemNamespace))
 	f.finf = fedinformers.NewSharedInformerFactory(f.fed, 0)
 	c, err := NewController(ctx, f.kube, f.fed, f.finf.Federation().V1beta1().Clusters(), f.kinf.Core().V1().Secrets(), f.registry, opts)
 	if err != nil {
@@ -740,7 +739,7 @@ func TestRun(t *testing.T) {
 	})
 
 	// A changed Secret rebuilds the client.
-	if _, err := f.kube.CoreV1().Secrets(controller.FederationSystemNamespace).Update(f.ctx,
+	if _, err := f.kube.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Update(f.ctx,
 		tokenSecret("healthy", wrongToken, caPEM(healthy.srv)), metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}

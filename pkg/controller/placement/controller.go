@@ -74,7 +74,7 @@ import (
 	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/controller"
-	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
 // ReasonReplicasMoved is the reason of the event on a federated object

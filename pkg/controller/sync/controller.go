@@ -37,7 +37,7 @@ import (
 	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/controller"
-	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
 // BookkeepingDelay is how long, at most, events and Propagation writes wait
@@ -316,7 +316,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		return c.removeOrphans(ctx, key)
 	}
 	fed := obj.(*unstructured.Unstructured)
-	if c.adapter.Skip != nil && c.adapter.Skip(fed) {
+	if c.adapter.Skips(federatedtypes.IdentityOf(fed)) {
 		return nil
 	}
 	if c.releaseOnly {
@@ -810,7 +810,7 @@ func (c *Controller) namespaceHoldsObjects(fed *unstructured.Unstructured) bool 
 			continue
 		}
 		for _, o := range objs {
-			if u, ok := o.(*unstructured.Unstructured); ok && (a.Skip == nil || !a.Skip(u)) {
+			if u, ok := o.(*unstructured.Unstructured); ok && !a.Skips(federatedtypes.IdentityOf(u)) {
 				return true
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
-	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
 func obj(o map[string]interface{}) *unstructured.Unstructured {

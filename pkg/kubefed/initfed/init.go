@@ -40,8 +40,9 @@ import (
 
 	"github.com/kfederation/federation/manifests"
 	"github.com/kfederation/federation/pkg/kubefed/clioptions"
-	"github.com/kfederation/federation/pkg/kubefed/join"
 	"github.com/kfederation/federation/pkg/version"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 )
 
 // FieldManager owns the fields kubefed init applies.
@@ -149,7 +150,7 @@ type InitOptions struct {
 // NewInitOptions returns the defaults.
 func NewInitOptions(streams clioptions.IOStreams) *InitOptions {
 	return &InitOptions{
-		FederationSystemNamespace: join.DefaultFederationSystemNamespace,
+		FederationSystemNamespace: federationv1beta1.FederationSystemNamespace,
 		EtcdImage:                 DefaultEtcdImage,
 		EtcdPVCapacity:            DefaultEtcdPVSize,
 		APIServerServiceType:      ServiceTypeLoadBalancer,

@@ -32,10 +32,6 @@ import (
 	"github.com/kfederation/federation/pkg/kubefed/clioptions"
 )
 
-// FederationSecretNamespace is where the credential Secret goes in the
-// federation: the controller manager reads credentials from there only.
-const FederationSecretNamespace = "federation-system"
-
 // DefaultTokenTimeout is how long join waits for the member's token
 // controller to fill the ServiceAccount's token Secret; it takes well under
 // a second on a healthy cluster.
@@ -116,7 +112,7 @@ type JoinOptions struct {
 // NewJoinOptions returns the defaults.
 func NewJoinOptions(streams clioptions.IOStreams) *JoinOptions {
 	return &JoinOptions{
-		FederationSystemNamespace: DefaultFederationSystemNamespace,
+		FederationSystemNamespace: federationv1beta1.FederationSystemNamespace,
 		FederationName:            DefaultFederationName,
 		TokenTimeout:              DefaultTokenTimeout,
 		IOStreams:                 streams,
@@ -560,19 +556,19 @@ func (o *JoinOptions) waitForToken(ctx context.Context, names MemberObjects) (*c
 
 // register creates the credential Secret and the Cluster in the federation.
 func (o *JoinOptions) register(ctx context.Context, j *journal, token, ca []byte) error {
-	secrets := o.FederationKube.CoreV1().Secrets(FederationSecretNamespace)
+	secrets := o.FederationKube.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace)
 	data := map[string][]byte{clusterclient.SecretTokenKey: token}
 	if len(ca) > 0 {
 		data[clusterclient.SecretCAKey] = ca
 	}
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: o.SecretName, Namespace: FederationSecretNamespace, Labels: map[string]string{ClusterLabel: o.ClusterName}},
+		ObjectMeta: metav1.ObjectMeta{Name: o.SecretName, Namespace: federationv1beta1.FederationSystemNamespace, Labels: map[string]string{ClusterLabel: o.ClusterName}},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       data,
 	}
 	err := o.ensure(ctx, j, object{
-		target: o.Federation, federation: true, desc: fmt.Sprintf("Secret %s/%s", FederationSecretNamespace, o.SecretName),
-		manual: fmt.Sprintf("%s -n %s delete secret %s", o.kubectl(o.HostClusterContext), FederationSecretNamespace, o.SecretName),
+		target: o.Federation, federation: true, desc: fmt.Sprintf("Secret %s/%s", federationv1beta1.FederationSystemNamespace, o.SecretName),
+		manual: fmt.Sprintf("%s -n %s delete secret %s", o.kubectl(o.HostClusterContext), federationv1beta1.FederationSystemNamespace, o.SecretName),
 		get: func(ctx context.Context) (metav1.Object, error) {
 			return secrets.Get(ctx, o.SecretName, metav1.GetOptions{})
 		},

@@ -51,7 +51,7 @@ func newFixture(t *testing.T, fedObjects ...runtime.Object) *fixture {
 	t.Helper()
 	f := &fixture{
 		fed:     fedfake.NewSimpleClientset(fedObjects...),
-		fedKube: k8sfake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: FederationSecretNamespace}}),
+		fedKube: k8sfake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: federationv1beta1.FederationSystemNamespace}}),
 		member:  k8sfake.NewClientset(),
 		denied:  map[string]bool{},
 	}
@@ -106,7 +106,7 @@ func TestJoinCreatesMemberAndFederationObjects(t *testing.T) {
 		t.Fatalf("join: %v\n%s", err, f.out.String())
 	}
 	ctx := context.Background()
-	names := MemberObjectNames(DefaultFederationName, DefaultFederationSystemNamespace)
+	names := MemberObjectNames(DefaultFederationName, federationv1beta1.FederationSystemNamespace)
 	ns, err := f.member.CoreV1().Namespaces().Get(ctx, names.Namespace, metav1.GetOptions{})
 	if err != nil || ns.Labels[JoinedByLabel] != DefaultFederationName {
 		t.Errorf("member namespace: %v, labels %v; want it labelled %s=%s", err, ns.GetLabels(), JoinedByLabel, DefaultFederationName)
@@ -131,7 +131,7 @@ func TestJoinCreatesMemberAndFederationObjects(t *testing.T) {
 		t.Errorf("token secret: %v %+v", err, tokenSecret)
 	}
 
-	secret, err := f.fedKube.CoreV1().Secrets(FederationSecretNamespace).Get(ctx, "us-central1-a", metav1.GetOptions{})
+	secret, err := f.fedKube.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Get(ctx, "us-central1-a", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("federation secret: %v", err)
 	}
@@ -169,7 +169,7 @@ func TestJoinTakesTheCAOfTheTokenSecretWhenTheKubeconfigHasNone(t *testing.T) {
 	if err := o.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	secret, _ := f.fedKube.CoreV1().Secrets(FederationSecretNamespace).Get(context.Background(), "us-central1-a", metav1.GetOptions{})
+	secret, _ := f.fedKube.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Get(context.Background(), "us-central1-a", metav1.GetOptions{})
 	if got := string(secret.Data["ca.crt"]); got != tokenCA {
 		t.Errorf("ca.crt = %q, want the token secret's %q", got, tokenCA)
 	}
@@ -268,13 +268,13 @@ func TestJoinRollsBackWhenTheMemberRefusesHalfway(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	if _, err := f.member.CoreV1().Namespaces().Get(ctx, DefaultFederationSystemNamespace, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := f.member.CoreV1().Namespaces().Get(ctx, federationv1beta1.FederationSystemNamespace, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("namespace left behind: %v", err)
 	}
 	if _, err := f.member.RbacV1().ClusterRoles().Get(ctx, "federation-controller-manager", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("cluster role left behind: %v", err)
 	}
-	if _, err := f.member.CoreV1().ServiceAccounts(DefaultFederationSystemNamespace).Get(ctx, "federation-controller-manager", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := f.member.CoreV1().ServiceAccounts(federationv1beta1.FederationSystemNamespace).Get(ctx, "federation-controller-manager", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("service account left behind: %v", err)
 	}
 	if !strings.Contains(f.out.String(), "Rolled back: deleted ClusterRole federation-controller-manager in us-central1-a") {
@@ -298,7 +298,7 @@ func TestJoinPrintsWhatItCouldNotRollBack(t *testing.T) {
 	if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "delete namespace") {
 		t.Errorf("error should list exactly what is left (%q):\n%v", want, err)
 	}
-	if _, err := f.fedKube.CoreV1().Secrets(FederationSecretNamespace).Get(context.Background(), "us-central1-a", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := f.fedKube.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Get(context.Background(), "us-central1-a", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("federation secret left behind: %v", err)
 	}
 }
@@ -312,7 +312,7 @@ func TestJoinGivesUpOnAMissingTokenAndRollsBack(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--service-account-private-key-file") || !strings.Contains(err.Error(), "rolled back") {
 		t.Fatalf("got %v, want a timeout naming the token controller, rolled back", err)
 	}
-	if _, err := f.member.CoreV1().Namespaces().Get(context.Background(), DefaultFederationSystemNamespace, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := f.member.CoreV1().Namespaces().Get(context.Background(), federationv1beta1.FederationSystemNamespace, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("namespace left behind: %v", err)
 	}
 }
@@ -337,7 +337,7 @@ func TestJoinDryRunChangesNothing(t *testing.T) {
 }
 
 func TestJoinReusesItsOwnLeftoversButNotOthersObjects(t *testing.T) {
-	names := MemberObjectNames(DefaultFederationName, DefaultFederationSystemNamespace)
+	names := MemberObjectNames(DefaultFederationName, federationv1beta1.FederationSystemNamespace)
 	sa := func(labels map[string]string) *corev1.ServiceAccount {
 		return &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: names.ServiceAccount, Namespace: names.Namespace, Labels: labels}}
 	}

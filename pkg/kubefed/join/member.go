@@ -5,7 +5,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
-	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
 // Labels kubefed join puts on what it creates, so that unjoin removes only
@@ -25,12 +25,6 @@ const (
 // DefaultFederationName is the federation-controller-manager's default
 // --federation-name.
 const DefaultFederationName = "federation"
-
-// DefaultFederationSystemNamespace is where join puts the controller
-// manager's ServiceAccount in the member. The credential Secret always goes
-// to this namespace of the federation, the only one the controller manager
-// reads credentials from.
-const DefaultFederationSystemNamespace = "federation-system"
 
 // MemberObjects are the names of what join creates in a member cluster.
 type MemberObjects struct {

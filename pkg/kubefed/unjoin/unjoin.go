@@ -21,9 +21,11 @@ import (
 	fedclientset "github.com/kfederation/client-go/clientset/versioned"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
-	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 	"github.com/kfederation/federation/pkg/kubefed/clioptions"
 	"github.com/kfederation/federation/pkg/kubefed/join"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 )
 
 var (
@@ -98,7 +100,7 @@ type UnjoinOptions struct {
 // NewUnjoinOptions returns the defaults.
 func NewUnjoinOptions(streams clioptions.IOStreams) *UnjoinOptions {
 	return &UnjoinOptions{
-		FederationSystemNamespace: join.DefaultFederationSystemNamespace,
+		FederationSystemNamespace: federationv1beta1.FederationSystemNamespace,
 		FederationName:            join.DefaultFederationName,
 		IOStreams:                 streams,
 	}
@@ -266,21 +268,21 @@ func (o *UnjoinOptions) unregister(ctx context.Context) error {
 		fmt.Fprintf(o.Out, "Deleted cluster %s from the federation\n", o.ClusterName)
 	}
 
-	secrets := o.FederationKube.CoreV1().Secrets(join.FederationSecretNamespace)
+	secrets := o.FederationKube.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace)
 	secret, err := secrets.Get(ctx, secretName, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil
 	case err != nil:
-		return o.Federation.Explain(fmt.Errorf("get secret %s/%s: %w", join.FederationSecretNamespace, secretName, err))
+		return o.Federation.Explain(fmt.Errorf("get secret %s/%s: %w", federationv1beta1.FederationSystemNamespace, secretName, err))
 	case !referenced && secret.Labels[join.ClusterLabel] != o.ClusterName:
-		fmt.Fprintf(o.Out, "Kept Secret %s/%s in the federation: no Cluster refers to it and kubefed join did not create it for cluster %s\n", join.FederationSecretNamespace, secretName, o.ClusterName)
+		fmt.Fprintf(o.Out, "Kept Secret %s/%s in the federation: no Cluster refers to it and kubefed join did not create it for cluster %s\n", federationv1beta1.FederationSystemNamespace, secretName, o.ClusterName)
 		return nil
 	}
 	if err := secrets.Delete(ctx, secretName, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		return o.Federation.Explain(fmt.Errorf("delete secret %s/%s: %w", join.FederationSecretNamespace, secretName, err))
+		return o.Federation.Explain(fmt.Errorf("delete secret %s/%s: %w", federationv1beta1.FederationSystemNamespace, secretName, err))
 	}
-	fmt.Fprintf(o.Out, "Deleted Secret %s/%s from the federation\n", join.FederationSecretNamespace, secretName)
+	fmt.Fprintf(o.Out, "Deleted Secret %s/%s from the federation\n", federationv1beta1.FederationSystemNamespace, secretName)
 	return nil
 }
 

@@ -23,7 +23,7 @@ import (
 	fedfake "github.com/kfederation/client-go/clientset/versioned/fake"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
-	"github.com/kfederation/federation/pkg/controller/federatedtypes"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 	"github.com/kfederation/federation/pkg/kubefed/clioptions"
 	"github.com/kfederation/federation/pkg/kubefed/join"
 )
@@ -31,7 +31,7 @@ import (
 const memberServer = "https://10.0.0.1:6443"
 
 var (
-	names  = join.MemberObjectNames(join.DefaultFederationName, join.DefaultFederationSystemNamespace)
+	names  = join.MemberObjectNames(join.DefaultFederationName, federationv1beta1.FederationSystemNamespace)
 	joined = map[string]string{join.JoinedByLabel: join.DefaultFederationName}
 )
 
@@ -74,8 +74,8 @@ func newFixture(t *testing.T, member ...runtime.Object) *fixture {
 	return &fixture{
 		fed: fedfake.NewSimpleClientset(cluster),
 		fedKube: k8sfake.NewClientset(
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds-us", Namespace: join.FederationSecretNamespace}},
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "us-central1-a", Namespace: join.FederationSecretNamespace}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds-us", Namespace: federationv1beta1.FederationSystemNamespace}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "us-central1-a", Namespace: federationv1beta1.FederationSystemNamespace}},
 		),
 		member: k8sfake.NewClientset(member...),
 		memberDyn: dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme.Scheme, listKinds,
@@ -126,11 +126,11 @@ func TestUnjoinRemovesWhatJoinCreatedAndLeavesPropagatedObjects(t *testing.T) {
 	if _, err := f.fed.FederationV1beta1().Clusters().Get(ctx, "us-central1-a", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("cluster still there: %v", err)
 	}
-	if _, err := f.fedKube.CoreV1().Secrets(join.FederationSecretNamespace).Get(ctx, "creds-us", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := f.fedKube.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Get(ctx, "creds-us", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the secret the cluster referred to is still there: %v", err)
 	}
 	// Not referred to and not labelled by join: someone else's.
-	if _, err := f.fedKube.CoreV1().Secrets(join.FederationSecretNamespace).Get(ctx, "us-central1-a", metav1.GetOptions{}); err != nil {
+	if _, err := f.fedKube.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Get(ctx, "us-central1-a", metav1.GetOptions{}); err != nil {
 		t.Errorf("an unrelated secret was deleted: %v", err)
 	}
 	core, rbac := f.member.CoreV1(), f.member.RbacV1()

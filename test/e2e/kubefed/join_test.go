@@ -21,7 +21,7 @@ import (
 
 const fedContext = framework.FederationContext
 
-var names = join.MemberObjectNames(join.DefaultFederationName, join.DefaultFederationSystemNamespace)
+var names = join.MemberObjectNames(join.DefaultFederationName, federationv1beta1.FederationSystemNamespace)
 
 // clusterReady says whether the Cluster reports Ready=True.
 func clusterReady(ctx context.Context, name string) error {

@@ -14,6 +14,8 @@ import (
 	logsapi "k8s.io/component-base/logs/api/v1"
 
 	"github.com/kfederation/federation/pkg/controller/placement"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 )
 
 // Options are all the flags of federation-controller-manager.
@@ -82,7 +84,7 @@ func NewOptions() *Options {
 		RenewDeadline:          10 * time.Second,
 		RetryPeriod:            2 * time.Second,
 		LeaderElectionID:       "federation-controller-manager",
-		LeaderElectionNS:       "federation-system",
+		LeaderElectionNS:       federationv1beta1.FederationSystemNamespace,
 		BindAddress:            "127.0.0.1",
 		Port:                   10258,
 		Profiling:              true,

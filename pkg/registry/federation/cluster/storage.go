@@ -15,6 +15,8 @@ import (
 
 	"github.com/kfederation/federation/pkg/apis/federation"
 	"github.com/kfederation/federation/pkg/registry/statusrest"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 )
 
 // REST is the storage of /apis/federation.k8s.io/v1beta1/clusters.
@@ -127,13 +129,12 @@ func StatusSummary(s *federation.ClusterStatus) string {
 }
 
 func serverAddress(spec *federation.ClusterSpec) string {
-	for _, a := range spec.ServerAddressByClientCIDRs {
-		if a.ClientCIDR == "0.0.0.0/0" || a.ClientCIDR == "::/0" {
-			return a.ServerAddress
-		}
+	addrs := make([]federationv1beta1.ServerAddressByClientCIDR, len(spec.ServerAddressByClientCIDRs))
+	for i, a := range spec.ServerAddressByClientCIDRs {
+		addrs[i] = federationv1beta1.ServerAddressByClientCIDR(a)
 	}
-	if len(spec.ServerAddressByClientCIDRs) > 0 {
-		return spec.ServerAddressByClientCIDRs[0].ServerAddress
+	if addr := federationv1beta1.PreferredServerAddress(addrs); addr != "" {
+		return addr
 	}
 	return "<none>"
 }

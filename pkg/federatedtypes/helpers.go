@@ -4,14 +4,12 @@ import (
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 )
 
-// FederationSystemNamespace holds the federation's own secrets; nothing in
-// it is propagated.
-const FederationSystemNamespace = "federation-system"
-
-func inFederationSystem(obj *unstructured.Unstructured) bool {
-	return obj.GetNamespace() == FederationSystemNamespace
+func inFederationSystem(obj Identity) bool {
+	return obj.Namespace == federationv1beta1.FederationSystemNamespace
 }
 
 // sumInt64 adds up an integer status field over the members.

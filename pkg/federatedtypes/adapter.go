@@ -1,7 +1,7 @@
 // Package federatedtypes holds one small adapter per federated kind: which
 // fields go to member clusters, which fields each member keeps for itself,
 // which objects are never propagated, and how member status adds up. The
-// generic sync controller (pkg/controller/sync) does everything else.
+// generic sync controller (pkg/controller/propagation) does everything else.
 package federatedtypes
 
 import (
@@ -26,8 +26,10 @@ type Adapter struct {
 	// HasStatus says the kind has a status subresource to aggregate into.
 	HasStatus bool
 
-	// Skip says that an object is never propagated.
-	Skip func(obj *unstructured.Unstructured) bool
+	// Skip says that an object is never propagated. It is asked by the
+	// sync controller, and by the admission plugin that puts the
+	// federation's finalizer on new objects, before the object is stored.
+	Skip func(obj Identity) bool
 	// Replicas, if set, is where the kind keeps the number split across
 	// clusters (e.g. spec.replicas).
 	Replicas []string
@@ -45,6 +47,29 @@ type Adapter struct {
 	// objects of the selected clusters (those without a copy yet are
 	// absent). It returns the new status.
 	AggregateStatus func(fed *unstructured.Unstructured, members map[string]*unstructured.Unstructured) map[string]interface{}
+}
+
+// Identity is what a Skip rule may look at: enough to tell an object
+// apart, before it is stored and after.
+type Identity struct {
+	Namespace string
+	Name      string
+	// SecretType is a Secret's type; empty for other kinds.
+	SecretType string
+}
+
+// IdentityOf is the Identity of a federated object.
+func IdentityOf(obj *unstructured.Unstructured) Identity {
+	id := Identity{Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	if obj.GetKind() == "Secret" {
+		id.SecretType, _, _ = unstructured.NestedString(obj.Object, "type")
+	}
+	return id
+}
+
+// Skips says that the adapter never propagates obj.
+func (a *Adapter) Skips(obj Identity) bool {
+	return a.Skip != nil && a.Skip(obj)
 }
 
 // ControllerName is the adapter's name in logs: "service-controller".

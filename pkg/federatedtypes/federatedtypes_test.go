@@ -119,3 +119,32 @@ func TestJobSelectorIsTheMembersOwn(t *testing.T) {
 		t.Errorf("member's selector not kept: %v", desired.Object["spec"])
 	}
 }
+
+func TestSkips(t *testing.T) {
+	secret := func(ns, name, typ string) *unstructured.Unstructured {
+		return u(map[string]interface{}{"apiVersion": "v1", "kind": "Secret", "type": typ,
+			"metadata": map[string]interface{}{"namespace": ns, "name": name}})
+	}
+	cases := []struct {
+		name    string
+		adapter *Adapter
+		obj     *unstructured.Unstructured
+		skip    bool
+	}{
+		{"token secret", Secret(), secret("default", "t", "kubernetes.io/service-account-token"), true},
+		{"opaque secret", Secret(), secret("default", "s", "Opaque"), false},
+		{"credentials", Secret(), secret("federation-system", "us-east1", "Opaque"), true},
+		{"kube-system namespace", Namespace(), u(map[string]interface{}{"kind": "Namespace", "metadata": map[string]interface{}{"name": "kube-system"}}), true},
+		{"user namespace", Namespace(), u(map[string]interface{}{"kind": "Namespace", "metadata": map[string]interface{}{"name": "shop"}}), false},
+		{"configmap in federation-system", ConfigMap(), u(map[string]interface{}{"kind": "ConfigMap", "metadata": map[string]interface{}{"namespace": "federation-system", "name": "c"}}), true},
+		{"configmap of a user", ConfigMap(), u(map[string]interface{}{"kind": "ConfigMap", "metadata": map[string]interface{}{"namespace": "shop", "name": "c"}}), false},
+		{"service", Service(), u(map[string]interface{}{"kind": "Service", "metadata": map[string]interface{}{"namespace": "shop", "name": "c"}}), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.adapter.Skips(IdentityOf(tc.obj)); got != tc.skip {
+				t.Errorf("Skips(%+v) = %v, want %v", IdentityOf(tc.obj), got, tc.skip)
+			}
+		})
+	}
+}

@@ -3,15 +3,17 @@ package federatedtypes
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 )
 
 // systemNamespaces belong to each member's own control plane; adopting
 // them would let a federated delete remove them everywhere.
 var systemNamespaces = map[string]bool{
-	FederationSystemNamespace: true,
-	"kube-system":             true,
-	"kube-public":             true,
-	"kube-node-lease":         true,
+	federationv1beta1.FederationSystemNamespace: true,
+	"kube-system":     true,
+	"kube-public":     true,
+	"kube-node-lease": true,
 }
 
 // Namespace propagates namespaces. A member's existing namespace of the
@@ -23,8 +25,8 @@ func Namespace() *Adapter {
 		Kind:       "Namespace",
 		Namespaced: false,
 		Fields:     []string{"spec"},
-		Skip: func(obj *unstructured.Unstructured) bool {
-			return systemNamespaces[obj.GetName()]
+		Skip: func(obj Identity) bool {
+			return systemNamespaces[obj.Name]
 		},
 	}
 }
@@ -38,9 +40,8 @@ func Secret() *Adapter {
 		Kind:       "Secret",
 		Namespaced: true,
 		Fields:     []string{"type", "data", "immutable"},
-		Skip: func(obj *unstructured.Unstructured) bool {
-			t, _, _ := unstructured.NestedString(obj.Object, "type")
-			return inFederationSystem(obj) || t == "kubernetes.io/service-account-token"
+		Skip: func(obj Identity) bool {
+			return inFederationSystem(obj) || obj.SecretType == "kubernetes.io/service-account-token"
 		},
 	}
 }
