@@ -33,7 +33,12 @@ type Cluster struct {
 	// bucket all but Kube share.
 	Config *rest.Config
 	// Kube is a typed clientset with a bucket of its own, for health probes.
-	Kube    kubernetes.Interface
+	Kube kubernetes.Interface
+	// Shared is a typed clientset on the bucket of Config, the one every
+	// client but Kube shares: controllers that read or watch the member
+	// with typed clients (the planner's pod watch) use it, so that their
+	// requests count against the member's limit and never delay the probes.
+	Shared  kubernetes.Interface
 	Dynamic dynamic.Interface
 
 	mu             sync.Mutex
@@ -121,6 +126,7 @@ type Registry struct {
 	mu        sync.RWMutex
 	clusters  map[string]*Cluster
 	listeners []func(cluster string)
+	watches   []memberWatch
 }
 
 // NewRegistry returns an empty registry.
@@ -157,6 +163,10 @@ func (r *Registry) Set(name string, cfg *rest.Config) (*Cluster, error) {
 		// limit holds for all controllers together.
 		cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)
 	}
+	shared, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: create shared client: %w", name, err)
+	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: create dynamic client: %w", name, err)
@@ -166,6 +176,7 @@ func (r *Registry) Set(name string, cfg *rest.Config) (*Cluster, error) {
 		Name:      name,
 		Config:    cfg,
 		Kube:      kube,
+		Shared:    shared,
 		Dynamic:   dyn,
 		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{},
 		stop:      make(chan struct{}),
@@ -178,9 +189,13 @@ func (r *Registry) Set(name string, cfg *rest.Config) (*Cluster, error) {
 	r.mu.Lock()
 	old := r.clusters[name]
 	r.clusters[name] = c
+	watches := append([]memberWatch(nil), r.watches...)
 	r.mu.Unlock()
 	if old != nil {
 		old.close()
+	}
+	for _, w := range watches {
+		c.watch(w.gvr, w.handler)
 	}
 	r.notify(name)
 	return c, nil

@@ -33,6 +33,11 @@ type Adapter struct {
 	// Replicas, if set, is where the kind keeps the number split across
 	// clusters (e.g. spec.replicas).
 	Replicas []string
+	// SplitAlong are more integer fields split over the clusters, each in
+	// proportion to the clusters' shares of Replicas, planned together
+	// with them (a Job's completions along its parallelism: no cluster
+	// gets completions without parallelism).
+	SplitAlong [][]string
 	// ReadyReplicas is where a member reports how many of its replicas are
 	// ready, shown per cluster in the object's Propagation.
 	ReadyReplicas []string

@@ -23,7 +23,7 @@ import (
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
-	fedsync "github.com/kfederation/federation/pkg/controller/sync"
+	"github.com/kfederation/federation/pkg/controller/propagation"
 	"github.com/kfederation/federation/test/framework"
 )
 
@@ -172,7 +172,7 @@ func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
 		return err
 	})
 	// The sync's record trails by at most BookkeepingDelay.
-	for end := time.Now().Add(fedsync.BookkeepingDelay + 2*time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+	for end := time.Now().Add(propagation.BookkeepingDelay + 2*time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
 		if err := propagatedEverywhere(ctx, f, ns, "configmap.early"); err != nil {
 			t.Fatalf("early ConfigMap, already in every member, after a sync while %s's write slots are taken: %v", slow.Name, err)
 		}

@@ -6,7 +6,7 @@ import (
 	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/controller/cluster"
 	"github.com/kfederation/federation/pkg/controller/namespace"
-	"github.com/kfederation/federation/pkg/controller/sync"
+	"github.com/kfederation/federation/pkg/controller/propagation"
 	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
@@ -31,7 +31,7 @@ var controllers = append([]controllerEntry{
 func syncControllers() []controllerEntry {
 	var out []controllerEntry
 	for _, a := range federatedtypes.All() {
-		out = append(out, controllerEntry{name: a.Name, start: sync.StartFunc(a), whenDisabled: sync.StartReleaseOnlyFunc(a)})
+		out = append(out, controllerEntry{name: a.Name, start: propagation.StartFunc(a), whenDisabled: propagation.StartReleaseOnlyFunc(a)})
 	}
 	return out
 }

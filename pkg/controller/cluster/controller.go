@@ -81,6 +81,8 @@ import (
 
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/controller"
+
+	"github.com/kfederation/federation/pkg/freshwrites"
 )
 
 // ControllerName names the controller in logs, events and its work queue.
@@ -131,6 +133,11 @@ type Options struct {
 // Controller keeps the registry's member clients in step with the Clusters
 // and their Secrets, and the Clusters' status in step with the members.
 type Controller struct {
+	// written holds each Cluster as this controller last wrote it: the
+	// informer cache may not have caught up with that write yet, and
+	// comparing with a stale copy would write (and emit events) twice.
+	written *freshwrites.Cache[*federationv1beta1.Cluster]
+
 	fedClient      fedclientset.Interface
 	clusterLister  fedlisters.ClusterLister
 	clustersSynced cache.InformerSynced
@@ -171,11 +178,6 @@ type clusterState struct {
 	zonesAt    time.Time
 	zones      []string
 	region     string
-
-	// last is the Cluster as this controller last wrote it: the informer
-	// cache may not have caught up with that write yet, and comparing with
-	// a stale copy would write (and emit events) twice.
-	last *federationv1beta1.Cluster
 }
 
 // Start builds the cluster controller from the shared context and runs it
@@ -229,6 +231,7 @@ func NewController(ctx context.Context, kubeClient kubernetes.Interface, fedClie
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})
 
 	c := &Controller{
+		written:        freshwrites.New[*federationv1beta1.Cluster](freshwrites.DefaultTTL),
 		fedClient:      fedClient,
 		clusterLister:  clusterInformer.Lister(),
 		clustersSynced: clusterInformer.Informer().HasSynced,
@@ -247,8 +250,12 @@ func NewController(ctx context.Context, kubeClient kubernetes.Interface, fedClie
 
 	handlerOpts := cache.HandlerOptions{Logger: &logger}
 	if _, err := clusterInformer.Informer().AddEventHandlerWithOptions(cache.ResourceEventHandlerFuncs{
-		AddFunc: c.enqueueCluster,
+		AddFunc: func(obj interface{}) {
+			c.seen(obj)
+			c.enqueueCluster(obj)
+		},
 		UpdateFunc: func(oldObj, newObj interface{}) {
+			c.seen(newObj)
 			oldC, ok1 := oldObj.(*federationv1beta1.Cluster)
 			newC, ok2 := newObj.(*federationv1beta1.Cluster)
 			// Our own status writes come back as updates; only a spec
@@ -258,7 +265,12 @@ func NewController(ctx context.Context, kubeClient kubernetes.Interface, fedClie
 			}
 			c.enqueueCluster(newObj)
 		},
-		DeleteFunc: c.enqueueCluster,
+		DeleteFunc: func(obj interface{}) {
+			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+				c.written.Forget(key)
+			}
+			c.enqueueCluster(obj)
+		},
 	}, handlerOpts); err != nil {
 		return nil, fmt.Errorf("cluster controller: add Cluster event handler: %w", err)
 	}
@@ -270,6 +282,13 @@ func NewController(ctx context.Context, kubeClient kubernetes.Interface, fedClie
 		return nil, fmt.Errorf("cluster controller: add Secret event handler: %w", err)
 	}
 	return c, nil
+}
+
+// seen lets go of a status this controller wrote once the informer has it.
+func (c *Controller) seen(obj interface{}) {
+	if cl, ok := obj.(*federationv1beta1.Cluster); ok {
+		c.written.Seen(cl.Name, cl)
+	}
 }
 
 func (c *Controller) enqueueCluster(obj interface{}) {
@@ -406,9 +425,6 @@ func (c *Controller) syncCluster(ctx context.Context, name string) error {
 		c.states[name] = st
 	}
 	st.secretName = secretName
-	if st.last != nil && st.last.UID != cluster.UID {
-		st.last = nil // deleted and created again between two syncs
-	}
 	if unusable != nil {
 		if c.clusters.Get(name) != nil {
 			logger.Info("Dropping the cluster's client: no usable credentials", "reason", unusable.ready.reason)

@@ -18,24 +18,19 @@ import (
 // status or reason changed.
 func (c *Controller) writeStatus(ctx context.Context, name string, st *clusterState, v *verdict, zones zoneInfo, now time.Time) {
 	logger := clusterLogger(ctx, name)
-	c.mu.Lock()
-	base := st.last
-	c.mu.Unlock()
-	if base == nil {
-		cached, err := c.clusterLister.Get(name)
-		if err != nil {
-			if !apierrors.IsNotFound(err) {
-				logger.Error(err, "Cannot read the Cluster to write its status")
-			}
-			return
+	cached, err := c.clusterLister.Get(name)
+	if err != nil {
+		if !apierrors.IsNotFound(err) {
+			logger.Error(err, "Cannot read the Cluster to write its status")
 		}
-		base = cached
+		return
 	}
+	base := c.written.Newest(name, cached)
 
 	var written *federationv1beta1.Cluster
 	var before federationv1beta1.ClusterStatus
 	reread := false
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if reread {
 			fresh, err := c.fedClient.FederationV1beta1().Clusters().Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
@@ -63,9 +58,9 @@ func (c *Controller) writeStatus(ctx context.Context, name string, st *clusterSt
 	if c.states[name] == st {
 		switch {
 		case err != nil:
-			st.last = nil // start again from the cache, or the API on conflict
+			c.written.Forget(name) // start again from the cache, or the API on conflict
 		case written != nil:
-			st.last = written
+			c.written.Wrote(name, written)
 		}
 	}
 	c.mu.Unlock()

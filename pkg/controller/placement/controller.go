@@ -150,7 +150,8 @@ type podWatcher struct {
 // clusterSource is what the planner reads of member clusters: the
 // registry in the controller manager, a fake in unit tests.
 type clusterSource interface {
-	// kube returns the cluster's client, or nil if it is not registered.
+	// kube returns the cluster's client on the bucket it shares with the
+	// federation's other clients of it, or nil if it is not registered.
 	kube(cluster string) kubernetes.Interface
 	// memberCopy returns the cluster's managed copy of key from its
 	// informer cache, nil if it has none.
@@ -813,7 +814,9 @@ type registrySource struct {
 
 func (r registrySource) kube(cluster string) kubernetes.Interface {
 	if c := r.registry.Get(cluster); c != nil {
-		return c.Kube
+		// Not c.Kube: its bucket is the health probes' own, and a pod
+		// watch on it would let the probes wait behind the planner.
+		return c.Shared
 	}
 	return nil
 }

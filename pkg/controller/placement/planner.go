@@ -490,3 +490,54 @@ func summary(total, placed int64, covered int, rebalance, keep bool) string {
 	}
 	return fmt.Sprintf("placed %d of %d replicas, %s", placed, total, how)
 }
+
+// Even divides total over clusters with equal weights: Plan without
+// preferences and with nothing running yet. Of the replicas that do not
+// divide evenly, one each goes to the first clusters in the planning order
+// of the object called key, so that many small objects do not all pile
+// their remainders onto the same cluster.
+func Even(total int64, clusters []string, key string) map[string]int64 {
+	in := make([]ClusterInput, len(clusters))
+	for i, name := range clusters {
+		in[i] = ClusterInput{Name: name}
+	}
+	return mustPlan(nil, total, in, key)
+}
+
+// SplitAlong divides total over the clusters of shares in proportion to
+// each one's share (a Job's completions along its parallelism), with
+// Plan's remainder rule: a cluster whose share is 0 gets none. When every
+// share is 0 (nothing runs anywhere), total is divided evenly.
+func SplitAlong(total int64, shares map[string]int64, key string) map[string]int64 {
+	names := make([]string, 0, len(shares))
+	var sum int64
+	for name, s := range shares {
+		names = append(names, name)
+		sum += max(s, 0)
+	}
+	sort.Strings(names)
+	if sum == 0 {
+		return Even(total, names, key)
+	}
+	prefs := &annotations.ReplicaPreferences{Rebalance: true, Clusters: make(map[string]annotations.ClusterPreferences, len(names))}
+	in := make([]ClusterInput, len(names))
+	for i, name := range names {
+		prefs.Clusters[name] = annotations.ClusterPreferences{Weight: max(shares[name], 0)}
+		in[i] = ClusterInput{Name: name}
+	}
+	return mustPlan(prefs, total, in, key)
+}
+
+// mustPlan is Plan for inputs built here, which it cannot refuse but for a
+// negative total: that plans nothing.
+func mustPlan(prefs *annotations.ReplicaPreferences, total int64, in []ClusterInput, key string) map[string]int64 {
+	res, err := Plan(prefs, max(total, 0), in, key)
+	if err != nil {
+		out := make(map[string]int64, len(in))
+		for _, c := range in {
+			out[c.Name] = 0
+		}
+		return out
+	}
+	return res.Replicas
+}

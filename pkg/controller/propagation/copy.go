@@ -1,8 +1,6 @@
-package sync
+package propagation
 
 import (
-	"hash/fnv"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -41,7 +39,7 @@ func internalAnnotation(key string) bool {
 // desiredCopy builds what a member's copy should be: the federated object's
 // name, labels, public annotations and propagated fields, marked as managed
 // by this federation, with this cluster's share of the replicas.
-func desiredCopy(a *federatedtypes.Adapter, fed *unstructured.Unstructured, federationName string, replicas, completions *int64) *unstructured.Unstructured {
+func desiredCopy(a *federatedtypes.Adapter, fed *unstructured.Unstructured, federationName string, share *split) *unstructured.Unstructured {
 	d := &unstructured.Unstructured{Object: map[string]interface{}{}}
 	d.SetAPIVersion(fed.GetAPIVersion())
 	d.SetKind(fed.GetKind())
@@ -72,11 +70,13 @@ func desiredCopy(a *federatedtypes.Adapter, fed *unstructured.Unstructured, fede
 			d.Object[f] = runtime.DeepCopyJSONValue(v)
 		}
 	}
-	if replicas != nil && len(a.Replicas) > 0 {
-		_ = unstructured.SetNestedField(d.Object, *replicas, a.Replicas...)
-	}
-	if completions != nil {
-		_ = unstructured.SetNestedField(d.Object, *completions, "spec", "completions")
+	if share != nil && len(a.Replicas) > 0 {
+		_ = unstructured.SetNestedField(d.Object, share.replicas, a.Replicas...)
+		for _, path := range a.SplitAlong {
+			if n, ok := share.along[pathKey(path)]; ok {
+				_ = unstructured.SetNestedField(d.Object, n, path...)
+			}
+		}
 	}
 	if a.PrepareDesired != nil {
 		a.PrepareDesired(d)
@@ -149,39 +149,4 @@ func unmanaged(member *unstructured.Unstructured) *unstructured.Unstructured {
 	delete(annotations, GenerationAnnotation)
 	out.SetAnnotations(annotations)
 	return out
-}
-
-// evenSplit divides total over clusters: everyone gets total/n, and the
-// remainder goes one each to the clusters first in an order hashed from
-// the object's key, so that many small objects do not all pile their
-// remainders onto the same cluster, while one object's split never
-// changes between syncs.
-func evenSplit(total int64, clusters []string, key string) map[string]int64 {
-	out := make(map[string]int64, len(clusters))
-	if len(clusters) == 0 {
-		return out
-	}
-	n := int64(len(clusters))
-	base, rem := total/n, total%n
-	order := append([]string(nil), clusters...)
-	sort.Slice(order, func(i, j int) bool {
-		hi, hj := hash(key+"/"+order[i]), hash(key+"/"+order[j])
-		if hi != hj {
-			return hi < hj
-		}
-		return order[i] < order[j]
-	})
-	for i, c := range order {
-		out[c] = base
-		if int64(i) < rem {
-			out[c]++
-		}
-	}
-	return out
-}
-
-func hash(s string) uint32 {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(s))
-	return h.Sum32()
 }

@@ -1,12 +1,12 @@
-package sync
+package clusterclient
 
 import (
 	"errors"
 	"testing"
 )
 
-func TestMemberWritesOnePerObjectAndClusterWithinACap(t *testing.T) {
-	w := newMemberWrites(2)
+func TestSlotsOnePerObjectAndClusterWithinACap(t *testing.T) {
+	w := newSlots(2)
 	if !w.start("a", "ns/x") {
 		t.Fatal("first write of ns/x to a refused")
 	}
@@ -45,15 +45,15 @@ func TestMemberWritesOnePerObjectAndClusterWithinACap(t *testing.T) {
 
 // busyWithTwoInLine is a member with one slot, taken by ns/x, and ns/z
 // then ns/y waiting in line.
-func busyWithTwoInLine() *memberWrites {
-	w := newMemberWrites(1)
+func busyWithTwoInLine() *slots {
+	w := newSlots(1)
 	w.start("a", "ns/x")
 	w.start("a", "ns/z")
 	w.start("a", "ns/y")
 	return w
 }
 
-func TestMemberWritesLineKeepsNoStaleEntries(t *testing.T) {
+func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	// The slot freed for ns/z goes to ns/y, synced first for another
 	// reason: ns/y leaves the line, ns/z goes back into it.
 	w := busyWithTwoInLine()
@@ -91,19 +91,19 @@ func TestMemberWritesLineKeepsNoStaleEntries(t *testing.T) {
 }
 
 func TestMemberWriteTakenOrLeftBehind(t *testing.T) {
-	done := newMemberWrite()
-	if done.complete(result{op: opCreated}) {
+	done := newWrite("a", "ns/x")
+	if done.complete(WriteResult{Op: OpCreated}) {
 		t.Error("a write nobody left behind reported abandoned")
 	}
-	if r, ok := done.take(); !ok || r.op != opCreated {
+	if r, ok := done.take(); !ok || r.Op != OpCreated {
 		t.Errorf("take after complete = %v, %v; want the result", r, ok)
 	}
 
-	late := newMemberWrite()
+	late := newWrite("a", "ns/x")
 	if _, ok := late.take(); ok {
 		t.Fatal("take before complete returned a result")
 	}
-	if !late.complete(result{err: errors.New("late")}) {
+	if !late.complete(WriteResult{Err: errors.New("late")}) {
 		t.Error("a write left behind did not report it when it ended: nobody would sync the object again")
 	}
 	select {

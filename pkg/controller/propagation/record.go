@@ -1,4 +1,4 @@
-package sync
+package propagation
 
 import (
 	"context"
@@ -13,8 +13,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/cache"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
+
+	"github.com/kfederation/federation/pkg/clusterclient"
 )
 
 // Reasons in a Propagation's cluster entries.
@@ -60,7 +63,7 @@ func (c *Controller) recordPropagationLater(ctx context.Context, key string, fed
 		defer cancel()
 		err := c.recordPropagation(ctx, fed, outcomes)
 		switch {
-		case errors.Is(err, errPending):
+		case pending(err):
 			c.queue.AddAfter(key, time.Second)
 		case err != nil:
 			c.logger.Error(err, "Cannot record the propagation state; retrying", "object", key)
@@ -93,7 +96,7 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
-	old = c.newestPropagation(namespace+"/"+name, old)
+	old = c.written.Newest(namespace+"/"+name, old)
 	previous := map[string]federationv1beta1.ClusterPropagation{}
 	if old != nil {
 		for _, e := range old.Status.Clusters {
@@ -113,7 +116,7 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 		// cluster the Cluster object still calls Ready, and member caches
 		// are still filling: that is no news about the cluster, so the
 		// last recorded state stands rather than flapping to Pending.
-		if hasPrev && ((!known && clusterCallsItselfReady(cl)) || (known && errors.Is(o.err, errNotSynced))) {
+		if hasPrev && ((!known && clusterCallsItselfReady(cl)) || (known && errors.Is(o.err, clusterclient.ErrNotSynced))) {
 			status.Clusters = append(status.Clusters, prev)
 			continue
 		}
@@ -125,7 +128,7 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 			e.State, e.Reason, e.Message = federationv1beta1.PropagationExcluded, ReasonNotSelected, "the object's cluster selector does not match this cluster's labels"
 		case o.err == nil:
 			e.State, e.Reason, e.Generation = federationv1beta1.PropagationPropagated, ReasonPropagated, fed.GetGeneration()
-		case errors.Is(o.err, errPending):
+		case pending(o.err):
 			e.State, e.Reason, e.Message = federationv1beta1.PropagationPending, ReasonWaiting, o.err.Error()
 			e.Generation = previous[cl.Name].Generation
 		default:
@@ -157,12 +160,12 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 		if apierrors.IsConflict(err) {
 			return fmt.Errorf("%w: propagation %s/%s changed", errPending, namespace, name)
 		}
-		c.rememberPropagation(namespace+"/"+name, written)
+		c.written.Wrote(namespace+"/"+name, written)
 		return err
 	}
 	p := &federationv1beta1.Propagation{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Status: status}
 	written, err := c.cctx.FedClient.FederationV1beta1().Propagations(namespace).Create(ctx, p, metav1.CreateOptions{})
-	c.rememberPropagation(namespace+"/"+name, written)
+	c.written.Wrote(namespace+"/"+name, written)
 	if apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("%w: propagation %s/%s not in cache yet", errPending, namespace, name)
 	}
@@ -173,11 +176,21 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 	return err
 }
 
+// forgetPropagationOf deletes the Propagation of the object key, which
+// the federation no longer has, and any write of it still waiting.
+func (c *Controller) forgetPropagationOf(ctx context.Context, key string) error {
+	c.trail.cancel(propagationKey(key))
+	objNamespace, objName, _ := cache.SplitMetaNamespaceKey(key)
+	namespace, name := propagationName(c.adapter.Kind, objNamespace, objName)
+	if _, err := c.propagations.Propagations(namespace).Get(name); err != nil {
+		return nil
+	}
+	return c.forgetPropagation(ctx, namespace, name)
+}
+
 // forgetPropagation deletes the Propagation of an object that is gone.
 func (c *Controller) forgetPropagation(ctx context.Context, namespace, name string) error {
-	c.writtenMu.Lock()
-	delete(c.written, namespace+"/"+name)
-	c.writtenMu.Unlock()
+	c.written.Forget(namespace + "/" + name)
 	err := c.cctx.FedClient.FederationV1beta1().Propagations(namespace).Delete(ctx, name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err
@@ -193,32 +206,4 @@ func clusterCallsItselfReady(cl *federationv1beta1.Cluster) bool {
 		}
 	}
 	return false
-}
-
-// rememberPropagation keeps what this controller last wrote, because the
-// informer cache lags behind its own writes: comparing with the cache alone,
-// a second change right after a first one would look like no change.
-func (c *Controller) rememberPropagation(key string, p *federationv1beta1.Propagation) {
-	if p == nil || p.ResourceVersion == "" {
-		return
-	}
-	c.writtenMu.Lock()
-	defer c.writtenMu.Unlock()
-	c.written[key] = p
-}
-
-// newestPropagation returns whichever is newer: the cached Propagation or
-// the one this controller last wrote.
-func (c *Controller) newestPropagation(key string, cached *federationv1beta1.Propagation) *federationv1beta1.Propagation {
-	c.writtenMu.Lock()
-	defer c.writtenMu.Unlock()
-	w, ok := c.written[key]
-	if !ok {
-		return cached
-	}
-	if cached != nil && !resourceVersionNewer(w.ResourceVersion, cached.ResourceVersion) {
-		delete(c.written, key)
-		return cached
-	}
-	return w
 }

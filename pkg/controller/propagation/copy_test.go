@@ -1,7 +1,6 @@
-package sync
+package propagation
 
 import (
-	"fmt"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -37,7 +36,7 @@ func fedDeployment() *unstructured.Unstructured {
 func TestDesiredCopy(t *testing.T) {
 	a := federatedtypes.Deployment()
 	two := int64(2)
-	d := desiredCopy(a, fedDeployment(), "fed", &two, nil)
+	d := desiredCopy(a, fedDeployment(), "fed", &split{replicas: two})
 	if d.GetName() != "web" || d.GetNamespace() != "prod" {
 		t.Errorf("name %s/%s", d.GetNamespace(), d.GetName())
 	}
@@ -57,7 +56,7 @@ func TestDesiredCopy(t *testing.T) {
 	cm := fedDeployment()
 	cm.SetAPIVersion("v1")
 	cm.SetKind("ConfigMap")
-	if got, ok := desiredCopy(federatedtypes.ConfigMap(), cm, "fed", nil, nil).GetAnnotations()[GenerationAnnotation]; ok {
+	if got, ok := desiredCopy(federatedtypes.ConfigMap(), cm, "fed", nil).GetAnnotations()[GenerationAnnotation]; ok {
 		t.Errorf("a ConfigMap's copy carries %s=%s; only kinds with an aggregated status need it", GenerationAnnotation, got)
 	}
 	for _, k := range []string{"kubectl.kubernetes.io/last-applied-configuration", "federation.kubernetes.io/deployment-preferences", "federation.alpha.kubernetes.io/cluster-selector"} {
@@ -77,7 +76,7 @@ func TestDesiredCopy(t *testing.T) {
 func TestUpToDateAndMerged(t *testing.T) {
 	a := federatedtypes.Deployment()
 	two := int64(2)
-	desired := desiredCopy(a, fedDeployment(), "fed", &two, nil)
+	desired := desiredCopy(a, fedDeployment(), "fed", &split{replicas: two})
 	member := desired.DeepCopy()
 	member.SetResourceVersion("7")
 	// Members and their controllers add labels, annotations and status.
@@ -120,43 +119,5 @@ func TestUnmanaged(t *testing.T) {
 	}
 	if _, ok := r.GetAnnotations()[GenerationAnnotation]; ok || r.GetAnnotations()["keep"] != "me" {
 		t.Errorf("annotations %v", r.GetAnnotations())
-	}
-}
-
-func TestEvenSplit(t *testing.T) {
-	clusters := []string{"a", "b", "c"}
-	for _, total := range []int64{0, 1, 2, 3, 7, 100} {
-		got := evenSplit(total, clusters, "ns/obj")
-		var sum int64
-		for _, c := range clusters {
-			n := got[c]
-			if n < total/3 || n > total/3+1 {
-				t.Errorf("total %d: %s gets %d", total, c, n)
-			}
-			sum += n
-		}
-		if sum != total {
-			t.Errorf("total %d: placed %d", total, sum)
-		}
-		again := evenSplit(total, clusters, "ns/obj")
-		if fmt.Sprint(again) != fmt.Sprint(got) {
-			t.Errorf("total %d: split not deterministic: %v vs %v", total, got, again)
-		}
-	}
-	// Remainders of many objects spread over the clusters instead of
-	// piling onto the first one.
-	ones := map[string]int{}
-	for i := 0; i < 300; i++ {
-		for c, n := range evenSplit(1, clusters, fmt.Sprintf("ns/obj-%d", i)) {
-			ones[c] += int(n)
-		}
-	}
-	for _, c := range clusters {
-		if ones[c] < 60 {
-			t.Errorf("cluster %s got the remainder of only %d of 300 objects: %v", c, ones[c], ones)
-		}
-	}
-	if len(evenSplit(5, nil, "k")) != 0 {
-		t.Error("no clusters, no placement")
 	}
 }

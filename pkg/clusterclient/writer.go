@@ -1,0 +1,319 @@
+package clusterclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kfederation/federation/pkg/freshwrites"
+)
+
+// MemberWriter is what a controller does to the member copies of one kind:
+// read them from the member informers (its own fresh writes standing in
+// until the informers catch up), create, read live, update, delete and
+// release them, each request bounded in time, and run each object's writes
+// in the background, a limited number at once per member, waited for only
+// up to a patience so that a slow member holds up no other.
+type MemberWriter interface {
+	// Synced says the cluster's informer has its first list.
+	Synced(cluster string) bool
+	// Cached returns the cluster's managed copy of key (namespace/name,
+	// or name), or this writer's newer write of it; nil if none. The
+	// error wraps ErrNotSynced.
+	Cached(cluster, key string) (*unstructured.Unstructured, error)
+	// Create creates obj in the cluster.
+	Create(ctx context.Context, cluster string, obj *unstructured.Unstructured) (*unstructured.Unstructured, error)
+	// ReadLive reads the cluster's own copy of obj, with every field the
+	// member has, at least as new as obj's resourceVersion.
+	ReadLive(ctx context.Context, cluster string, obj *unstructured.Unstructured) (*unstructured.Unstructured, error)
+	// Update writes obj, a copy read from the cluster and changed.
+	Update(ctx context.Context, cluster string, obj *unstructured.Unstructured) (*unstructured.Unstructured, error)
+	// Delete deletes obj, and what it owns in the member (in the
+	// background, as kubectl does), if it still meets pre.
+	Delete(ctx context.Context, cluster string, obj *unstructured.Unstructured, pre metav1.Preconditions) error
+	// Release writes strip(live copy) over the cluster's copy of obj, so
+	// that the copy stays when the federation lets it go; a copy already
+	// gone is no error.
+	Release(ctx context.Context, cluster string, obj *unstructured.Unstructured, strip func(*unstructured.Unstructured) *unstructured.Unstructured) error
+	// Go runs write, a write of key to the cluster, in the background,
+	// holding one of the cluster's write slots. When a write of key to the
+	// cluster still runs, or the cluster has every slot taken (key then
+	// waits in line for one), write does not run and the Write is Slow.
+	Go(ctx context.Context, cluster, key string, write func(context.Context) WriteResult) *Write
+	// Slow is the Write of a cluster still busy with a write of key: its
+	// result is Slow, with the copy the cluster has now.
+	Slow(cluster, key string) *Write
+	// Wait waits for writes, up to the patience in all; the writes still
+	// running then go on alone and come back Slow.
+	Wait(writes []*Write) []WriteResult
+	// InFlight says a write of key to the cluster still runs.
+	InFlight(cluster, key string) bool
+	// NoWrite tells that key needs no write to the cluster: it leaves the
+	// cluster's line.
+	NoWrite(cluster, key string)
+}
+
+// Ops a write did.
+const (
+	OpCreated = "created"
+	OpUpdated = "updated"
+)
+
+// WriteResult is what one member write did: the copy the member now has,
+// OpCreated, OpUpdated or "", and the error.
+type WriteResult struct {
+	Member *unstructured.Unstructured
+	Op     string
+	Err    error
+}
+
+// ErrSlowMember marks a write left behind, or not started, because the
+// member is slow: the write's end, or a free slot, hands the object's key
+// to the writer's Wake function.
+var ErrSlowMember = errors.New("slow member")
+
+// WriterOptions configure a Writer.
+type WriterOptions struct {
+	// RequestTimeout bounds each request to a member.
+	RequestTimeout time.Duration
+	// Patience is how long Wait waits for writes (see MemberWriter.Go).
+	Patience time.Duration
+	// MaxInFlight is the most writes at once per member.
+	MaxInFlight int
+	// Wake is called with an object key to sync again: a slot freed for
+	// it, or a write left behind ended.
+	Wake func(key string)
+	// LeftBehind is called when a write left behind by Wait ends, with
+	// its result, before Wake.
+	LeftBehind func(cluster, key string, r WriteResult)
+	// Events is called for each member informer event, after the writer
+	// has taken it in (nil: none).
+	Events func(cluster string) cache.ResourceEventHandler
+}
+
+// Writer is the MemberWriter of one resource over Members.
+type Writer struct {
+	members Members
+	gvr     schema.GroupVersionResource
+	opts    WriterOptions
+	slots   *slots
+	fresh   *freshwrites.Cache[*unstructured.Unstructured]
+}
+
+var _ MemberWriter = &Writer{}
+
+// NewWriter returns the writer of resource gvr over members. Call Watch to
+// follow the member informers.
+func NewWriter(members Members, gvr schema.GroupVersionResource, opts WriterOptions) *Writer {
+	if opts.Wake == nil {
+		opts.Wake = func(string) {}
+	}
+	return &Writer{
+		members: members,
+		gvr:     gvr,
+		opts:    opts,
+		slots:   newSlots(opts.MaxInFlight),
+		fresh:   freshwrites.New[*unstructured.Unstructured](freshwrites.DefaultTTL),
+	}
+}
+
+// Watch follows every member's informer of the resource: each event lets
+// go of a fresh write the informer now has (or that was deleted), then
+// goes to opts.Events, in that order, so that a controller woken by it
+// sees a deleted copy as deleted.
+func (w *Writer) Watch() {
+	w.members.Watch(w.gvr, w.handler)
+}
+
+func (w *Writer) handler(cluster string) cache.ResourceEventHandler {
+	var next cache.ResourceEventHandler = cache.ResourceEventHandlerFuncs{}
+	if w.opts.Events != nil {
+		next = w.opts.Events(cluster)
+	}
+	seen := func(obj interface{}) {
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			if key, err := cache.MetaNamespaceKeyFunc(u); err == nil {
+				w.fresh.Seen(freshKey(cluster, key), u)
+			}
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj interface{}) {
+			seen(obj)
+			next.OnAdd(obj, false)
+		},
+		UpdateFunc: func(old, obj interface{}) {
+			seen(obj)
+			next.OnUpdate(old, obj)
+		},
+		DeleteFunc: func(obj interface{}) {
+			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+				w.fresh.Forget(freshKey(cluster, key))
+			}
+			next.OnDelete(obj)
+		},
+	}
+}
+
+// freshKey keys per-cluster, per-object state.
+func freshKey(cluster, key string) string { return cluster + "\x00" + key }
+
+// Synced implements MemberWriter.
+func (w *Writer) Synced(cluster string) bool { return w.members.Synced(cluster, w.gvr) }
+
+// Cached implements MemberWriter.
+func (w *Writer) Cached(cluster, key string) (*unstructured.Unstructured, error) {
+	cached, err := w.members.Cached(cluster, w.gvr, key)
+	if err != nil {
+		return nil, err
+	}
+	return w.fresh.Newest(freshKey(cluster, key), cached), nil
+}
+
+func (w *Writer) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if w.opts.RequestTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, w.opts.RequestTimeout)
+}
+
+// Create implements MemberWriter.
+func (w *Writer) Create(ctx context.Context, cluster string, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	ctx, cancel := w.bounded(ctx)
+	defer cancel()
+	created, err := w.members.Create(ctx, cluster, w.gvr, obj)
+	if err == nil {
+		w.wrote(cluster, created)
+	}
+	return created, err
+}
+
+// ReadLive implements MemberWriter.
+func (w *Writer) ReadLive(ctx context.Context, cluster string, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	ctx, cancel := w.bounded(ctx)
+	defer cancel()
+	return w.members.Get(ctx, cluster, w.gvr, obj.GetNamespace(), obj.GetName(), obj.GetResourceVersion())
+}
+
+// Update implements MemberWriter.
+func (w *Writer) Update(ctx context.Context, cluster string, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	ctx, cancel := w.bounded(ctx)
+	defer cancel()
+	updated, err := w.members.Update(ctx, cluster, w.gvr, obj)
+	if err == nil {
+		w.wrote(cluster, updated)
+	}
+	return updated, err
+}
+
+func (w *Writer) wrote(cluster string, obj *unstructured.Unstructured) {
+	if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
+		w.fresh.Wrote(freshKey(cluster, key), obj)
+	}
+}
+
+// Delete implements MemberWriter.
+func (w *Writer) Delete(ctx context.Context, cluster string, obj *unstructured.Unstructured, pre metav1.Preconditions) error {
+	ctx, cancel := w.bounded(ctx)
+	defer cancel()
+	if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
+		w.fresh.Forget(freshKey(cluster, key))
+	}
+	policy := metav1.DeletePropagationBackground
+	return w.members.Delete(ctx, cluster, w.gvr, obj.GetNamespace(), obj.GetName(), metav1.DeleteOptions{
+		PropagationPolicy: &policy,
+		Preconditions:     &pre,
+	})
+}
+
+// Release implements MemberWriter. It starts from the member's own copy,
+// read over JSON, so that no field the federation's types lack is lost.
+func (w *Writer) Release(ctx context.Context, cluster string, obj *unstructured.Unstructured, strip func(*unstructured.Unstructured) *unstructured.Unstructured) error {
+	live, err := w.ReadLive(ctx, cluster, obj)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	if _, err := w.Update(ctx, cluster, strip(live)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("update: %w", err)
+	}
+	return nil
+}
+
+// Go implements MemberWriter.
+func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context.Context) WriteResult) *Write {
+	if !w.slots.start(cluster, key) {
+		return w.Slow(cluster, key)
+	}
+	h := newWrite(cluster, key)
+	go func() {
+		r := write(ctx)
+		if next := w.slots.finish(cluster, key); next != "" {
+			w.opts.Wake(next)
+		}
+		if h.complete(r) {
+			if w.opts.LeftBehind != nil {
+				w.opts.LeftBehind(cluster, key, r)
+			}
+			w.opts.Wake(key)
+		}
+	}()
+	return h
+}
+
+// Slow implements MemberWriter: the result is pending, with the copy the
+// cluster has, so that an aggregated status does not drop the cluster's
+// counters meanwhile.
+func (w *Writer) Slow(cluster, key string) *Write {
+	r := WriteResult{Err: fmt.Errorf("%w: cluster %s is slow to answer; its writes go on in the background", ErrSlowMember, cluster)}
+	if m, err := w.Cached(cluster, key); err == nil {
+		r.Member = m
+	}
+	return Done(r)
+}
+
+// Wait implements MemberWriter.
+func (w *Writer) Wait(writes []*Write) []WriteResult {
+	out := make([]WriteResult, len(writes))
+	patience := time.NewTimer(w.opts.Patience)
+	defer patience.Stop()
+	expired := false
+	for i, h := range writes {
+		if h == nil {
+			continue
+		}
+		if !expired {
+			select {
+			case <-h.done:
+			case <-patience.C:
+				expired = true
+			}
+		}
+		if r, ok := h.take(); ok {
+			out[i] = r
+		} else {
+			out[i] = w.Slow(h.cluster, h.key).res
+		}
+	}
+	return out
+}
+
+// InFlight implements MemberWriter.
+func (w *Writer) InFlight(cluster, key string) bool { return w.slots.running(cluster, key) }
+
+// NoWrite implements MemberWriter. If key was the object woken for a free
+// slot, the next in line is woken instead.
+func (w *Writer) NoWrite(cluster, key string) {
+	if next := w.slots.noWrite(cluster, key); next != "" {
+		w.opts.Wake(next)
+	}
+}

@@ -1,0 +1,285 @@
+// Package propagation is the one generic sync loop behind every federated
+// kind: for each federated object and each selected Ready member cluster
+// it creates, adopts, updates or deletes the member's copy, reverts drift,
+// writes the members' status back, and records where the object went in
+// its Propagation. What differs per kind lives in a federatedtypes.Adapter;
+// every member request goes through a clusterclient.MemberWriter.
+//
+// The files follow one object's way: controller.go (queue and handlers),
+// reconcile.go (the algorithm), plan.go, write.go, delete.go, status.go,
+// record.go (the Propagation), copy.go (what a member copy should be).
+package propagation
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
+	fedlisters "github.com/kfederation/client-go/listers/federation/v1beta1"
+
+	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/pkg/controller"
+	"github.com/kfederation/federation/pkg/federatedtypes"
+	"github.com/kfederation/federation/pkg/freshwrites"
+)
+
+// BookkeepingDelay is how long, at most, events and Propagation writes wait
+// behind member writes while a controller's queue is busy.
+const BookkeepingDelay = 5 * time.Second
+
+// MemberPatience is how long a sync waits for a member's write before it
+// leaves that member behind: the write goes on in the background, the
+// worker goes on to the next object, and the object is synced again when
+// the write ends. Without it, a member that takes seconds to answer (a
+// slow admission webhook, an overloaded etcd) would hold every worker, and
+// with them every other member's propagation.
+const MemberPatience = time.Second
+
+// slowMemberRetry is when an object waiting for a slow member's free write
+// slot is synced again at the latest; normally a slot freeing up wakes it
+// sooner.
+const slowMemberRetry = 5 * time.Second
+
+// Finalizer is federatedtypes.Finalizer, which this controller adds and
+// takes off.
+const Finalizer = federatedtypes.Finalizer
+
+// Event reasons on federated objects, one per thing that happened in a
+// member cluster.
+const (
+	ReasonCreateInCluster = "CreateInCluster"
+	ReasonUpdateInCluster = "UpdateInCluster"
+	ReasonDeleteInCluster = "DeleteInCluster"
+	ReasonFailedInCluster = "FailedInCluster"
+)
+
+// errPending marks a cluster that cannot take the object yet (its cache is
+// not synced, or the namespace is not there yet); the object is retried
+// soon, without a Failed event.
+var errPending = errors.New("pending")
+
+// pending says err is a wait, not a failure: errPending, a member cache
+// not synced yet, or a slow member.
+func pending(err error) bool {
+	return errors.Is(err, errPending) || errors.Is(err, clusterclient.ErrNotSynced) || errors.Is(err, clusterclient.ErrSlowMember)
+}
+
+// Controller syncs one federated kind.
+type Controller struct {
+	adapter  *federatedtypes.Adapter
+	cctx     *controller.Context
+	fed      cache.SharedIndexInformer
+	clusters fedlisters.ClusterLister
+	// propagations caches where each object went, to write only changes.
+	propagations fedlisters.PropagationLister
+	synced       []cache.InformerSynced
+	queue        workqueue.TypedRateLimitingInterface[string]
+	recorder     trailingRecorder
+	// trail holds events and Propagation writes until the member writes
+	// of the moment are done (see trailing).
+	trail  *trailing
+	logger klog.Logger
+
+	// members does every member request, and keeps this controller's
+	// fresh member writes until the member informers have them.
+	members clusterclient.MemberWriter
+	watch   func()
+
+	// written holds the Propagations this controller wrote last, until
+	// the cache catches up.
+	written *freshwrites.Cache[*federationv1beta1.Propagation]
+
+	// releaseOnly is the mode of a kind whose controller is turned off
+	// with --controllers: it only takes the federation's finalizer off
+	// deleted objects, so that they do not wait for a sync that never
+	// comes. Members are not touched.
+	releaseOnly bool
+}
+
+// StartFunc returns the start function of the sync controller for a kind,
+// for the controller manager's table.
+func StartFunc(a *federatedtypes.Adapter) func(ctx context.Context, cctx *controller.Context) error {
+	return func(ctx context.Context, cctx *controller.Context) error {
+		c := New(ctx, cctx, a)
+		go c.Run(ctx, cctx.ConcurrentSyncs)
+		return nil
+	}
+}
+
+// StartReleaseOnlyFunc returns the start function that stands in for the
+// sync controller of a kind turned off with --controllers (see
+// Controller.releaseOnly).
+func StartReleaseOnlyFunc(a *federatedtypes.Adapter) func(ctx context.Context, cctx *controller.Context) error {
+	return func(ctx context.Context, cctx *controller.Context) error {
+		c := New(ctx, cctx, a)
+		c.releaseOnly = true
+		go c.Run(ctx, 1)
+		return nil
+	}
+}
+
+// New wires a controller to the federation's informers and the member
+// clusters of the registry. Run starts it.
+func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapter) *Controller {
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
+	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + a.ControllerName()})
+	return newController(ctx, cctx, a, cctx.Clusters.Members(), recorder)
+}
+
+// newController is New with the member clusters and the event recorder
+// given: tests hand in fakes.
+func newController(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapter, members clusterclient.Members, recorder record.EventRecorder) *Controller {
+	c := &Controller{
+		adapter: a,
+		cctx:    cctx,
+		fed:     cctx.DynamicInformers.ForResource(a.GVR).Informer(),
+		queue:   workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](), workqueue.TypedRateLimitingQueueConfig[string]{Name: a.Name}),
+		logger:  klog.FromContext(ctx).WithName(a.ControllerName()),
+		written: freshwrites.New[*federationv1beta1.Propagation](freshwrites.DefaultTTL),
+	}
+	c.trail = newTrailing(func() bool { return c.queue.Len() > 0 }, BookkeepingDelay)
+	c.recorder = trailingRecorder{inner: recorder, t: c.trail}
+	writer := clusterclient.NewWriter(members, a.GVR, clusterclient.WriterOptions{
+		RequestTimeout: cctx.MemberRequestTimeout,
+		Patience:       MemberPatience,
+		MaxInFlight:    cctx.ConcurrentSyncs,
+		Wake:           c.queue.Add,
+		LeftBehind:     c.leftBehindDone,
+		Events:         func(string) cache.ResourceEventHandler { return c.enqueueOnEvent() },
+	})
+	c.members, c.watch = writer, writer.Watch
+	_ = c.fed.SetTransform(clusterclient.StripManagedFields)
+	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
+	c.clusters = clusterInformer.Lister()
+	propagationInformer := cctx.FedInformers.Federation().V1beta1().Propagations()
+	c.propagations = propagationInformer.Lister()
+	c.synced = []cache.InformerSynced{c.fed.HasSynced, clusterInformer.Informer().HasSynced, propagationInformer.Informer().HasSynced}
+
+	_, _ = c.fed.AddEventHandler(c.enqueueOnEvent())
+	_, _ = propagationInformer.Informer().AddEventHandler(c.propagationEvents())
+	// A Cluster's labels decide what is placed there, and its stored
+	// readiness what its entry in each Propagation says.
+	_, _ = clusterInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(old, cur interface{}) {
+			o, n := old.(*federationv1beta1.Cluster), cur.(*federationv1beta1.Cluster)
+			if !equality.Semantic.DeepEqual(o.Labels, n.Labels) || clusterCallsItselfReady(o) != clusterCallsItselfReady(n) {
+				c.enqueueAll()
+			}
+		},
+	})
+	cctx.Clusters.OnChange(func(string) {
+		if !c.releaseOnly {
+			c.enqueueAll()
+		}
+	})
+	if n, ok := cctx.Planner.(controller.ReplicaPlannerNotifier); ok && len(a.Replicas) > 0 {
+		n.OnChange(a.Kind, func(namespace, name string) {
+			if namespace == "" {
+				c.queue.Add(name)
+				return
+			}
+			c.queue.Add(namespace + "/" + name)
+		})
+	}
+	return c
+}
+
+// enqueueOnEvent queues an object's key on any event about it: the
+// federated object's own, and its member copies' (same namespace and name).
+func (c *Controller) enqueueOnEvent() cache.ResourceEventHandlerFuncs {
+	enqueue := func(obj interface{}) {
+		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+			c.queue.Add(key)
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    enqueue,
+		UpdateFunc: func(_, obj interface{}) { enqueue(obj) },
+		DeleteFunc: enqueue,
+	}
+}
+
+// propagationEvents lets go of a Propagation this controller wrote once
+// the informer has it, or has seen it deleted (by anyone).
+func (c *Controller) propagationEvents() cache.ResourceEventHandlerFuncs {
+	seen := func(obj interface{}) {
+		if p, ok := obj.(*federationv1beta1.Propagation); ok {
+			c.written.Seen(p.Namespace+"/"+p.Name, p)
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    seen,
+		UpdateFunc: func(_, obj interface{}) { seen(obj) },
+		DeleteFunc: func(obj interface{}) {
+			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+				c.written.Forget(key)
+			}
+		},
+	}
+}
+
+func (c *Controller) enqueueAll() {
+	for _, key := range c.fed.GetStore().ListKeys() {
+		c.queue.Add(key)
+	}
+}
+
+// Run waits for the caches and runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	c.logger.Info("Starting")
+	if !cache.WaitForNamedCacheSync(c.adapter.ControllerName(), ctx.Done(), c.synced...) {
+		return
+	}
+	if !c.releaseOnly {
+		// A change to a member copy (drift, deletion) brings the
+		// federated object back into the queue.
+		c.watch()
+	}
+	c.trail.run(ctx, 2)
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
+	}
+	<-ctx.Done()
+	c.logger.Info("Stopping")
+}
+
+func (c *Controller) runWorker(ctx context.Context) {
+	for c.processNextWorkItem(ctx) {
+	}
+}
+
+func (c *Controller) processNextWorkItem(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	start := time.Now()
+	err := c.reconcile(ctx, key)
+	observeSync(c.adapter.Name, time.Since(start), err)
+	switch {
+	case err == nil:
+		c.queue.Forget(key)
+	case pending(err):
+		c.queue.AddAfter(key, time.Second)
+	default:
+		c.logger.Error(err, "Sync failed; retrying", "object", key)
+		c.queue.AddRateLimited(key)
+	}
+	return true
+}

@@ -1,0 +1,228 @@
+package propagation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kfederation/federation/pkg/federatedtypes"
+)
+
+// deleteDeselected deletes the copies of the Ready clusters that are no
+// longer selected, and tells it in one event.
+func (c *Controller) deleteDeselected(ctx context.Context, fed *unstructured.Unstructured, selected []string) error {
+	const why = "cluster no longer selected"
+	var errs []error
+	var deleted []string
+	for _, cl := range c.readyClusters() {
+		if slices.Contains(selected, cl) {
+			continue
+		}
+		done, err := c.deleteFromCluster(ctx, fed, cl, why)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if done {
+			deleted = append(deleted, cl)
+		}
+	}
+	c.recordDeleted(fed, deleted, why)
+	return errors.Join(errs...)
+}
+
+// deleteFromCluster deletes the cluster's managed copy, if it has one;
+// deleted says it had one. The caller records the event, one for all
+// clusters.
+func (c *Controller) deleteFromCluster(ctx context.Context, fed *unstructured.Unstructured, cl, why string) (deleted bool, err error) {
+	key, _ := cache.MetaNamespaceKeyFunc(fed)
+	member, err := c.members.Cached(cl, key)
+	if err != nil || member == nil {
+		return false, err
+	}
+	uid := member.GetUID()
+	err = c.members.Delete(ctx, cl, member, metav1.Preconditions{UID: &uid})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return false, c.failedErr(fed, cl, "delete", err)
+	}
+	c.logger.V(2).Info("Deleted from cluster", "cluster", cl, "object", key, "reason", why)
+	return true, nil
+}
+
+// recordDeleted tells in one event that the copies in clusters went, and
+// why (the reason deleteFromCluster was given); nothing if none went.
+func (c *Controller) recordDeleted(fed *unstructured.Unstructured, clusters []string, why string) {
+	if len(clusters) > 0 {
+		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Deleted from %s: %s", clusterList(clusters), why)
+	}
+}
+
+// finalize handles a federated object being deleted: delete its member
+// copies (or release them with propagationPolicy=Orphan), then let it go.
+func (c *Controller) finalize(ctx context.Context, fed *unstructured.Unstructured) error {
+	if !slices.Contains(fed.GetFinalizers(), Finalizer) {
+		return nil
+	}
+	orphan := slices.Contains(fed.GetFinalizers(), metav1.FinalizerOrphanDependents)
+	if !orphan && c.namespaceHoldsObjects(fed) {
+		// A namespace's copies go last. While the federation empties it,
+		// each object in it is deleted from the members by its own
+		// controller; a member namespace deleted meanwhile would have the
+		// member delete them as well, and the federation try to recreate
+		// the copies it sees go.
+		return fmt.Errorf("%w: namespace %s still has objects in the federation", errPending, fed.GetName())
+	}
+	const why = "deleted from the federation"
+	names, err := c.everyReadyMember(func(cl string) (bool, error) {
+		if orphan {
+			return c.release(ctx, fed, cl)
+		}
+		return c.deleteFromCluster(ctx, fed, cl, why)
+	})
+	switch {
+	case !orphan:
+		c.recordDeleted(fed, names, why)
+	case len(names) > 0:
+		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Left in %s, unmanaged (propagationPolicy=Orphan)", clusterList(names))
+	}
+	if err != nil {
+		return err
+	}
+	return c.dropFinalizers(ctx, fed)
+}
+
+// everyReadyMember runs do for every Ready cluster at once (a slow one
+// delays the others by nothing), and returns the clusters where do did
+// something, sorted, and the errors.
+func (c *Controller) everyReadyMember(do func(cl string) (bool, error)) ([]string, error) {
+	clusters := c.readyClusters()
+	done := make([]bool, len(clusters))
+	errs := make([]error, len(clusters))
+	var wg sync.WaitGroup
+	for i, cl := range clusters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done[i], errs[i] = do(cl)
+		}()
+	}
+	wg.Wait()
+	var names []string
+	for i, cl := range clusters {
+		if done[i] {
+			names = append(names, cl)
+		}
+	}
+	return names, errors.Join(errs...)
+}
+
+// release strips the federation's marks from a member copy so that it
+// stays, unmanaged, after the federated object is deleted with Orphan;
+// released says there was a copy.
+func (c *Controller) release(ctx context.Context, fed *unstructured.Unstructured, cl string) (released bool, err error) {
+	key, _ := cache.MetaNamespaceKeyFunc(fed)
+	member, err := c.members.Cached(cl, key)
+	if err != nil || member == nil {
+		return false, err
+	}
+	if err := c.members.Release(ctx, cl, member, unmanaged); err != nil {
+		return false, c.failedErr(fed, cl, "orphan", err)
+	}
+	return true, nil
+}
+
+// namespaceHoldsObjects says fed is a Namespace in which the federation
+// still has objects of a kind it propagates.
+func (c *Controller) namespaceHoldsObjects(fed *unstructured.Unstructured) bool {
+	if fed.GetKind() != "Namespace" {
+		return false
+	}
+	for _, a := range federatedtypes.All() {
+		if !a.Namespaced {
+			continue
+		}
+		objs, err := c.cctx.DynamicInformers.ForResource(a.GVR).Lister().ByNamespace(fed.GetName()).List(labels.Everything())
+		if err != nil {
+			continue
+		}
+		for _, o := range objs {
+			if u, ok := o.(*unstructured.Unstructured); ok && !a.Skips(federatedtypes.IdentityOf(u)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// releaseWithoutMembers is all a release-only controller does: let a
+// deleted object go without touching member clusters.
+func (c *Controller) releaseWithoutMembers(ctx context.Context, fed *unstructured.Unstructured) error {
+	if fed.GetDeletionTimestamp() == nil || !slices.Contains(fed.GetFinalizers(), Finalizer) {
+		return nil
+	}
+	c.logger.Info("Controller disabled: letting the object go without touching member clusters", "object", fed.GetNamespace()+"/"+fed.GetName())
+	return c.dropFinalizers(ctx, fed)
+}
+
+// dropFinalizers lets a deleted federated object go.
+func (c *Controller) dropFinalizers(ctx context.Context, fed *unstructured.Unstructured) error {
+	// This controller plays the garbage collector for federated objects:
+	// with no dependents inside the federation, the orphan and foreground
+	// finalizers have nothing left to wait for.
+	cp := fed.DeepCopy()
+	var keep []string
+	for _, f := range cp.GetFinalizers() {
+		if f != Finalizer && f != metav1.FinalizerOrphanDependents && f != metav1.FinalizerDeleteDependents {
+			keep = append(keep, f)
+		}
+	}
+	cp.SetFinalizers(keep)
+	_, err := c.resource().Namespace(fed.GetNamespace()).Update(ctx, cp, metav1.UpdateOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if apierrors.IsConflict(err) {
+		return errPending
+	}
+	return err
+}
+
+// removeOrphans deletes managed member copies of an object the federation
+// no longer has, e.g. one deleted while a member was unreachable, and the
+// record of where it went.
+func (c *Controller) removeOrphans(ctx context.Context, key string) error {
+	errs := []error{c.forgetPropagationOf(ctx, key)}
+	for _, cl := range c.readyClusters() {
+		member, err := c.members.Cached(cl, key)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if member == nil {
+			continue
+		}
+		uid, rv := member.GetUID(), member.GetResourceVersion()
+		// The resourceVersion precondition makes sure the copy is still
+		// the managed one in the cache: a copy just released by an orphaning
+		// delete has been updated since, and must stay.
+		err = c.members.Delete(ctx, cl, member, metav1.Preconditions{UID: &uid, ResourceVersion: &rv})
+		if apierrors.IsConflict(err) {
+			errs = append(errs, fmt.Errorf("%w: cluster %s: %s changed since it was cached", errPending, cl, key))
+			continue
+		}
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("cluster %s: delete %s, which the federation no longer has: %w", cl, key, err))
+			continue
+		}
+		c.logger.Info("Deleted a member copy the federation no longer has", "cluster", cl, "object", key)
+	}
+	return errors.Join(errs...)
+}
