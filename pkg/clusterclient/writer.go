@@ -243,7 +243,15 @@ func (w *Writer) Release(ctx context.Context, cluster string, obj *unstructured.
 	if err != nil {
 		return fmt.Errorf("read: %w", err)
 	}
-	if _, err := w.Update(ctx, cluster, strip(live)); err != nil && !apierrors.IsNotFound(err) {
+	// The released copy is no longer ours: it must not stand in for the
+	// cache as a fresh write, or the federation would go on acting on it
+	// (deleting it as an orphan) until the informer sees it leave.
+	if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
+		w.fresh.Forget(freshKey(cluster, key))
+	}
+	ctx, cancel := w.bounded(ctx)
+	defer cancel()
+	if _, err := w.members.Update(ctx, cluster, w.gvr, strip(live)); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("update: %w", err)
 	}
 	return nil

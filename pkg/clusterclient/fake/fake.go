@@ -134,12 +134,20 @@ func (m *Members) Synced(cluster string, _ schema.GroupVersionResource) bool {
 }
 
 // Cached implements clusterclient.Members: the informer is always up to
-// date with the member, unless SetSynced(false).
+// date with the member, unless SetSynced(false), and holds only the
+// objects labelled as managed, as the real member informers do.
 func (m *Members) Cached(cluster string, gvr schema.GroupVersionResource, key string) (*unstructured.Unstructured, error) {
 	if !m.Synced(cluster, gvr) {
 		return nil, fmt.Errorf("%w: cluster %s", clusterclient.ErrNotSynced, cluster)
 	}
-	return m.Object(cluster, key), nil
+	o := m.Object(cluster, key)
+	if o == nil {
+		return nil, nil
+	}
+	if _, managed := o.GetLabels()[clusterclient.ManagedByLabel]; !managed {
+		return nil, nil
+	}
+	return o, nil
 }
 
 // Create implements clusterclient.Members.

@@ -343,6 +343,21 @@ func TestReconcileOrphans(t *testing.T) {
 		t.Errorf("finalizers %v left", got)
 	}
 	f.waitEvent("Left in clusters a, b, unmanaged")
+
+	// The object then leaves the federation: the released copies are not
+	// orphans to clean up, they stay.
+	if err := f.fed.Resource(f.adapter.GVR).Namespace("ns").Delete(f.ctx, "cm", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.syncFederationCache("ns/cm")
+	if err := f.reconcile("ns/cm"); err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range f.clusters {
+		if f.members.Object(cl, "ns/cm") == nil {
+			t.Errorf("cluster %s: the released copy was deleted once the federated object went", cl)
+		}
+	}
 }
 
 func replicaSet(name string, replicas int64) *unstructured.Unstructured {
