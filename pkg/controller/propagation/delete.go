@@ -19,11 +19,11 @@ import (
 
 // deleteDeselected deletes the copies of the Ready clusters that are no
 // longer selected, and tells it in one event.
-func (c *Controller) deleteDeselected(ctx context.Context, fed *unstructured.Unstructured, selected []string) error {
+func (c *Controller) deleteDeselected(ctx context.Context, fed *unstructured.Unstructured, ready, selected []string) error {
 	const why = "cluster no longer selected"
 	var errs []error
 	var deleted []string
-	for _, cl := range c.readyClusters() {
+	for _, cl := range ready {
 		if slices.Contains(selected, cl) {
 			continue
 		}

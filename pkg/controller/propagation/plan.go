@@ -1,6 +1,8 @@
 package propagation
 
 import (
+	"strings"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kfederation/federation/pkg/controller/placement"
@@ -64,13 +66,4 @@ func (c *Controller) planReplicas(fed *unstructured.Unstructured, key string, to
 	return c.cctx.Planner.Plan(fed, total, selected, current)
 }
 
-func pathKey(path []string) string {
-	out := ""
-	for i, p := range path {
-		if i > 0 {
-			out += "."
-		}
-		out += p
-	}
-	return out
-}
+func pathKey(path []string) string { return strings.Join(path, ".") }

@@ -44,7 +44,8 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	if err := c.readyToAct(); err != nil {
 		return err
 	}
-	selected, err := c.selectedClusters(fed)
+	ready := c.readyClusters()
+	selected, err := c.selectedClusters(fed, ready)
 	if err != nil {
 		c.recorder.Eventf(fed, corev1.EventTypeWarning, ReasonFailedInCluster, "Cannot select clusters: %v", err)
 		return nil
@@ -61,10 +62,10 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	for i, cl := range selected {
 		writes[i] = c.writeMember(ctx, fed, cl, key, splits[cl])
 	}
-	errs := []error{c.deleteDeselected(ctx, fed, selected)}
+	errs := []error{c.deleteDeselected(ctx, fed, ready, selected)}
 	results := c.members.Wait(writes)
 
-	members, outcomes, err := c.collect(key, selected, results)
+	members, outcomes, err := c.collect(key, ready, selected, results)
 	errs = append(errs, err)
 	c.recordWrites(fed, selected, results)
 	if c.adapter.HasStatus && c.adapter.AggregateStatus != nil {
@@ -151,7 +152,7 @@ func (c *Controller) readyClusters() []string {
 
 // selectedClusters are the Ready clusters whose labels match the object's
 // cluster selector (all Ready clusters without one), sorted by name.
-func (c *Controller) selectedClusters(fed *unstructured.Unstructured) ([]string, error) {
+func (c *Controller) selectedClusters(fed *unstructured.Unstructured, ready []string) ([]string, error) {
 	selector := labels.Everything()
 	if v, ok := fed.GetAnnotations()[annotations.ClusterSelector]; ok {
 		s, err := annotations.ParseClusterSelector(v)
@@ -161,7 +162,7 @@ func (c *Controller) selectedClusters(fed *unstructured.Unstructured) ([]string,
 		selector = s
 	}
 	var out []string
-	for _, name := range c.readyClusters() {
+	for _, name := range ready {
 		obj, err := c.clusters.Get(name)
 		if err != nil {
 			continue
@@ -176,10 +177,10 @@ func (c *Controller) selectedClusters(fed *unstructured.Unstructured) ([]string,
 // collect sorts the members' answers into the copies they now have (for
 // status), each cluster's outcome (for the Propagation), and the errors
 // to retry with backoff.
-func (c *Controller) collect(key string, selected []string, results []clusterclient.WriteResult) (map[string]*unstructured.Unstructured, map[string]clusterOutcome, error) {
+func (c *Controller) collect(key string, ready, selected []string, results []clusterclient.WriteResult) (map[string]*unstructured.Unstructured, map[string]clusterOutcome, error) {
 	members := map[string]*unstructured.Unstructured{}
 	outcomes := map[string]clusterOutcome{}
-	for _, cl := range c.readyClusters() {
+	for _, cl := range ready {
 		outcomes[cl] = clusterOutcome{selected: false}
 	}
 	var errs []error
