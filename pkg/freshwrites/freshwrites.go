@@ -98,13 +98,6 @@ func (c *Cache[T]) Newest(key string, cached T) T {
 	return e.obj
 }
 
-// Len is the number of writes remembered.
-func (c *Cache[T]) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m)
-}
-
 // Newer says resource version a is above b. Resource versions from one
 // etcd are increasing integers, which client-go's MutationCache relies on
 // too; anything else counts as not newer, so that the cache wins.

@@ -53,8 +53,8 @@ func TestCache(t *testing.T) {
 			t.Fatalf("%s: Newest(%s, cached %s) = %s, want %s", s.name, s.key, rvOf(s.cached), got, s.want)
 		}
 	}
-	if c.Len() != 0 {
-		t.Errorf("every write should be gone by now, %d left", c.Len())
+	if n := len(c.m); n != 0 {
+		t.Errorf("every write should be gone by now, %d left", n)
 	}
 }
 
