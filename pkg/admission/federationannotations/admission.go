@@ -1,7 +1,7 @@
 // Package federationannotations is an admission plugin that refuses objects
 // whose federation annotations cannot be parsed, so that a typo in a
-// cluster selector or in replica preferences is a 422 for the user who made
-// it, not a silent fallback in a controller minutes later.
+// cluster selector, in replica preferences or in a DNS TTL is a 422 for the
+// user who made it, not a silent fallback in a controller minutes later.
 package federationannotations
 
 import (
@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -38,6 +39,13 @@ var replicaPreferencesByResource = map[schema.GroupResource]string{
 	appsv1.Resource("deployments"): annotations.DeploymentPreferences,
 	batchv1.Resource("jobs"):       annotations.JobPreferences,
 }
+
+// dnsTTLResource is the one resource whose DNSTTL annotation is checked:
+// the annotation sets the TTL of a Service's DNS records and means nothing
+// on another kind, where it is inert and left alone, like replica
+// preferences on the wrong kind. (The cluster selector, by contrast, is
+// checked on every kind.)
+var dnsTTLResource = corev1.Resource("services")
 
 // Plugin validates the federation annotations of every object created or
 // updated through the main resource.
@@ -106,6 +114,11 @@ func validateAnnotations(gr schema.GroupResource, newAnnotations, oldAnnotations
 	if key, ok := replicaPreferencesByResource[gr]; ok {
 		if value, ok := changed(key); ok {
 			errs = append(errs, annotations.ValidateReplicaPreferences(key, value, fldPath)...)
+		}
+	}
+	if gr == dnsTTLResource {
+		if value, ok := changed(annotations.DNSTTL); ok {
+			errs = append(errs, annotations.ValidateDNSTTL(value, fldPath)...)
 		}
 	}
 	return errs

@@ -30,7 +30,16 @@ const (
 	validPrefs      = `{"rebalance": true, "clusters": {"*": {"weight": 1}}}`
 	invalidPrefs    = `{"clusters": {"a": {"minReplicas": 3, "maxReplicas": 1}}}`
 	otherSelector   = `[{"key":"cluster","operator":"<>","values":["1"]}]`
+	validTTL        = "300"
 )
+
+// badDNSTTLs are refused on Services, each with a word of its explanation.
+var badDNSTTLs = []struct{ value, detail string }{
+	{"0", "a TTL of 0 stops resolvers caching"},
+	{"-5", "cannot be negative"},
+	{"1h", `write it in seconds: "3600"`},
+	{"99999999999", "more than 2147483647"},
+}
 
 // path returns the field path the 422 must name for an annotation.
 func path(key string) string {
@@ -92,16 +101,19 @@ func (r request) attributes() admission.Attributes {
 	return admission.NewAttributesRecord(r.obj, r.old, r.gvk, "default", "web", r.gvr, r.subresource, r.operation, nil, false, &user.DefaultInfo{Name: "alice"})
 }
 
+// validateCase is one request to the plugin and the answer it must get.
+type validateCase struct {
+	name    string
+	request request
+	// wantFields are the field paths the 422 must name, in order; none
+	// means the request is admitted.
+	wantFields []string
+	// wantDetail must appear in the error message.
+	wantDetail string
+}
+
 func TestValidate(t *testing.T) {
-	tests := []struct {
-		name    string
-		request request
-		// wantFields are the field paths the 422 must name, in order; none
-		// means the request is admitted.
-		wantFields []string
-		// wantDetail must appear in the error message.
-		wantDetail string
-	}{
+	tests := []validateCase{
 		{
 			name:    "service without annotations",
 			request: services.create(service(nil)),
@@ -203,6 +215,40 @@ func TestValidate(t *testing.T) {
 			request: services.update(service(map[string]string{annotations.ClusterSelector: validSelector}), service(map[string]string{annotations.ClusterSelector: invalidSelector})),
 		},
 		{
+			name:    "service with a valid DNS TTL",
+			request: services.create(service(map[string]string{annotations.DNSTTL: validTTL})),
+		},
+		{
+			name:    "update that changes a valid DNS TTL",
+			request: services.update(service(map[string]string{annotations.DNSTTL: "60"}), service(map[string]string{annotations.DNSTTL: validTTL})),
+		},
+		{
+			name:    "update that fixes an invalid DNS TTL",
+			request: services.update(service(map[string]string{annotations.DNSTTL: validTTL}), service(map[string]string{annotations.DNSTTL: "0"})),
+		},
+		{
+			name: "update that keeps an invalid DNS TTL stored earlier",
+			request: services.update(
+				service(map[string]string{annotations.DNSTTL: "1h", "team": "web"}),
+				service(map[string]string{annotations.DNSTTL: "1h"})),
+		},
+		{
+			name:    "a DNS TTL on a replicaset is not the DNS controller's business",
+			request: replicaSets.create(replicaSet(map[string]string{annotations.DNSTTL: "0"})),
+		},
+		{
+			name:    "a DNS TTL on a deployment is not checked on update either",
+			request: deployments.update(deployment(map[string]string{annotations.DNSTTL: "-5"}), deployment(nil)),
+		},
+		{
+			name: "a bad DNS TTL is reported with a bad selector",
+			request: services.create(service(map[string]string{
+				annotations.ClusterSelector: invalidSelector,
+				annotations.DNSTTL:          "1h",
+			})),
+			wantFields: []string{path(annotations.ClusterSelector), path(annotations.DNSTTL)},
+		},
+		{
 			name:    "status subresource is skipped",
 			request: replicaSets.update(replicaSet(map[string]string{annotations.ClusterSelector: invalidSelector}), replicaSet(nil)).on("status"),
 		},
@@ -218,6 +264,35 @@ func TestValidate(t *testing.T) {
 			name:    "request without an object is skipped",
 			request: services.create(nil),
 		},
+	}
+	for _, bad := range badDNSTTLs {
+		ttl := func(value string) runtime.Object { return service(map[string]string{annotations.DNSTTL: value}) }
+		tests = append(tests, []validateCase{
+			{
+				name:       "service created with DNS TTL " + bad.value,
+				request:    services.create(ttl(bad.value)),
+				wantFields: []string{path(annotations.DNSTTL)},
+				wantDetail: bad.detail,
+			},
+			{
+				name:       "service updated from a valid DNS TTL to " + bad.value,
+				request:    services.update(ttl(bad.value), ttl(validTTL)),
+				wantFields: []string{path(annotations.DNSTTL)},
+				wantDetail: bad.detail,
+			},
+			{
+				name:       "service updated to add DNS TTL " + bad.value,
+				request:    services.update(ttl(bad.value), service(nil)),
+				wantFields: []string{path(annotations.DNSTTL)},
+				wantDetail: bad.detail,
+			},
+			{
+				name:       "service updated from DNS TTL \"x\" to " + bad.value,
+				request:    services.update(ttl(bad.value), ttl("x")),
+				wantFields: []string{path(annotations.DNSTTL)},
+				wantDetail: bad.detail,
+			},
+		}...)
 	}
 	plugin := NewPlugin()
 	for _, tc := range tests {

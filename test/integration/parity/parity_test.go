@@ -68,6 +68,11 @@ var byDesign = map[string]byDesignDifference{
 		code:   422,
 		fields: []string{"metadata.annotations[federation.alpha.kubernetes.io/cluster-selector]"},
 	},
+	"services/bydesign-bad-dns-ttl.yaml": {
+		reason: "the federation validates its DNS TTL annotation",
+		code:   422,
+		fields: []string{"metadata.annotations[federation.kubernetes.io/dns-ttl]"},
+	},
 	"deployments/bydesign-bad-preferences.yaml": {
 		reason: "the federation validates its replica preferences annotation",
 		code:   422,

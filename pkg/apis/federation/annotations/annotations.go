@@ -37,6 +37,12 @@ const (
 	// JobPreferences says how a Job's parallelism is divided among member
 	// clusters; the value is a ReplicaPreferences in JSON.
 	JobPreferences = "federation.kubernetes.io/job-preferences"
+
+	// DNSTTL is the TTL, in seconds, of the DNS records of a federated
+	// Service, overriding the controller manager's --dns-ttl for that
+	// Service. The value is a decimal integer from 1 to 2147483647, e.g.
+	// "300". It applies to Services only.
+	DNSTTL = "federation.kubernetes.io/dns-ttl"
 )
 
 // decodeStrict decodes exactly one JSON value from s into v. Unknown fields

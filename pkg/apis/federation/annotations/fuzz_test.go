@@ -2,7 +2,10 @@ package annotations
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -111,6 +114,47 @@ func FuzzParseReplicaPreferences(f *testing.F) {
 			if !reflect.DeepEqual(prefs, again) {
 				t.Fatalf("%q parses as %#v, but written back as %q parses as %#v", value, prefs, out, again)
 			}
+		}
+	})
+}
+
+// FuzzParseDNSTTL checks that the DNS TTL parser never panics, that Parse
+// and Validate agree on every input, that every error names the annotation,
+// that an accepted value is digits only and a TTL DNS allows, and that an
+// accepted TTL survives being written back in decimal.
+func FuzzParseDNSTTL(f *testing.F) {
+	for _, seed := range []string{
+		`1`, `300`, `0300`, `2147483647`,
+		``, `0`, `-5`, `+5`, ` 300`, `300 `, `1h`, `300s`, `500ms`, `1.5`, `0x10`, `1_000`,
+		`2147483648`, `99999999999`, `99999999999999999999`, `"300"`, `3٠٠`,
+	} {
+		f.Add(seed)
+	}
+	wantPath := annotationsPath.Key(DNSTTL).String()
+	f.Fuzz(func(t *testing.T, value string) {
+		ttl, err := ParseDNSTTL(value)
+		errs := ValidateDNSTTL(value, annotationsPath)
+		if (err == nil) != (len(errs) == 0) {
+			t.Fatalf("Parse and Validate disagree on %q: Parse error %v, Validate errors %v", value, err, errs)
+		}
+		for _, e := range errs {
+			if e.Field != wantPath {
+				t.Fatalf("error %q on %q names field %q, want %q", e, value, e.Field, wantPath)
+			}
+		}
+		if err != nil {
+			return
+		}
+		if value == "" || strings.Trim(value, "0123456789") != "" {
+			t.Fatalf("%q is accepted as %d, but it is not digits only", value, ttl)
+		}
+		if ttl < 1 || ttl > math.MaxInt32 {
+			t.Fatalf("%q is accepted as %d, outside 1 to %d", value, ttl, math.MaxInt32)
+		}
+		out := strconv.FormatInt(ttl, 10)
+		again, err := ParseDNSTTL(out)
+		if err != nil || again != ttl {
+			t.Fatalf("%q parses as %d, but written back as %q parses as %d, %v", value, ttl, out, again, err)
 		}
 	})
 }
