@@ -175,7 +175,7 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 	_, _ = clusterInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(old, cur interface{}) {
 			o, n := old.(*federationv1beta1.Cluster), cur.(*federationv1beta1.Cluster)
-			if !equality.Semantic.DeepEqual(o.Labels, n.Labels) || clusterCallsItselfReady(o) != clusterCallsItselfReady(n) {
+			if !equality.Semantic.DeepEqual(o.Labels, n.Labels) || controller.ClusterCallsItselfReady(o) != controller.ClusterCallsItselfReady(n) {
 				c.enqueueAll()
 			}
 		},

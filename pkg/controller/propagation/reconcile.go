@@ -15,6 +15,7 @@ import (
 
 	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
@@ -106,28 +107,10 @@ func (c *Controller) ensureFinalizer(ctx context.Context, fed *unstructured.Unst
 // are still filling. Acting then would plan replicas onto whichever
 // cluster answered first and write statuses summed over nobody.
 func (c *Controller) readyToAct() error {
-	if c.settling() {
+	if controller.Settling(c.clusters, c.cctx.Clusters) {
 		return fmt.Errorf("%w: waiting for the first probe of every Ready cluster", clusterclient.ErrNotSynced)
 	}
 	return nil
-}
-
-// settling says that some Cluster the federation last saw Ready has not
-// been probed by this process yet.
-func (c *Controller) settling() bool {
-	clusters, err := c.clusters.List(labels.Everything())
-	if err != nil {
-		return true
-	}
-	for _, cl := range clusters {
-		if !clusterCallsItselfReady(cl) {
-			continue
-		}
-		if r := c.cctx.Clusters.Get(cl.Name); r == nil || !r.Probed() {
-			return true
-		}
-	}
-	return false
 }
 
 // membersSynced says every selected cluster's informer has its first list.

@@ -18,6 +18,7 @@ import (
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/pkg/controller"
 )
 
 // Reasons in a Propagation's cluster entries.
@@ -116,7 +117,7 @@ func (c *Controller) recordPropagation(ctx context.Context, fed *unstructured.Un
 		// cluster the Cluster object still calls Ready, and member caches
 		// are still filling: that is no news about the cluster, so the
 		// last recorded state stands rather than flapping to Pending.
-		if hasPrev && ((!known && clusterCallsItselfReady(cl)) || (known && errors.Is(o.err, clusterclient.ErrNotSynced))) {
+		if hasPrev && ((!known && controller.ClusterCallsItselfReady(cl)) || (known && errors.Is(o.err, clusterclient.ErrNotSynced))) {
 			status.Clusters = append(status.Clusters, prev)
 			continue
 		}
@@ -196,14 +197,4 @@ func (c *Controller) forgetPropagation(ctx context.Context, namespace, name stri
 		return err
 	}
 	return nil
-}
-
-// clusterCallsItselfReady says the Cluster's stored status is Ready.
-func clusterCallsItselfReady(cl *federationv1beta1.Cluster) bool {
-	for _, c := range cl.Status.Conditions {
-		if c.Type == federationv1beta1.ClusterReady {
-			return c.Status == federationv1beta1.ConditionTrue
-		}
-	}
-	return false
 }
