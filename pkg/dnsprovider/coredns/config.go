@@ -43,15 +43,11 @@ const dialTimeout = 10 * time.Second
 // its own etcd client, which Close releases. It does not wait for etcd to
 // answer: a request fails when etcd is not there, and succeeds once it is.
 func NewFromConfig(r io.Reader) (*Provider, error) {
-	data, err := io.ReadAll(r)
+	c, err := ParseConfig(r)
 	if err != nil {
-		return nil, fmt.Errorf("coredns provider config: read: %w", err)
+		return nil, err
 	}
-	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return nil, fmt.Errorf("coredns provider config: %w; the fields are etcdEndpoints, etcdCertFile, etcdKeyFile, etcdCAFile and path", err)
-	}
-	tlsConfig, err := c.check()
+	tlsConfig, err := c.tlsConfig()
 	if err != nil {
 		return nil, fmt.Errorf("coredns provider config: %w", err)
 	}
@@ -61,45 +57,69 @@ func NewFromConfig(r io.Reader) (*Provider, error) {
 		DialTimeout: dialTimeout,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("coredns provider: etcd client for %v: %w", c.EtcdEndpoints, err)
+		return nil, fmt.Errorf("coredns provider: etcd client for %d endpoints: %w", len(c.EtcdEndpoints), err)
 	}
 	p := New(client, c.Path)
 	p.ownsClient = true
 	return p, nil
 }
 
-// check says whether c is complete and consistent, and returns the TLS
-// configuration it asks for (nil for plain http).
-func (c Config) check() (*tls.Config, error) {
-	if len(c.EtcdEndpoints) == 0 {
-		return nil, fmt.Errorf("etcdEndpoints: required: the client URLs of the etcd CoreDNS reads, such as [\"https://etcd.dns:2379\"]")
+// ParseConfig reads a Config in YAML from r, strictly (a misspelt field is
+// an error), and validates it. It reads none of the files the Config names:
+// kubefed init checks a configuration meant for another machine with it.
+func ParseConfig(r io.Reader) (Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Config{}, fmt.Errorf("coredns provider config: read: %w", err)
 	}
-	var secure, plain bool
+	var c Config
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return Config{}, fmt.Errorf("coredns provider config: %w; the fields are etcdEndpoints, etcdCertFile, etcdKeyFile, etcdCAFile and path", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("coredns provider config: %w", err)
+	}
+	return c, nil
+}
+
+// Validate says whether c is complete and consistent, without reading the
+// files it names. Endpoints are quoted with any password redacted.
+func (c Config) Validate() error {
+	if len(c.EtcdEndpoints) == 0 {
+		return fmt.Errorf("etcdEndpoints: required: the client URLs of the etcd CoreDNS reads, such as [\"https://etcd.dns:2379\"]")
+	}
+	secure, plain := false, false
 	for i, e := range c.EtcdEndpoints {
 		u, err := url.Parse(e)
 		switch {
 		case err != nil:
-			return nil, fmt.Errorf("etcdEndpoints[%d] %q: %w", i, e, err)
+			// url's errors quote the input, which may hold a password.
+			return fmt.Errorf("etcdEndpoints[%d]: not a URL; give one like \"https://etcd.dns:2379\"", i)
 		case u.Host == "" || (u.Path != "" && u.Path != "/"):
-			return nil, fmt.Errorf("etcdEndpoints[%d] %q: give a URL with a host and port and no path, such as \"https://etcd.dns:2379\"", i, e)
+			return fmt.Errorf("etcdEndpoints[%d] %q: give a URL with a host and port and no path, such as \"https://etcd.dns:2379\"", i, u.Redacted())
 		case u.Scheme == "https":
 			secure = true
 		case u.Scheme == "http":
 			plain = true
 		default:
-			return nil, fmt.Errorf("etcdEndpoints[%d] %q: the scheme must be http or https", i, e)
+			return fmt.Errorf("etcdEndpoints[%d] %q: the scheme must be http or https", i, u.Redacted())
 		}
 	}
 	if (c.EtcdCertFile == "") != (c.EtcdKeyFile == "") {
-		return nil, fmt.Errorf("etcdCertFile %q and etcdKeyFile %q: give both (a client certificate and its key) or neither", c.EtcdCertFile, c.EtcdKeyFile)
+		return fmt.Errorf("etcdCertFile %q and etcdKeyFile %q: give both (a client certificate and its key) or neither", c.EtcdCertFile, c.EtcdKeyFile)
 	}
-	hasTLSFiles := c.EtcdCertFile != "" || c.EtcdCAFile != ""
 	switch {
 	case secure && plain:
-		return nil, errors.New("etcdEndpoints: mixes http:// and https:// endpoints; an etcd cluster serves one or the other")
-	case plain && hasTLSFiles:
-		return nil, errors.New("etcdCertFile, etcdKeyFile and etcdCAFile are for https:// endpoints, but etcdEndpoints are http://; use https:// or drop the files")
-	case plain:
+		return errors.New("etcdEndpoints: mixes http:// and https:// endpoints; an etcd cluster serves one or the other")
+	case plain && (c.EtcdCertFile != "" || c.EtcdCAFile != ""):
+		return errors.New("etcdCertFile, etcdKeyFile and etcdCAFile are for https:// endpoints, but etcdEndpoints are http://; use https:// or drop the files")
+	}
+	return nil
+}
+
+// tlsConfig loads the TLS files of a valid c: nil for http:// endpoints.
+func (c Config) tlsConfig() (*tls.Config, error) {
+	if u, err := url.Parse(c.EtcdEndpoints[0]); err != nil || u.Scheme == "http" {
 		return nil, nil
 	}
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}

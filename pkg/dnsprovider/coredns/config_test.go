@@ -43,7 +43,7 @@ func TestNewFromConfig(t *testing.T) {
 		{name: "empty", yaml: "", wantErr: "etcdEndpoints: required"},
 		{name: "a misspelt field", yaml: "etcdEndpoint: [http://127.0.0.1:2379]", wantErr: `unknown field "etcdEndpoint"`},
 		{name: "not YAML of the config", yaml: "etcdEndpoints: http://127.0.0.1:2379", wantErr: "coredns provider config:"},
-		{name: "no scheme", yaml: "etcdEndpoints: [127.0.0.1:2379]", wantErr: `etcdEndpoints[0] "127.0.0.1:2379"`},
+		{name: "no scheme", yaml: "etcdEndpoints: [127.0.0.1:2379]", wantErr: `etcdEndpoints[0]: not a URL`},
 		{name: "another scheme", yaml: "etcdEndpoints: [http://127.0.0.1:2379, unix://etcd.sock]", wantErr: `etcdEndpoints[1] "unix://etcd.sock": the scheme must be http or https`},
 		{name: "no host", yaml: "etcdEndpoints: [\"http:///v3\"]", wantErr: "give a URL with a host and port"},
 		{name: "a path in the URL", yaml: "etcdEndpoints: [http://etcd.dns:2379/v3]", wantErr: "no path"},
@@ -79,7 +79,7 @@ func TestNewFromConfig(t *testing.T) {
 func TestConfigTLS(t *testing.T) {
 	cert, key, _ := tlsFiles(t)
 	c := Config{EtcdEndpoints: []string{"https://etcd.dns:2379"}, EtcdCertFile: cert, EtcdKeyFile: key, EtcdCAFile: cert}
-	tlsConfig, err := c.check()
+	tlsConfig, err := c.tlsConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestConfigTLS(t *testing.T) {
 		t.Fatalf("TLS config = %+v, want the client certificate and the CA pool", tlsConfig)
 	}
 	plain := Config{EtcdEndpoints: []string{"http://etcd.dns:2379"}}
-	if tlsConfig, err := plain.check(); err != nil || tlsConfig != nil {
+	if tlsConfig, err := plain.tlsConfig(); err != nil || tlsConfig != nil {
 		t.Fatalf("TLS config for http = %+v, %v; want none", tlsConfig, err)
 	}
 }

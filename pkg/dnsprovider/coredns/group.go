@@ -80,10 +80,13 @@ type nameState struct {
 	name string
 	path string
 	sets []storedSet
-	// blocker is a key whose answers adding records at the name would
-	// change: a key at the name's own path, or below one of its records'
-	// keys (a name below it). Empty when there is none.
-	blocker string
+	// deeper is a key below one of the name's record keys: the record of
+	// a name below it, which CoreDNS would mix into the name's answers.
+	// Empty when there is none.
+	deeper string
+	// exact is the key at the name's own path, if there is one: where a
+	// CNAME is kept (CoreDNS reads only that key for a CNAME query).
+	exact string
 }
 
 // readName makes the state of name, at path, from the key at the path
@@ -106,8 +109,8 @@ func readName(name, path string, exact, below []kv) (nameState, error) {
 	}
 	for _, e := range below {
 		if strings.Contains(strings.TrimPrefix(e.key, path+"/"), "/") {
-			if st.blocker == "" {
-				st.blocker = e.key
+			if st.deeper == "" {
+				st.deeper = e.key
 			}
 			continue
 		}
@@ -116,9 +119,7 @@ func readName(name, path string, exact, below []kv) (nameState, error) {
 		}
 	}
 	for _, e := range exact {
-		if st.blocker == "" {
-			st.blocker = e.key
-		}
+		st.exact = e.key
 		if len(below) == 0 {
 			if err := add(e); err != nil {
 				return nameState{}, err
@@ -127,6 +128,21 @@ func readName(name, path string, exact, below []kv) (nameState, error) {
 	}
 	st.sets = groupSets(name, records)
 	return st, nil
+}
+
+// blocker is a key that keeps records from being added at the name,
+// because CoreDNS would then answer the name wrongly: a key of a name below
+// it, or a key at its own path that the change does not delete (CoreDNS
+// ignores it once there are keys below the path, and serves only it for a
+// CNAME query). deleted holds the keys the change deletes.
+func (st nameState) blocker(deleted map[string][]byte) string {
+	if st.deeper != "" {
+		return st.deeper
+	}
+	if _, going := deleted[st.exact]; st.exact != "" && !going {
+		return st.exact
+	}
+	return ""
 }
 
 // owned is the record sets of sets.

@@ -102,8 +102,8 @@ func TestReadName(t *testing.T) {
 			if got := owned(st.sets); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("sets:\n got %+v\nwant %+v", got, tc.want)
 			}
-			if st.blocker != tc.wantBlocker {
-				t.Errorf("blocker = %q, want %q", st.blocker, tc.wantBlocker)
+			if st.blocker(nil) != tc.wantBlocker {
+				t.Errorf("blocker = %q, want %q", st.blocker(nil), tc.wantBlocker)
 			}
 		})
 	}

@@ -109,6 +109,17 @@ func nameOfPath(prefix, p string) (string, bool) {
 	return name, true
 }
 
+// recordKey is the key of one record of type t at the name whose path is
+// path. A CNAME is the key at the path itself: CoreDNS answers a CNAME
+// query from that key alone, and a name with a CNAME has no other records.
+// Any other record is a key directly below the path, its leaf.
+func recordKey(path string, t dnsprovider.RecordType, data string) string {
+	if t == dnsprovider.CNAME {
+		return path
+	}
+	return path + "/" + leaf(t, data)
+}
+
 // leaf is the last segment of the key of one record below its name's path:
 // the type and the data, as in "a.192.0.2.1", "aaaa.2001:db8::1" and
 // "cname.web.example.com.". The data is checked before (an address or a

@@ -74,11 +74,11 @@ func plan(change dnsprovider.Change, states map[string]nameState) (txnPlan, erro
 				return txnPlan{}, conflict("add %s %s: the name has %s records, owned by %s, and a CNAME cannot share its name with other records", a.Type, a.Name, s.Type, ownerText(s.Owner))
 			}
 		}
-		if st.blocker != "" {
-			return txnPlan{}, fmt.Errorf("add %s %s: the key %s is at or below the name's path %s, and CoreDNS would answer %s with its records too; remove it, or use another name", a.Type, a.Name, st.blocker, st.path, a.Name)
+		if b := st.blocker(deleted); b != "" {
+			return txnPlan{}, fmt.Errorf("add %s %s: the key %s is at or below the name's path %s, and CoreDNS would answer %s with its records too; remove it, or use another name", a.Type, a.Name, b, st.path, a.Name)
 		}
 		for _, data := range a.Data {
-			key := st.path + "/" + leaf(a.Type, data)
+			key := recordKey(st.path, a.Type, data)
 			put := kv{key: key, value: encode(data, a.TTL, change.Owner)}
 			old, ok := deleted[key]
 			if !ok && st.has(key) {

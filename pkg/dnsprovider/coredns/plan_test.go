@@ -3,6 +3,7 @@ package coredns
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,11 +83,12 @@ func TestPlan(t *testing.T) {
 				Add:    []dnsprovider.RecordSet{rset(webName, dnsprovider.CNAME, 180, apiName)},
 			},
 			want: txnPlan{
-				quiet:   quiet,
-				held:    []kv{a1, a2},
-				absent:  []string{webPath + "/cname.api.example.com."},
+				quiet: quiet,
+				held:  []kv{a1, a2},
+				// A CNAME is the key at the name's own path.
+				absent:  []string{webPath},
 				deletes: []string{a1.key, a2.key},
-				puts:    []kv{key(dnsprovider.CNAME, apiName, 180, web)},
+				puts:    []kv{{key: webPath, value: encode(apiName, 180, web)}},
 			},
 		},
 		{
@@ -193,5 +195,45 @@ func TestTxn(t *testing.T) {
 	if len(ops) != 2 || !ops[0].IsDelete() || string(ops[0].KeyBytes()) != a1.key ||
 		!ops[1].IsPut() || string(ops[1].KeyBytes()) != a2.key || string(ops[1].ValueBytes()) != string(a2.value) {
 		t.Errorf("operations = %+v, want delete %s, put %s", ops, a1.key, a2.key)
+	}
+}
+
+// TestPlanFromCNAME: a CNAME kept at the name's own path is replaced by A
+// records below the path in one transaction, the path's key deleted; and
+// by another CNAME with one put over the value read.
+func TestPlanFromCNAME(t *testing.T) {
+	cname := kv{key: webPath, value: encode(apiName, 180, web)}
+	webState, err := readName(webName, webPath, []kv{cname}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiState, _ := readName(apiName, apiPath, nil, nil)
+	st := map[string]nameState{webName: webState, apiName: apiState}
+	old := rset(webName, dnsprovider.CNAME, 180, apiName)
+
+	toA, err := plan(dnsprovider.Change{Owner: web, Delete: []dnsprovider.RecordSet{old},
+		Add: []dnsprovider.RecordSet{rset(webName, dnsprovider.A, 180, "192.0.2.1")}}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(toA.deletes, []string{webPath}) || len(toA.puts) != 1 || toA.puts[0].key != webPath+"/a.192.0.2.1" {
+		t.Errorf("CNAME to A: deletes %v, puts %v; want the path's key deleted and one key below it", toA.deletes, toA.puts)
+	}
+
+	retarget, err := plan(dnsprovider.Change{Owner: web, Delete: []dnsprovider.RecordSet{old},
+		Add: []dnsprovider.RecordSet{rset(webName, dnsprovider.CNAME, 180, "other.example.com.")}}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(retarget.deletes) != 0 || len(retarget.puts) != 1 || retarget.puts[0].key != webPath || len(retarget.held) != 1 {
+		t.Errorf("CNAME to CNAME: %+v; want one put at the path, held at the value read", retarget)
+	}
+
+	// Someone else's key at the path, not deleted by the change, keeps A
+	// records from being added below it.
+	foreignState, _ := readName(webName, webPath, []kv{{key: webPath, value: []byte(`{"host":"192.0.2.9"}`)}}, nil)
+	if _, err := plan(dnsprovider.Change{Owner: web, Add: []dnsprovider.RecordSet{rset(webName, dnsprovider.AAAA, 180, "2001:db8::1")}},
+		map[string]nameState{webName: foreignState}); err == nil {
+		t.Error("added records below a foreign key at the name's path")
 	}
 }

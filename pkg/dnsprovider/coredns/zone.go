@@ -53,8 +53,11 @@ func (z *zone) List(ctx context.Context, federation string) ([]dnsprovider.Owned
 	byName := map[string][]storedRecord{}
 	for _, e := range resp.Kvs {
 		key := string(e.Key)
-		i := strings.LastIndexByte(key, '/')
-		name, ok := nameOfPath(z.prefix, key[:i])
+		// The key at a name's own path (a CNAME), or a leaf below it.
+		name, ok := nameOfPath(z.prefix, key)
+		if !ok {
+			name, ok = nameOfPath(z.prefix, key[:strings.LastIndexByte(key, '/')])
+		}
 		if !ok {
 			continue
 		}
