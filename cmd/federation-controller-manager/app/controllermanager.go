@@ -217,7 +217,7 @@ func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options)
 	cctx.Planner = planner
 	go planner.Run(ctx)
 	var started []string
-	for _, c := range controllers {
+	for _, c := range controllers(o) {
 		if !o.Enabled(c.name) {
 			if c.whenDisabled == nil {
 				klog.InfoS("Controller is disabled", "controller", c.name)

@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 
+	"github.com/kfederation/federation/cmd/federation-controller-manager/app/options"
 	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/controller/cluster"
 	"github.com/kfederation/federation/pkg/controller/namespace"
 	"github.com/kfederation/federation/pkg/controller/propagation"
+	"github.com/kfederation/federation/pkg/controller/servicedns"
 	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
@@ -23,10 +25,13 @@ type controllerEntry struct {
 // controllers is the one list of controllers, in start order; --controllers
 // turns them on and off by name. Each federated kind's sync controller is
 // named after its adapter: "service", "replicaset", ...
-var controllers = append([]controllerEntry{
-	{name: "cluster", start: cluster.Start},
-	{name: "namespace-lifecycle", start: namespace.Start},
-}, syncControllers()...)
+func controllers(o *options.Options) []controllerEntry {
+	return append([]controllerEntry{
+		{name: "cluster", start: cluster.Start},
+		{name: "namespace-lifecycle", start: namespace.Start},
+		{name: servicedns.Name, start: startServiceDNS(o), whenDisabled: releaseServiceDNS(o)},
+	}, syncControllers()...)
+}
 
 func syncControllers() []controllerEntry {
 	var out []controllerEntry
@@ -38,8 +43,9 @@ func syncControllers() []controllerEntry {
 
 // ControllerNames lists every controller's name.
 func ControllerNames() []string {
-	names := make([]string, 0, len(controllers))
-	for _, c := range controllers {
+	all := controllers(options.NewOptions())
+	names := make([]string, 0, len(all))
+	for _, c := range all {
 		names = append(names, c.name)
 	}
 	return names

@@ -39,10 +39,13 @@ type Shard struct {
 	// endpoint there.
 	Healthy bool
 	// IPs are the load balancer's addresses; Hostnames the names a load
-	// balancer gives instead (resolved by the caller into IPs where a name
-	// has more than one target).
-	IPs       []string
-	Hostnames []string
+	// balancer gives instead, and HostAddresses what those names resolve
+	// to. A DNS name whose only target is one host name is a CNAME to it;
+	// where a host name is one of several targets, its addresses are
+	// published instead.
+	IPs           []string
+	Hostnames     []string
+	HostAddresses []string
 }
 
 // Service names the federated Service and how its names are built.
@@ -81,12 +84,13 @@ func fqdn(name string) string {
 
 // targets are the addresses and host names a name answers with.
 type targets struct {
-	ips, hosts []string
+	ips, hosts, hostIPs []string
 }
 
 func (t *targets) add(s Shard) {
 	t.ips = append(t.ips, s.IPs...)
 	t.hosts = append(t.hosts, s.Hostnames...)
+	t.hostIPs = append(t.hostIPs, s.HostAddresses...)
 }
 
 func (t targets) empty() bool { return len(t.ips) == 0 && len(t.hosts) == 0 }
@@ -148,7 +152,7 @@ func level(svc Service, name string, t targets, up string) []dnsprovider.RecordS
 		return []dnsprovider.RecordSet{{Name: name, Type: dnsprovider.CNAME, TTL: svc.TTL, Data: []string{fqdn(hosts[0])}}}
 	}
 	var v4, v6 []string
-	for _, ip := range t.ips {
+	for _, ip := range append(slices.Clone(t.ips), t.hostIPs...) {
 		p := net.ParseIP(ip)
 		switch {
 		case p == nil:
@@ -158,6 +162,10 @@ func level(svc Service, name string, t targets, up string) []dnsprovider.RecordS
 		default:
 			v6 = append(v6, p.String())
 		}
+	}
+	if len(v4) == 0 && len(v6) == 0 {
+		// Host names that did not resolve: as if there were no targets.
+		return level(svc, name, targets{}, up)
 	}
 	var out []dnsprovider.RecordSet
 	if len(v4) > 0 {
@@ -192,35 +200,44 @@ type Conflict struct {
 // Diff is the change that gets the record sets owner owns to desired, given
 // current, what the zone holds at the names of desired and of owner's
 // current sets. Sets equal but for the order of their data are left alone,
-// so an unchanged Service gives an empty change. A desired name where
-// someone else holds records is left out of the change and returned as a
-// conflict; owner's own records there are deleted only if not desired.
+// so an unchanged Service gives an empty change. A desired set that would
+// meet someone else's set at its name (one of its type, or a CNAME on
+// either side) is left out of the change and its name returned as a
+// conflict; owner's own sets at such a name stay as they are, and go only
+// when the name is not desired at all.
 func Diff(owner dnsprovider.Owner, current []dnsprovider.Owned, desired []dnsprovider.RecordSet) (dnsprovider.Change, []Conflict) {
 	change := dnsprovider.Change{Owner: owner}
-	foreign := map[string]dnsprovider.Owned{}
-	ours := map[string]dnsprovider.RecordSet{} // name + type
+	foreign := map[string][]dnsprovider.Owned{}  // by name
+	ours := map[string]dnsprovider.RecordSet{} // by name + type
 	for _, o := range current {
 		if o.Owner == owner {
 			ours[o.Name+" "+string(o.Type)] = o.RecordSet
 			continue
 		}
-		if _, seen := foreign[o.Name]; !seen {
-			foreign[o.Name] = o
-		}
+		foreign[o.Name] = append(foreign[o.Name], o)
 	}
 	want := map[string]dnsprovider.RecordSet{}
+	// held are the names where a desired set meets someone else's.
+	held := map[string]bool{}
 	var conflicts []Conflict
 	for _, rs := range desired {
-		if theirs, taken := foreign[rs.Name]; taken {
-			if len(conflicts) == 0 || conflicts[len(conflicts)-1].Name != rs.Name {
+		if theirs, ok := clash(foreign[rs.Name], rs.Type); ok {
+			if !held[rs.Name] {
 				conflicts = append(conflicts, Conflict{Name: rs.Name, Theirs: theirs})
 			}
+			held[rs.Name] = true
 			continue
 		}
 		want[rs.Name+" "+string(rs.Type)] = rs
 	}
 	for k, have := range ours {
-		if w, ok := want[k]; !ok || !sameSet(w, have) {
+		w, ok := want[k]
+		switch {
+		case ok && sameSet(w, have):
+		case !ok && held[have.Name]:
+			// The name is still ours to keep, but the set it should
+			// have cannot be written: leave the one there.
+		default:
 			change.Delete = append(change.Delete, have)
 		}
 	}
@@ -232,6 +249,18 @@ func Diff(owner dnsprovider.Owner, current []dnsprovider.Owned, desired []dnspro
 	slices.SortFunc(change.Delete, compareSets)
 	slices.SortFunc(change.Add, compareSets)
 	return change, conflicts
+}
+
+// clash returns the foreign set that keeps a set of type t from being
+// written at its name: one of the same type, or a CNAME on either side (a
+// CNAME shares its name with nothing).
+func clash(theirs []dnsprovider.Owned, t dnsprovider.RecordType) (dnsprovider.Owned, bool) {
+	for _, o := range theirs {
+		if o.Type == t || o.Type == dnsprovider.CNAME || t == dnsprovider.CNAME {
+			return o, true
+		}
+	}
+	return dnsprovider.Owned{}, false
 }
 
 // sameSet says a and b are one record set, whatever the order of their

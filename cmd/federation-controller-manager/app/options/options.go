@@ -4,6 +4,8 @@ package options
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +47,15 @@ type Options struct {
 	MemberQPS   float32
 	MemberBurst int
 
+	// DNS of federated Services; DNSProvider "" turns it off.
+	DNSProvider       string
+	DNSProviderConfig string
+	ZoneName          string
+	ZoneID            string
+	ServiceDNSSuffix  string
+	DNSTTL            int64
+	DNSUnhealthyGrace time.Duration
+
 	LeaderElect      bool
 	LeaseDuration    time.Duration
 	RenewDeadline    time.Duration
@@ -77,6 +88,7 @@ func NewOptions() *Options {
 		MemberQPS:              200,
 		MemberBurst:            400,
 		UnschedulableThreshold: placement.DefaultUnschedulableThreshold,
+		DNSTTL:                 DefaultDNSTTL,
 		QPS:                    100,
 		Burst:                  200,
 		LeaderElect:            true,
@@ -113,6 +125,15 @@ func (o *Options) Flags(allControllers []string) cliflag.NamedFlagSets {
 
 	pl := fss.FlagSet("placement")
 	pl.DurationVar(&o.UnschedulableThreshold, "unschedulable-threshold", o.UnschedulableThreshold, "How long a pod of a federated ReplicaSet, Deployment or Job must be Unschedulable in a member cluster before the replicas that do not fit there move to other clusters.")
+
+	dns := fss.FlagSet("dns")
+	dns.StringVar(&o.DNSProvider, "dns-provider", o.DNSProvider, fmt.Sprintf("DNS service the federated Services' records are written to: one of %s. Empty turns Service DNS off.", strings.Join(DNSProviders, ", ")))
+	dns.StringVar(&o.DNSProviderConfig, "dns-provider-config", o.DNSProviderConfig, "Path of the DNS provider's configuration file (YAML). coredns: etcdEndpoints, etcdCertFile, etcdKeyFile, etcdCAFile, path. google-clouddns: project, credentialsFile, credentialsType, endpoint.")
+	dns.StringVar(&o.ZoneName, "zone-name", o.ZoneName, "DNS zone the records go into, such as example.com; created if the provider has no such zone.")
+	dns.StringVar(&o.ZoneID, "zone-id", o.ZoneID, "Provider's ID of the zone, to pick one among several zones of the same name (optional).")
+	dns.StringVar(&o.ServiceDNSSuffix, "service-dns-suffix", o.ServiceDNSSuffix, "Suffix of the federated Services' names, the zone or a name under it; default --zone-name.")
+	dns.Int64Var(&o.DNSTTL, "dns-ttl", o.DNSTTL, "TTL in seconds of the federated Services' records; a Service's federation.kubernetes.io/dns-ttl annotation overrides it.")
+	dns.DurationVar(&o.DNSUnhealthyGrace, "dns-unhealthy-grace", o.DNSUnhealthyGrace, "How long a member may be not Ready before its addresses leave the DNS records; 0 drops them at once.")
 
 	le := fss.FlagSet("leader election")
 	le.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a Lease in the federation-apiserver, so that only one of several replicas acts.")
@@ -155,10 +176,54 @@ func (o *Options) Validate(allControllers []string) error {
 	if o.UnschedulableThreshold < 0 {
 		errs = append(errs, fmt.Errorf("--unschedulable-threshold must not be negative, got %s", o.UnschedulableThreshold))
 	}
+	errs = append(errs, o.validateDNS()...)
 	if o.LeaderElect && o.LeaseDuration <= o.RenewDeadline {
 		errs = append(errs, fmt.Errorf("--leader-elect-lease-duration (%s) must be greater than --leader-elect-renew-deadline (%s)", o.LeaseDuration, o.RenewDeadline))
 	}
 	return utilerrors.NewAggregate(errs)
+}
+
+// DefaultDNSTTL is --dns-ttl's default, Federation v1's.
+const DefaultDNSTTL = 180
+
+// DNSProviders are the values --dns-provider takes.
+var DNSProviders = []string{"coredns", "google-clouddns"}
+
+// validateDNS checks the Service DNS flags: all or nothing, and a suffix
+// inside the zone, where records can be written.
+func (o *Options) validateDNS() []error {
+	var errs []error
+	if o.DNSTTL < 1 || o.DNSTTL > math.MaxInt32 {
+		errs = append(errs, fmt.Errorf("--dns-ttl must be from 1 to %d seconds, got %d", math.MaxInt32, o.DNSTTL))
+	}
+	if o.DNSUnhealthyGrace < 0 {
+		errs = append(errs, fmt.Errorf("--dns-unhealthy-grace must not be negative, got %s", o.DNSUnhealthyGrace))
+	}
+	if o.DNSProvider == "" {
+		if o.ZoneName != "" || o.DNSProviderConfig != "" {
+			errs = append(errs, fmt.Errorf("--zone-name and --dns-provider-config need --dns-provider (one of %s)", strings.Join(DNSProviders, ", ")))
+		}
+		return errs
+	}
+	if !slices.Contains(DNSProviders, o.DNSProvider) {
+		errs = append(errs, fmt.Errorf("--dns-provider %q: unknown; use one of %s", o.DNSProvider, strings.Join(DNSProviders, ", ")))
+	}
+	if o.DNSProviderConfig == "" {
+		errs = append(errs, fmt.Errorf("--dns-provider-config is required with --dns-provider: the provider's configuration file"))
+	}
+	zone := strings.TrimSuffix(strings.ToLower(o.ZoneName), ".")
+	if msgs := validation.IsDNS1123Subdomain(zone); zone == "" || len(msgs) > 0 {
+		errs = append(errs, fmt.Errorf("--zone-name %q: a DNS name such as example.com is required with --dns-provider", o.ZoneName))
+	}
+	if o.ServiceDNSSuffix != "" {
+		suffix := strings.TrimSuffix(strings.ToLower(o.ServiceDNSSuffix), ".")
+		if msgs := validation.IsDNS1123Subdomain(suffix); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("--service-dns-suffix %q: %s", o.ServiceDNSSuffix, strings.Join(msgs, "; ")))
+		} else if zone != "" && suffix != zone && !strings.HasSuffix(suffix, "."+zone) {
+			errs = append(errs, fmt.Errorf("--service-dns-suffix %q is not in zone %q: the records could not be written there", o.ServiceDNSSuffix, o.ZoneName))
+		}
+	}
+	return errs
 }
 
 // Enabled says whether the controller called name should run.

@@ -1,0 +1,230 @@
+package servicedns
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
+	fedlisters "github.com/kfederation/client-go/listers/federation/v1beta1"
+
+	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/pkg/controller"
+	"github.com/kfederation/federation/pkg/dnsprovider"
+)
+
+// Name is the controller's name in --controllers and in logs.
+const Name = "service-dns"
+
+// Options are the controller's settings from the command line.
+type Options struct {
+	// Suffix ends every name ("example.com."): --service-dns-suffix,
+	// the zone's name by default.
+	Suffix string
+	// TTL of the records, in seconds, unless a Service's
+	// federation.kubernetes.io/dns-ttl annotation says otherwise.
+	TTL int64
+	// UnhealthyGrace is how long a member may be not Ready before its
+	// addresses leave the records.
+	UnhealthyGrace time.Duration
+	// SweepPeriod is how often the zone is listed to find records of
+	// Services that are gone and records changed behind the federation's
+	// back.
+	SweepPeriod time.Duration
+}
+
+// DefaultSweepPeriod is Options.SweepPeriod unless set.
+const DefaultSweepPeriod = 5 * time.Minute
+
+// Controller publishes the DNS records of federated Services.
+type Controller struct {
+	opts       Options
+	federation string
+	// zone is where records go; nil turns the controller into one that
+	// only takes its finalizer off deleted Services (DNS is off).
+	zone dnsprovider.Zone
+
+	services cache.SharedIndexInformer
+	dynamic  dynamic.Interface
+	clusters fedlisters.ClusterLister
+	registry *clusterclient.Registry
+	members  members
+	synced   []cache.InformerSynced
+
+	health   *health
+	resolver *resolver
+	owned    *owned
+
+	queue    workqueue.TypedRateLimitingInterface[string]
+	recorder record.EventRecorder
+	logger   klog.Logger
+}
+
+// New wires the controller to the federation's informers and the member
+// clusters, before the informers start. With on false, it is the
+// controller that stands in while DNS is off. Run starts it.
+func New(ctx context.Context, cctx *controller.Context, on bool, opts Options) *Controller {
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
+	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + Name})
+	return newController(ctx, cctx, on, opts, registryMembers{cctx.Clusters}, recorder)
+}
+
+// retryLimiter retries a Service whose records could not be written after
+// 100 ms, doubling up to 30 s: a provider that comes back is caught up
+// within half a minute, and one Service failing holds up no other.
+func retryLimiter() workqueue.TypedRateLimiter[string] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 30*time.Second)
+}
+
+func newController(ctx context.Context, cctx *controller.Context, on bool, opts Options, m members, recorder record.EventRecorder) *Controller {
+	if opts.SweepPeriod <= 0 {
+		opts.SweepPeriod = DefaultSweepPeriod
+	}
+	opts.Suffix = fqdn(opts.Suffix)
+	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
+	c := &Controller{
+		opts:       opts,
+		federation: cctx.FederationName,
+		services:   cctx.DynamicInformers.ForResource(servicesGVR).Informer(),
+		dynamic:    cctx.DynamicClient,
+		clusters:   clusterInformer.Lister(),
+		registry:   cctx.Clusters,
+		members:    m,
+		health:     newHealth(opts.UnhealthyGrace),
+		resolver:   newResolver(),
+		owned:      newOwned(),
+		queue:      workqueue.NewTypedRateLimitingQueueWithConfig(retryLimiter(), workqueue.TypedRateLimitingQueueConfig[string]{Name: Name}),
+		recorder:   recorder,
+		logger:     klog.FromContext(ctx).WithName(Name),
+	}
+	c.synced = []cache.InformerSynced{c.services.HasSynced, clusterInformer.Informer().HasSynced}
+	_, _ = c.services.AddEventHandler(handlerOf(c.enqueue))
+	if !on {
+		return c
+	}
+	// A cluster joining, leaving, changing zones or readiness changes
+	// every Service's records.
+	_, _ = clusterInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(interface{}) { c.enqueueAll() },
+		DeleteFunc: func(interface{}) { c.enqueueAll() },
+		UpdateFunc: func(old, cur interface{}) {
+			if dnsRelevantChange(old.(*federationv1beta1.Cluster), cur.(*federationv1beta1.Cluster)) {
+				c.enqueueAll()
+			}
+		},
+	})
+	cctx.Clusters.OnChange(func(string) { c.enqueueAll() })
+	return c
+}
+
+// dnsRelevantChange says a Cluster changed in a way that can change
+// records: labels (selection), zones, region, readiness, deletion. The
+// status refresh every 30 s changes none of these.
+func dnsRelevantChange(old, cur *federationv1beta1.Cluster) bool {
+	return !equality.Semantic.DeepEqual(old.Labels, cur.Labels) ||
+		!slices.Equal(old.Status.Zones, cur.Status.Zones) || old.Status.Region != cur.Status.Region ||
+		controller.ClusterCallsItselfReady(old) != controller.ClusterCallsItselfReady(cur) ||
+		(old.DeletionTimestamp == nil) != (cur.DeletionTimestamp == nil)
+}
+
+func (c *Controller) enqueue(obj interface{}) {
+	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+		c.queue.Add(key)
+	}
+}
+
+func (c *Controller) enqueueAll() {
+	for _, key := range c.services.GetStore().ListKeys() {
+		c.queue.Add(key)
+	}
+}
+
+// Run waits for the caches, reads what the zone holds, and runs workers
+// and the sweep until ctx ends. A nil zone (DNS off) only takes the
+// finalizer off deleted Services.
+func (c *Controller) Run(ctx context.Context, zone dnsprovider.Zone, workers int) {
+	defer utilruntime.HandleCrash()
+	c.zone = zone
+	defer c.queue.ShutDown()
+	if c.zone == nil {
+		c.logger.Info("Service DNS is off (no --dns-provider, or left out by --controllers): federated Services get no DNS records")
+	} else {
+		c.logger.Info("Starting", "zone", c.zone.Name(), "suffix", c.opts.Suffix)
+	}
+	if !cache.WaitForNamedCacheSync(Name, ctx.Done(), c.synced...) {
+		return
+	}
+	if c.zone != nil {
+		c.members.Watch(func(namespace, name string) { c.queue.Add(namespace + "/" + name) })
+		// One List before the first sync: after a restart, every Service
+		// whose records are as they should be then costs no request.
+		c.sweep(ctx)
+		go wait.UntilWithContext(ctx, c.sweep, c.opts.SweepPeriod)
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
+	}
+	<-ctx.Done()
+	c.logger.Info("Stopping")
+}
+
+// sweep lists every record set the federation owns in the zone and looks
+// again at each Service whose records are not as this controller last
+// left them: records of Services deleted while it was down, or changed by
+// hand.
+func (c *Controller) sweep(ctx context.Context) {
+	lctx, cancel := context.WithTimeout(ctx, providerTimeout)
+	defer cancel()
+	listed, err := c.zone.List(lctx, c.federation)
+	if err != nil {
+		c.logger.Error(err, "Cannot list the federation's DNS records; retrying at the next sweep", "zone", c.zone.Name(), "period", c.opts.SweepPeriod)
+		return
+	}
+	for _, key := range c.owned.load(listed) {
+		c.queue.Add(key)
+	}
+}
+
+func (c *Controller) runWorker(ctx context.Context) {
+	for c.processNextWorkItem(ctx) {
+	}
+}
+
+func (c *Controller) processNextWorkItem(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	err := c.reconcile(ctx, key)
+	switch {
+	case err == nil:
+		c.queue.Forget(key)
+	case pending(err):
+		c.queue.AddAfter(key, time.Second)
+	default:
+		c.logger.Error(err, "Sync failed; retrying", "service", key)
+		c.queue.AddRateLimited(key)
+	}
+	return true
+}
+
+// resource is the federation's dynamic client for Services in obj's
+// namespace.
+func (c *Controller) resource(obj *unstructured.Unstructured) dynamic.ResourceInterface {
+	return c.dynamic.Resource(servicesGVR).Namespace(obj.GetNamespace())
+}
