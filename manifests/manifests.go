@@ -35,7 +35,22 @@ const (
 	APIServerPort = 6443
 	// ServicePort is the port of the federation-apiserver's Service.
 	ServicePort = 443
+
+	// DNSProviderSecretName holds the DNS provider's configuration, under
+	// DNSProviderConfigKey, and the files it names; the controller manager
+	// mounts it at DNSProviderMountPath. The templates spell these three
+	// out: keep them in step.
+	DNSProviderSecretName = "federation-dns-provider"
+	DNSProviderConfigKey  = "provider.yaml"
+	DNSProviderMountPath  = "/etc/federation/dns"
 )
+
+// File is one entry of a Secret's data.
+type File struct {
+	// Name is the key, and the file's name where the Secret is mounted.
+	Name string
+	Data []byte
+}
 
 // FederationValues are the inputs of the federation templates.
 type FederationValues struct {
@@ -58,6 +73,16 @@ type FederationValues struct {
 	// DNSProvider and DNSZoneName configure Service DNS; empty for none.
 	DNSProvider string
 	DNSZoneName string
+	// DNSProviderConfig is the provider's configuration file, which the
+	// controller manager reads (--dns-provider-config) from the Secret
+	// DNSProviderSecretName.
+	DNSProviderConfig []byte
+	// DNSProviderFiles are more files in that Secret, next to the
+	// configuration: the TLS files or credentials it names.
+	DNSProviderFiles []File
+	// DNSConfigHash changes when any of the DNS settings do, so that the
+	// controller manager restarts and reads them.
+	DNSConfigHash string
 
 	// PEM-encoded CA, serving and admin client certificates and keys.
 	CACert, CAKey           []byte

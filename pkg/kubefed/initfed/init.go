@@ -88,6 +88,14 @@ and writes a context NAME into your kubeconfig.
 The federation-apiserver authorizes requests with the host cluster's RBAC
 (SubjectAccessReview), so grant users access to the federation there.
 
+With --dns-provider, the federation-controller-manager writes the DNS records
+of federated Services into --dns-zone-name, through the provider that
+--dns-provider-config configures. That file goes into the Secret
+federation-dns-provider, mounted in the controller manager's pod at
+/etc/federation/dns; the files it names (etcd TLS files, Cloud DNS credentials)
+are paths in that pod: add them to the Secret with --dns-provider-secret-file
+and name them /etc/federation/dns/NAME, or mount them yourself.
+
 Running kubefed init again re-applies everything and issues new certificates
 from the same CA, kept in the Secret federation-ca.`
 
@@ -97,6 +105,12 @@ from the same CA, kept in the Secret federation-ca.`
   # Use a NodePort Service reached at 203.0.113.10, and an existing etcd
   kubefed init myfed --host-cluster-context=host --api-server-service-type=NodePort \
       --api-server-advertise-address=203.0.113.10 --etcd-servers=https://etcd.example.com:2379
+
+  # Service DNS through CoreDNS, whose etcd wants a client certificate; the
+  # config names /etc/federation/dns/etcd-client.crt, etcd-client.key, etcd-ca.crt
+  kubefed init myfed --host-cluster-context=host --dns-provider=coredns --dns-zone-name=example.com \
+      --dns-provider-config=coredns.yaml --dns-provider-secret-file=etcd-client.crt \
+      --dns-provider-secret-file=etcd-client.key --dns-provider-secret-file=etcd-ca.crt=ca.pem
 
   # Print the manifests, and change nothing
   kubefed init myfed --host-cluster-context=host --dry-run`
@@ -113,6 +127,13 @@ type InitOptions struct {
 	FederationSystemNamespace string
 	DNSProvider               string
 	DNSZoneName               string
+	// DNSProviderConfig is a local file with the DNS provider's
+	// configuration, which goes into the Secret federation-dns-provider.
+	DNSProviderConfig string
+	// DNSProviderSecretFiles, [NAME=]PATH, are local files that go into
+	// that Secret too, for the configuration to name as
+	// /etc/federation/dns/NAME.
+	DNSProviderSecretFiles []string
 	// EtcdServers is an existing etcd; empty deploys one.
 	EtcdServers    []string
 	EtcdImage      string
@@ -145,6 +166,8 @@ type InitOptions struct {
 
 	kubeconfig     *clioptions.Kubeconfig
 	kubeconfigPath string
+	// dns is what loadDNS read, once.
+	dns *dnsSecret
 }
 
 // NewInitOptions returns the defaults.
@@ -186,6 +209,8 @@ func NewCmdInit(streams clioptions.IOStreams) *cobra.Command {
 	fs.StringVar(&o.FederationSystemNamespace, "federation-system-namespace", o.FederationSystemNamespace, "Namespace of the control plane in the host cluster.")
 	fs.StringVar(&o.DNSProvider, "dns-provider", o.DNSProvider, "DNS provider for Service DNS records: coredns or google-clouddns. Empty for none.")
 	fs.StringVar(&o.DNSZoneName, "dns-zone-name", o.DNSZoneName, "DNS zone of the Service DNS records, e.g. example.com. Required with --dns-provider.")
+	fs.StringVar(&o.DNSProviderConfig, "dns-provider-config", o.DNSProviderConfig, "Local YAML file with the DNS provider's configuration; required with --dns-provider. coredns: etcdEndpoints, etcdCertFile, etcdKeyFile, etcdCAFile, path. google-clouddns: project, credentialsFile, credentialsType, endpoint. It goes into the Secret federation-dns-provider, which the controller manager reads at /etc/federation/dns/provider.yaml. The files it names are paths inside the controller manager's pod: give them with --dns-provider-secret-file and name them /etc/federation/dns/NAME, or mount them yourself.")
+	fs.StringArrayVar(&o.DNSProviderSecretFiles, "dns-provider-secret-file", o.DNSProviderSecretFiles, "[NAME=]LOCAL_FILE to add to the Secret federation-dns-provider, which the controller manager sees as /etc/federation/dns/NAME (default NAME: the file's base name), such as an etcd client certificate and key or a Cloud DNS credentials JSON. Repeat for more files.")
 	fs.StringSliceVar(&o.EtcdServers, "etcd-servers", o.EtcdServers, "URLs of an existing etcd for the federation-apiserver, comma-separated. Empty deploys etcd as a StatefulSet with a persistent volume.")
 	fs.StringVar(&o.EtcdImage, "etcd-image", o.EtcdImage, "Image of the etcd StatefulSet.")
 	fs.StringVar(&o.EtcdPVCapacity, "etcd-pv-capacity", o.EtcdPVCapacity, "Size of etcd's persistent volume.")
@@ -232,12 +257,18 @@ func (o *InitOptions) Validate() error {
 		if o.DNSZoneName != "" {
 			errs = append(errs, fmt.Errorf("--dns-zone-name needs --dns-provider (%s or %s)", DNSProviderCoreDNS, DNSProviderGoogleCloud))
 		}
+		if o.DNSProviderConfig != "" || len(o.DNSProviderSecretFiles) > 0 {
+			errs = append(errs, fmt.Errorf("--dns-provider-config and --dns-provider-secret-file need --dns-provider (%s or %s)", DNSProviderCoreDNS, DNSProviderGoogleCloud))
+		}
 	case DNSProviderCoreDNS, DNSProviderGoogleCloud:
 		zone := strings.TrimSuffix(o.DNSZoneName, ".")
 		if zone == "" {
 			errs = append(errs, fmt.Errorf("--dns-provider=%s needs --dns-zone-name, the DNS zone to write records into, e.g. example.com", o.DNSProvider))
 		} else if msgs := validation.IsDNS1123Subdomain(zone); len(msgs) > 0 {
 			errs = append(errs, fmt.Errorf("--dns-zone-name %q is invalid: %s", o.DNSZoneName, strings.Join(msgs, "; ")))
+		}
+		if err := o.loadDNS(); err != nil {
+			errs = append(errs, err)
 		}
 	default:
 		errs = append(errs, fmt.Errorf("--dns-provider %q is not supported; use %s or %s", o.DNSProvider, DNSProviderCoreDNS, DNSProviderGoogleCloud))
@@ -387,6 +418,11 @@ func (o *InitOptions) values(c *credentials) manifests.FederationValues {
 		v.DeployEtcd = true
 		v.EtcdServers = fmt.Sprintf("http://etcd-0.etcd.%s.svc:2379", o.FederationSystemNamespace)
 	}
+	if o.DNSProvider != "" && o.dns != nil {
+		v.DNSProviderConfig = o.dns.config
+		v.DNSProviderFiles = o.dns.files
+		v.DNSConfigHash = o.dns.hash(v.DNSProvider, v.DNSZoneName)
+	}
 	if c != nil {
 		v.CACert, v.CAKey = c.ca.certPEM, c.ca.keyPEM
 		v.ServingCert, v.ServingKey = c.serving.certPEM, c.serving.keyPEM
@@ -398,8 +434,14 @@ func (o *InitOptions) values(c *credentials) manifests.FederationValues {
 }
 
 // Render returns the manifests for credentials c as objects, in apply
-// order.
+// order. With --dns-provider it reads the provider's files, unless Validate
+// has.
 func (o *InitOptions) Render(c *credentials) ([]byte, []*unstructured.Unstructured, error) {
+	if o.DNSProvider != "" {
+		if err := o.loadDNS(); err != nil {
+			return nil, nil, err
+		}
+	}
 	data, err := manifests.RenderFederation(o.values(c))
 	if err != nil {
 		return nil, nil, err

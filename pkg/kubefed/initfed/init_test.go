@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +37,37 @@ func testOptions() *InitOptions {
 	o.Name = "myfed"
 	o.HostClusterContext = "host"
 	return o
+}
+
+// writeFile writes content into a new file in a temporary directory.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// coreDNSConfig is a coredns provider configuration whose etcd wants a
+// client certificate, with the files in the Secret's mount.
+const coreDNSConfig = `etcdEndpoints: ["https://etcd.dns:2379"]
+etcdCertFile: /etc/federation/dns/etcd-client.crt
+etcdKeyFile: /etc/federation/dns/etcd-client.key
+etcdCAFile: /etc/federation/dns/etcd-ca.crt
+path: /skydns
+`
+
+// withCoreDNS turns Service DNS on with coreDNSConfig and its three files.
+func withCoreDNS(t *testing.T, o *InitOptions) {
+	t.Helper()
+	o.DNSProvider, o.DNSZoneName = DNSProviderCoreDNS, "example.com."
+	o.DNSProviderConfig = writeFile(t, "coredns.yaml", coreDNSConfig)
+	o.DNSProviderSecretFiles = []string{
+		writeFile(t, "etcd-client.crt", "CERT"),
+		writeFile(t, "etcd-client.key", "KEY"),
+		"etcd-ca.crt=" + writeFile(t, "ca.pem", "CA"),
+	}
 }
 
 func render(t *testing.T, o *InitOptions, external ...string) (*credentials, []*unstructured.Unstructured) {
@@ -73,10 +105,10 @@ func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *u
 func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		modify func(o *InitOptions)
+		modify func(t *testing.T, o *InitOptions)
 		want   []string
 	}{
-		{"etcd deployed, load balancer", func(*InitOptions) {}, []string{
+		{"etcd deployed, load balancer", func(*testing.T, *InitOptions) {}, []string{
 			"Namespace/federation-system",
 			"ServiceAccount/federation-apiserver", "ClusterRoleBinding/federation:myfed:apiserver-auth-delegator",
 			"ServiceAccount/federation-controller-manager", "ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
@@ -85,22 +117,22 @@ func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 			"Service/federation-apiserver", "Deployment/federation-apiserver",
 			"Deployment/federation-controller-manager",
 		}},
-		{"existing etcd, DNS", func(o *InitOptions) {
+		{"existing etcd, DNS", func(t *testing.T, o *InitOptions) {
 			o.EtcdServers = []string{"https://etcd.example.com:2379"}
-			o.DNSProvider, o.DNSZoneName = DNSProviderCoreDNS, "example.com."
+			withCoreDNS(t, o)
 		}, []string{
 			"Namespace/federation-system",
 			"ServiceAccount/federation-apiserver", "ClusterRoleBinding/federation:myfed:apiserver-auth-delegator",
 			"ServiceAccount/federation-controller-manager", "ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
 			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
-			"ConfigMap/federation-dns",
+			"Secret/federation-dns-provider",
 			"Service/federation-apiserver", "Deployment/federation-apiserver",
 			"Deployment/federation-controller-manager",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOptions()
-			tc.modify(o)
+			tc.modify(t, o)
 			_, objs := render(t, o)
 			if got := kinds(objs); strings.Join(got, " ") != strings.Join(tc.want, " ") {
 				t.Errorf("objects:\n got %v\nwant %v", got, tc.want)
@@ -165,6 +197,151 @@ func TestDeploymentsUseFlagsTheBinariesAccept(t *testing.T) {
 	}
 }
 
+// controllerManagerFlags parses the controller manager Deployment's
+// arguments with the binary's own flags, and validates them as it does.
+func controllerManagerFlags(t *testing.T, objs []*unstructured.Unstructured) (*cmoptions.Options, []string) {
+	t.Helper()
+	args := containerArgs(t, find(t, objs, "Deployment", manifests.ControllerManagerName))
+	cm := cmoptions.NewOptions()
+	fs := pflag.NewFlagSet("federation-controller-manager", pflag.ContinueOnError)
+	for _, f := range cm.Flags(nil).FlagSets {
+		fs.AddFlagSet(f)
+	}
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("federation-controller-manager refuses its arguments %v: %v", args, err)
+	}
+	if err := cm.Validate(nil); err != nil {
+		t.Errorf("federation-controller-manager flags %v do not validate: %v", args, err)
+	}
+	return cm, args
+}
+
+// dnsVolume returns the controller manager's volume and mount of the
+// Secret federation-dns-provider, nil if it has none.
+func dnsVolume(t *testing.T, objs []*unstructured.Unstructured) (volume, mount map[string]interface{}) {
+	t.Helper()
+	d := find(t, objs, "Deployment", manifests.ControllerManagerName)
+	volumes, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "volumes")
+	for _, v := range volumes {
+		v := v.(map[string]interface{})
+		if name, _, _ := unstructured.NestedString(v, "secret", "secretName"); name == manifests.DNSProviderSecretName {
+			volume = v
+		}
+	}
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	mounts, _, _ := unstructured.NestedSlice(containers[0].(map[string]interface{}), "volumeMounts")
+	for _, m := range mounts {
+		m := m.(map[string]interface{})
+		if volume != nil && m["name"] == volume["name"] {
+			mount = m
+		}
+		if m["mountPath"] == manifests.DNSProviderMountPath && mount == nil {
+			t.Errorf("%s is mounted from volume %v, not from the Secret %s", manifests.DNSProviderMountPath, m["name"], manifests.DNSProviderSecretName)
+		}
+	}
+	return volume, mount
+}
+
+const dnsHashAnnotation = "federation.k8s.io/dns-config-hash"
+
+func podAnnotations(t *testing.T, objs []*unstructured.Unstructured) map[string]string {
+	t.Helper()
+	a, _, _ := unstructured.NestedStringMap(find(t, objs, "Deployment", manifests.ControllerManagerName).Object, "spec", "template", "metadata", "annotations")
+	return a
+}
+
+func TestControllerManagerServiceDNS(t *testing.T) {
+	t.Run("off", func(t *testing.T) {
+		_, objs := render(t, testOptions())
+		cm, args := controllerManagerFlags(t, objs)
+		if cm.DNSProvider != "" || cm.ZoneName != "" || cm.DNSProviderConfig != "" {
+			t.Errorf("Service DNS is on without --dns-provider: %v", args)
+		}
+		if volume, mount := dnsVolume(t, objs); volume != nil || mount != nil {
+			t.Errorf("controller manager has the DNS volume %v mounted at %v without --dns-provider", volume, mount)
+		}
+		if _, ok := podAnnotations(t, objs)[dnsHashAnnotation]; ok {
+			t.Errorf("pod template has %s without --dns-provider", dnsHashAnnotation)
+		}
+		for _, obj := range objs {
+			if obj.GetName() == manifests.DNSProviderSecretName || obj.GetName() == "federation-dns" {
+				t.Errorf("%s/%s rendered without --dns-provider", obj.GetKind(), obj.GetName())
+			}
+		}
+	})
+
+	t.Run("coredns", func(t *testing.T) {
+		o := testOptions()
+		withCoreDNS(t, o)
+		_, objs := render(t, o)
+		cm, args := controllerManagerFlags(t, objs)
+		if cm.DNSProvider != DNSProviderCoreDNS || cm.ZoneName != "example.com" || cm.DNSProviderConfig != "/etc/federation/dns/provider.yaml" {
+			t.Errorf("controller manager args %v; want --dns-provider=coredns --zone-name=example.com --dns-provider-config=/etc/federation/dns/provider.yaml", args)
+		}
+		if want := manifests.DNSProviderMountPath + "/" + manifests.DNSProviderConfigKey; cm.DNSProviderConfig != want {
+			t.Errorf("--dns-provider-config=%s, but the Secret's config is at %s", cm.DNSProviderConfig, want)
+		}
+		volume, mount := dnsVolume(t, objs)
+		if volume == nil || mount == nil {
+			t.Fatalf("controller manager does not mount the Secret %s: volume %v, mount %v", manifests.DNSProviderSecretName, volume, mount)
+		}
+		if mount["mountPath"] != manifests.DNSProviderMountPath || mount["readOnly"] != true {
+			t.Errorf("DNS volume mounted as %v; want read-only at %s", mount, manifests.DNSProviderMountPath)
+		}
+
+		secret := find(t, objs, "Secret", manifests.DNSProviderSecretName)
+		data, _, _ := unstructured.NestedStringMap(secret.Object, "data")
+		want := map[string]string{
+			"provider.yaml":   coreDNSConfig,
+			"etcd-client.crt": "CERT",
+			"etcd-client.key": "KEY",
+			"etcd-ca.crt":     "CA",
+		}
+		if len(data) != len(want) {
+			t.Errorf("Secret %s holds %d files, want %d: %v", manifests.DNSProviderSecretName, len(data), len(want), data)
+		}
+		for k, v := range want {
+			if got, err := base64.StdEncoding.DecodeString(data[k]); err != nil || string(got) != v {
+				t.Errorf("Secret %s: %s holds %q (%v), want %q", manifests.DNSProviderSecretName, k, got, err, v)
+			}
+		}
+		if secret.GetNamespace() != "federation-system" {
+			t.Errorf("Secret %s is in namespace %q", secret.GetName(), secret.GetNamespace())
+		}
+	})
+
+	t.Run("the pod restarts when the DNS config changes", func(t *testing.T) {
+		hash := func(modify func(o *InitOptions)) string {
+			o := testOptions()
+			withCoreDNS(t, o)
+			modify(o)
+			_, objs := render(t, o)
+			h := podAnnotations(t, objs)[dnsHashAnnotation]
+			if h == "" {
+				t.Fatalf("pod template has no %s", dnsHashAnnotation)
+			}
+			return h
+		}
+		same := hash(func(*InitOptions) {})
+		if again := hash(func(*InitOptions) {}); again != same {
+			t.Errorf("the hash changed (%s, %s) though the DNS settings did not", same, again)
+		}
+		for what, modify := range map[string]func(o *InitOptions){
+			"config": func(o *InitOptions) {
+				o.DNSProviderConfig = writeFile(t, "coredns.yaml", strings.Replace(coreDNSConfig, "/skydns", "/dns", 1))
+			},
+			"a secret file": func(o *InitOptions) {
+				o.DNSProviderSecretFiles[1] = writeFile(t, "etcd-client.key", "NEW KEY")
+			},
+			"zone": func(o *InitOptions) { o.DNSZoneName = "example.org" },
+		} {
+			if h := hash(modify); h == same {
+				t.Errorf("changing the %s left the pod template's %s at %s", what, dnsHashAnnotation, h)
+			}
+		}
+	})
+}
+
 func TestCertificatesChainToTheCAAndNameWhatTheyMust(t *testing.T) {
 	o := testOptions()
 	o.FederationSystemNamespace = "fed"
@@ -226,27 +403,105 @@ func TestCertificatesChainToTheCAAndNameWhatTheyMust(t *testing.T) {
 func TestValidate(t *testing.T) {
 	kc := clientcmdapi.NewConfig()
 	kc.Contexts["host"] = &clientcmdapi.Context{Cluster: "host"}
+	// dns turns Service DNS on with provider and a config file holding
+	// config, and the secret files files.
+	dns := func(t *testing.T, o *InitOptions, provider, config string, files ...string) {
+		o.DNSProvider, o.DNSZoneName = provider, "example.com"
+		o.DNSProviderConfig = writeFile(t, "provider.yaml", config)
+		o.DNSProviderSecretFiles = files
+	}
 	for _, tc := range []struct {
 		name   string
-		modify func(o *InitOptions)
+		modify func(t *testing.T, o *InitOptions)
 		want   string
 	}{
-		{"valid", func(*InitOptions) {}, ""},
-		{"bad name", func(o *InitOptions) { o.Name = "My_Fed" }, `federation name "My_Fed" is invalid`},
-		{"name of the host context", func(o *InitOptions) { o.Name = "host" }, "would overwrite"},
-		{"unknown host context", func(o *InitOptions) { o.HostClusterContext = "nope" }, `no context "nope"`},
-		{"unknown DNS provider", func(o *InitOptions) { o.DNSProvider, o.DNSZoneName = "route53", "example.com" }, `--dns-provider "route53" is not supported`},
-		{"DNS provider without zone", func(o *InitOptions) { o.DNSProvider = DNSProviderGoogleCloud }, "needs --dns-zone-name"},
-		{"zone without provider", func(o *InitOptions) { o.DNSZoneName = "example.com" }, "--dns-zone-name needs --dns-provider"},
-		{"etcd server not a URL", func(o *InitOptions) { o.EtcdServers = []string{"etcd:2379"} }, `"etcd:2379" is not an http:// or https:// URL`},
-		{"bad service type", func(o *InitOptions) { o.APIServerServiceType = "ClusterIP" }, `--api-server-service-type "ClusterIP" is not supported`},
-		{"bad advertise address", func(o *InitOptions) { o.APIServerAdvertiseAddress = "not an address" }, "neither an IP address nor a DNS name"},
-		{"bad volume size", func(o *InitOptions) { o.EtcdPVCapacity = "lots" }, `--etcd-pv-capacity "lots"`},
+		{"valid", func(*testing.T, *InitOptions) {}, ""},
+		{"bad name", func(_ *testing.T, o *InitOptions) { o.Name = "My_Fed" }, `federation name "My_Fed" is invalid`},
+		{"name of the host context", func(_ *testing.T, o *InitOptions) { o.Name = "host" }, "would overwrite"},
+		{"unknown host context", func(_ *testing.T, o *InitOptions) { o.HostClusterContext = "nope" }, `no context "nope"`},
+		{"unknown DNS provider", func(_ *testing.T, o *InitOptions) { o.DNSProvider, o.DNSZoneName = "route53", "example.com" }, `--dns-provider "route53" is not supported`},
+		{"DNS provider without zone", func(_ *testing.T, o *InitOptions) { o.DNSProvider = DNSProviderGoogleCloud }, "needs --dns-zone-name"},
+		{"zone without provider", func(_ *testing.T, o *InitOptions) { o.DNSZoneName = "example.com" }, "--dns-zone-name needs --dns-provider"},
+		{"etcd server not a URL", func(_ *testing.T, o *InitOptions) { o.EtcdServers = []string{"etcd:2379"} }, `"etcd:2379" is not an http:// or https:// URL`},
+		{"bad service type", func(_ *testing.T, o *InitOptions) { o.APIServerServiceType = "ClusterIP" }, `--api-server-service-type "ClusterIP" is not supported`},
+		{"bad advertise address", func(_ *testing.T, o *InitOptions) { o.APIServerAdvertiseAddress = "not an address" }, "neither an IP address nor a DNS name"},
+		{"bad volume size", func(_ *testing.T, o *InitOptions) { o.EtcdPVCapacity = "lots" }, `--etcd-pv-capacity "lots"`},
+
+		{"coredns", func(t *testing.T, o *InitOptions) { withCoreDNS(t, o) }, ""},
+		{"coredns over http", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderCoreDNS, "etcdEndpoints: [http://etcd.dns:2379]\n")
+		}, ""},
+		{"google-clouddns with Application Default Credentials", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderGoogleCloud, "project: my-project\n")
+		}, ""},
+		{"google-clouddns with a key file", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderGoogleCloud, "project: my-project\ncredentialsFile: /etc/federation/dns/key.json\n", "key.json="+writeFile(t, "sa.json", `{"type": "service_account"}`))
+		}, ""},
+		{"google-clouddns with a key file mounted by the admin", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderGoogleCloud, "project: my-project\ncredentialsFile: /var/run/secrets/gcp/key.json\n")
+		}, ""},
+		{"DNS provider without config", func(_ *testing.T, o *InitOptions) { o.DNSProvider, o.DNSZoneName = DNSProviderCoreDNS, "example.com" },
+			"--dns-provider-config is required with --dns-provider=coredns: a local YAML file with etcdEndpoints"},
+		{"config without DNS provider", func(t *testing.T, o *InitOptions) { o.DNSProviderConfig = writeFile(t, "c.yaml", "project: p\n") },
+			"--dns-provider-config and --dns-provider-secret-file need --dns-provider"},
+		{"secret file without DNS provider", func(_ *testing.T, o *InitOptions) { o.DNSProviderSecretFiles = []string{"key.json"} },
+			"--dns-provider-config and --dns-provider-secret-file need --dns-provider"},
+		{"config unreadable", func(t *testing.T, o *InitOptions) {
+			o.DNSProvider, o.DNSZoneName = DNSProviderCoreDNS, "example.com"
+			o.DNSProviderConfig = filepath.Join(t.TempDir(), "missing.yaml")
+		}, "--dns-provider-config: cannot read /"},
+		{"config is a directory", func(t *testing.T, o *InitOptions) {
+			o.DNSProvider, o.DNSZoneName = DNSProviderCoreDNS, "example.com"
+			o.DNSProviderConfig = t.TempDir()
+		}, "is a directory; give a file"},
+		{"coredns config with a misspelt field", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderCoreDNS, "etcdEndpoint: [https://etcd.dns:2379]\n")
+		}, `unknown field "etcdEndpoint"`},
+		{"coredns config not YAML", func(t *testing.T, o *InitOptions) { dns(t, o, DNSProviderCoreDNS, "etcdEndpoints: [\n") },
+			"coredns provider config: error converting YAML"},
+		{"coredns config without endpoints", func(t *testing.T, o *InitOptions) { dns(t, o, DNSProviderCoreDNS, "path: /skydns\n") },
+			"coredns provider config: etcdEndpoints: required"},
+		{"coredns endpoint without scheme", func(t *testing.T, o *InitOptions) { dns(t, o, DNSProviderCoreDNS, "etcdEndpoints: [etcd.dns:2379]\n") },
+			"etcdEndpoints[0]"},
+		{"coredns certificate without key", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderCoreDNS, "etcdEndpoints: [https://etcd.dns:2379]\netcdCertFile: /etc/federation/dns/c.crt\n", writeFile(t, "c.crt", "C"))
+		}, "give both (a client certificate and its key) or neither"},
+		{"coredns TLS files over http", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderCoreDNS, "etcdEndpoints: [http://etcd.dns:2379]\netcdCAFile: /etc/ca.crt\n")
+		}, "are for https:// endpoints"},
+		{"coredns file not in the Secret", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderCoreDNS, "etcdEndpoints: [https://etcd.dns:2379]\netcdCAFile: /etc/federation/dns/ca.crt\n")
+		}, "etcdCAFile is /etc/federation/dns/ca.crt, in the Secret federation-dns-provider, but no --dns-provider-secret-file is named ca.crt; add --dns-provider-secret-file=ca.crt=LOCAL_FILE"},
+		{"coredns file at a relative path", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderCoreDNS, "etcdEndpoints: [https://etcd.dns:2379]\netcdCAFile: ca.crt\n")
+		}, `etcdCAFile "ca.crt" is not an absolute path`},
+		{"coredns file below the Secret's mount", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderCoreDNS, "etcdEndpoints: [https://etcd.dns:2379]\netcdCAFile: /etc/federation/dns/tls/ca.crt\n")
+		}, "with no directory below"},
+		{"google-clouddns config invalid", func(t *testing.T, o *InitOptions) { dns(t, o, DNSProviderGoogleCloud, "project: My Project\n") },
+			`invalid Cloud DNS provider configuration: project: "My Project" is not a Google Cloud project ID`},
+		{"google-clouddns config empty", func(t *testing.T, o *InitOptions) { dns(t, o, DNSProviderGoogleCloud, "") },
+			"the Cloud DNS provider configuration is empty"},
+		{"google-clouddns credentials not in the Secret", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderGoogleCloud, "project: my-project\ncredentialsFile: /etc/federation/dns/key.json\n")
+		}, "no --dns-provider-secret-file is named key.json"},
+		{"secret file missing", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderGoogleCloud, "project: my-project\n", filepath.Join(t.TempDir(), "gone.json"))
+		}, "--dns-provider-secret-file: cannot read /"},
+		{"secret file named like the config", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderGoogleCloud, "project: my-project\n", "provider.yaml="+writeFile(t, "x", "x"))
+		}, "the name provider.yaml is the --dns-provider-config's"},
+		{"secret file with a bad name", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderGoogleCloud, "project: my-project\n", "a/b="+writeFile(t, "x", "x"))
+		}, `"a/b" cannot name a file in a Secret`},
+		{"secret files with one name", func(t *testing.T, o *InitOptions) {
+			dns(t, o, DNSProviderGoogleCloud, "project: my-project\n", writeFile(t, "x", "1"), "x="+writeFile(t, "y", "2"))
+		}, "another one is named x too"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOptions()
 			o.kubeconfig = clioptions.NewKubeconfig(kc, time.Second)
-			tc.modify(o)
+			tc.modify(t, o)
 			err := o.Validate()
 			switch {
 			case tc.want == "" && err != nil:
@@ -316,20 +571,73 @@ func TestRunAppliesServerSideAndWritesAContext(t *testing.T) {
 }
 
 func TestDryRunPrintsParsableManifestsAndTouchesNothing(t *testing.T) {
-	o := testOptions()
-	o.DryRun = true
-	out := &bytes.Buffer{}
-	o.Out = out
-	// No clients at all: a dry run must not need the host cluster.
-	if err := o.Run(context.Background()); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name   string
+		modify func(t *testing.T, o *InitOptions)
+		want   int
+	}{
+		{"no DNS", func(*testing.T, *InitOptions) {}, 16},
+		{"DNS", withCoreDNS, 17},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := testOptions()
+			tc.modify(t, o)
+			o.DryRun = true
+			out := &bytes.Buffer{}
+			o.Out = out
+			// No clients at all: a dry run must not need the host cluster.
+			if err := o.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			objs, err := ParseObjects(out.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(objs) != tc.want {
+				t.Errorf("dry run printed %d objects, want %d: %v", len(objs), tc.want, kinds(objs))
+			}
+		})
 	}
-	objs, err := ParseObjects(out.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(objs) != 16 {
-		t.Errorf("dry run printed %d objects: %v", len(objs), kinds(objs))
+}
+
+// TestDNSErrorsDoNotQuoteTheFiles: a provider config or a secret file may
+// hold a secret where it should not; no error shows it.
+func TestDNSErrorsDoNotQuoteTheFiles(t *testing.T) {
+	const secret = "s3cr3t-t0ken"
+	for name, modify := range map[string]func(o *InitOptions){
+		"google-clouddns field": func(o *InitOptions) {
+			o.DNSProvider = DNSProviderGoogleCloud
+			o.DNSProviderConfig = writeFile(t, "c.yaml", "project: my-project\nprivateKey: "+secret+"\n")
+		},
+		"google-clouddns not YAML": func(o *InitOptions) {
+			o.DNSProvider = DNSProviderGoogleCloud
+			o.DNSProviderConfig = writeFile(t, "c.yaml", "project: [ "+secret+"\n")
+		},
+		"coredns field": func(o *InitOptions) {
+			o.DNSProvider = DNSProviderCoreDNS
+			o.DNSProviderConfig = writeFile(t, "c.yaml", "etcdEndpoints: [https://etcd:2379]\npassword: "+secret+"\n")
+		},
+		"coredns endpoint with a password": func(o *InitOptions) {
+			o.DNSProvider = DNSProviderCoreDNS
+			o.DNSProviderConfig = writeFile(t, "c.yaml", "etcdEndpoints: [\"ftp://root:"+secret+"@etcd:2379\"]\n")
+		},
+		"coredns wrong type": func(o *InitOptions) {
+			o.DNSProvider = DNSProviderCoreDNS
+			o.DNSProviderConfig = writeFile(t, "c.yaml", "etcdEndpoints: "+secret+"\n")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := testOptions()
+			modify(o)
+			o.DNSZoneName = "example.com"
+			err := o.Validate()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("the error quotes the file: %v", err)
+			}
+		})
 	}
 }
 

@@ -3,7 +3,9 @@ package kubefed
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -37,8 +39,13 @@ func TestInitDryRunIsAcceptedByKubectl(t *testing.T) {
 	ctx := context.Background()
 	cleanUpInit(t, m, name, namespace)
 
+	dnsConfig := filepath.Join(t.TempDir(), "coredns.yaml")
+	if err := os.WriteFile(dnsConfig, []byte(`etcdEndpoints: ["http://etcd.dns:2379"]`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	r := kubefed(t, nil, "init", name, "--host-cluster-context="+memberA, "--federation-system-namespace="+namespace,
-		"--dns-provider=coredns", "--dns-zone-name=example.com.", "--api-server-advertise-address=203.0.113.10", "--dry-run")
+		"--dns-provider=coredns", "--dns-zone-name=example.com.", "--dns-provider-config="+dnsConfig,
+		"--api-server-advertise-address=203.0.113.10", "--dry-run")
 	if r.err != nil {
 		t.Fatalf("kubefed init --dry-run failed:\n%s", r)
 	}
