@@ -223,9 +223,9 @@ func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options)
 				klog.InfoS("Controller is disabled", "controller", c.name)
 				continue
 			}
-			// The apiserver still puts the federation's finalizer on new
-			// objects of this kind: something must take it off.
-			klog.InfoS("Controller is disabled: objects of its kind are no longer propagated, and deleting one leaves its member copies in place", "controller", c.name)
+			// The controller's finalizer may be on objects: something
+			// must take it off.
+			klog.InfoS("Controller is disabled: "+c.disabledNote, "controller", c.name)
 			if err := c.whenDisabled(ctx, cctx); err != nil {
 				return fmt.Errorf("start %s (disabled): %w", c.name, err)
 			}

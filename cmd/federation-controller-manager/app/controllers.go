@@ -18,8 +18,10 @@ type startFunc func(ctx context.Context, c *controller.Context) error
 type controllerEntry struct {
 	name  string
 	start startFunc
-	// whenDisabled, if set, runs in place of a controller turned off.
+	// whenDisabled, if set, runs in place of a controller turned off,
+	// and disabledNote says what that means.
 	whenDisabled startFunc
+	disabledNote string
 }
 
 // controllers is the one list of controllers, in start order; --controllers
@@ -29,14 +31,16 @@ func controllers(o *options.Options) []controllerEntry {
 	return append([]controllerEntry{
 		{name: "cluster", start: cluster.Start},
 		{name: "namespace-lifecycle", start: namespace.Start},
-		{name: servicedns.Name, start: startServiceDNS(o), whenDisabled: releaseServiceDNS(o)},
+		{name: servicedns.Name, start: startServiceDNS(o), whenDisabled: releaseServiceDNS(o),
+			disabledNote: "federated Services get no DNS records, and deleting one leaves the records it has"},
 	}, syncControllers()...)
 }
 
 func syncControllers() []controllerEntry {
 	var out []controllerEntry
 	for _, a := range federatedtypes.All() {
-		out = append(out, controllerEntry{name: a.Name, start: propagation.StartFunc(a), whenDisabled: propagation.StartReleaseOnlyFunc(a)})
+		out = append(out, controllerEntry{name: a.Name, start: propagation.StartFunc(a), whenDisabled: propagation.StartReleaseOnlyFunc(a),
+			disabledNote: "objects of its kind are no longer propagated, and deleting one leaves its member copies in place"})
 	}
 	return out
 }
