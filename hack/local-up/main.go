@@ -1,15 +1,16 @@
 // Command local-up is `make run`: it starts a local federation of three real
-// member clusters, registers them, prints how to use it, and stops
-// everything cleanly on Ctrl-C.
+// member clusters and a CoreDNS for its Service DNS records, registers the
+// members, prints how to use it, and stops everything cleanly on Ctrl-C.
 package main
 
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +23,10 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// federationName is the controller manager's --federation-name, which is
+// part of every Service DNS name (nginx.default.myfederation.svc...).
+const federationName = "myfederation"
 
 func run() error {
 	root, err := framework.RepoRoot()
@@ -38,10 +43,12 @@ func run() error {
 	defer stop()
 
 	start := time.Now()
-	fmt.Println("Starting etcd, the federation control plane and three member clusters...")
+	fmt.Println("Starting etcd, CoreDNS, the federation control plane and three member clusters...")
 	f, err := framework.Start(ctx, framework.Options{
-		Dir:          dir,
-		EmbeddedEtcd: true,
+		Dir:            dir,
+		EmbeddedEtcd:   true,
+		FederationName: federationName,
+		DNS:            true,
 		Members: []framework.MemberOptions{
 			{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
 			{Name: "us-central1-b", Zone: "us-central1-b", Region: "us-central1"},
@@ -52,13 +59,15 @@ func run() error {
 		return fmt.Errorf("%w (logs are in %s)", err, filepath.Join(dir, "logs"))
 	}
 	defer f.Stop()
+	// Scripts find the DNS server here rather than in the printout.
+	dnsAddress := filepath.Join(dir, "dns-address")
+	if err := os.WriteFile(dnsAddress, []byte(f.DNS.Addr+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write the DNS server's address: %w", err)
+	}
 	// Members join as an admin would join them: with kubefed.
 	for _, m := range f.Members {
-		join := exec.CommandContext(ctx, framework.Binary("kubefed"), "join", m.Name,
-			"--kubeconfig", f.Kubeconfig, "--host-cluster-context", framework.FederationContext, "--cluster-context", m.Name)
-		join.Stdout, join.Stderr = os.Stdout, os.Stderr
-		if err := join.Run(); err != nil {
-			return fmt.Errorf("kubefed join %s: %w", m.Name, err)
+		if err := f.Join(ctx, m, os.Stdout); err != nil {
+			return err
 		}
 	}
 	if err := f.WaitClustersReady(ctx, 3*time.Minute); err != nil {
@@ -73,10 +82,29 @@ The federation is up (%s).
   kubectl --context=federation-cluster expose deployment nginx --port=80 --type=LoadBalancer
   kubectl --context=us-central1-a get deployments,services
 
+The federation writes DNS records for the Service into CoreDNS at %s
+(address also in %s): the whole federation, a region, a zone:
+%s
 kubectl is in %s. Logs of every process are in %s.
 Press Ctrl-C to stop everything.
-`, time.Since(start).Round(time.Second), f.Kubeconfig, filepath.Join(root, "_output", "bin"), f.LogDir)
+`, time.Since(start).Round(time.Second), f.Kubeconfig, f.DNS.Addr, dnsAddress, digLines(f.DNS),
+		filepath.Join(root, "_output", "bin"), f.LogDir)
 	<-ctx.Done()
 	fmt.Println("\nStopping...")
 	return nil
+}
+
+// digLines are dig commands asking the federation's CoreDNS for the
+// Service nginx in namespace default at each level of its DNS names.
+func digLines(d *framework.DNSServer) string {
+	host, port, err := net.SplitHostPort(d.Addr)
+	if err != nil {
+		return "  (cannot split the DNS address: " + err.Error() + ")\n"
+	}
+	var b strings.Builder
+	for _, level := range []string{"", "us-central1.", "us-central1-a.us-central1."} {
+		name := "nginx.default." + federationName + ".svc." + level + strings.TrimSuffix(d.Zone, ".")
+		fmt.Fprintf(&b, "  dig @%s -p %s +short %s\n", host, port, name)
+	}
+	return b.String()
 }

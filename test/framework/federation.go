@@ -40,8 +40,15 @@ type Options struct {
 	// ControllerManagerElsewhere says the test runs its own.
 	NoControllerManager        bool
 	ControllerManagerElsewhere bool
-	// ControllerManagerArgs are extra federation-controller-manager flags.
+	// ControllerManagerArgs are extra federation-controller-manager flags;
+	// they come last, so they win over the framework's own.
 	ControllerManagerArgs []string
+	// FederationName, when set, is the controller manager's
+	// --federation-name (its default is "federation").
+	FederationName string
+	// DNS starts a CoreDNS serving DNSZone (Federation.DNS) and has the
+	// controller manager write Service records into it.
+	DNS bool
 	// FederationCPUs pin the federation-apiserver and the
 	// federation-controller-manager, and MemberCPUs the shared etcd and
 	// every member's processes (unless a member sets its own), so that a
@@ -60,15 +67,22 @@ type Federation struct {
 	Endpoint          Endpoint
 	Client            kubernetes.Interface
 	ControllerManager *Process
+	// DNS is the CoreDNS the controller manager writes to, when
+	// Options.DNS asked for one.
+	DNS *DNSServer
 
 	Members []*Member
 	// Kubeconfig has the context federation-cluster (current) and one
 	// context per member, named after it.
 	Kubeconfig string
+	// FederationName is Options.FederationName: "" for the controller
+	// manager's default.
+	FederationName string
 }
 
-// Start starts etcd, the federation-apiserver, the members and the
-// federation-controller-manager, and waits until each answers.
+// Start starts etcd, the federation-apiserver, the DNS server (with
+// Options.DNS), the members and the federation-controller-manager, and
+// waits until each answers.
 func Start(ctx context.Context, opts Options) (_ *Federation, err error) {
 	if err := EnsureBinaries(); err != nil {
 		return nil, err
@@ -76,7 +90,7 @@ func Start(ctx context.Context, opts Options) (_ *Federation, err error) {
 	if opts.LogDir == "" {
 		opts.LogDir = filepath.Join(opts.Dir, "logs")
 	}
-	f := &Federation{Dir: opts.Dir, LogDir: opts.LogDir, Kubeconfig: filepath.Join(opts.Dir, "kubeconfig")}
+	f := &Federation{Dir: opts.Dir, LogDir: opts.LogDir, Kubeconfig: filepath.Join(opts.Dir, "kubeconfig"), FederationName: opts.FederationName}
 	defer func() {
 		if err != nil {
 			f.Stop()
@@ -93,6 +107,11 @@ func Start(ctx context.Context, opts Options) (_ *Federation, err error) {
 	}
 	if err := f.startAPIServer(ctx, opts); err != nil {
 		return nil, err
+	}
+	if opts.DNS {
+		if f.DNS, err = StartDNS(ctx, filepath.Join(opts.Dir, "dns"), filepath.Join(opts.LogDir, "dns"), DNSZone); err != nil {
+			return nil, err
+		}
 	}
 
 	// Members start in parallel: each takes a few seconds of kube-apiserver
@@ -213,7 +232,14 @@ func (f *Federation) startControllerManager(opts Options) error {
 	if err := WriteKubeconfig(kubeconfig, f.Endpoint); err != nil {
 		return err
 	}
-	args := append([]string{"--kubeconfig=" + kubeconfig}, opts.ControllerManagerArgs...)
+	args := []string{"--kubeconfig=" + kubeconfig}
+	if opts.FederationName != "" {
+		args = append(args, "--federation-name="+opts.FederationName)
+	}
+	if f.DNS != nil {
+		args = append(args, f.DNS.ControllerManagerArgs()...)
+	}
+	args = append(args, opts.ControllerManagerArgs...)
 	f.ControllerManager = NewProcess("federation-controller-manager", Binary("federation-controller-manager"), args, opts.LogDir)
 	f.ControllerManager.CPUs = opts.FederationCPUs
 	return f.ControllerManager.Start()
@@ -229,10 +255,14 @@ func (f *Federation) Member(name string) *Member {
 	return nil
 }
 
-// Stop stops every process: controller manager, members, API server, etcd.
+// Stop stops every process: controller manager, DNS server, members, API
+// server, etcd.
 func (f *Federation) Stop() {
 	if f.ControllerManager != nil {
 		_ = f.ControllerManager.Stop(10 * time.Second)
+	}
+	if f.DNS != nil {
+		f.DNS.Stop()
 	}
 	var wg sync.WaitGroup
 	for _, m := range f.Members {

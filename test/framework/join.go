@@ -1,9 +1,12 @@
 package framework
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
@@ -51,6 +54,38 @@ func (f *Federation) Register(ctx context.Context, m *Member) error {
 	}
 	if _, err := fc.FederationV1beta1().Clusters().Create(ctx, cluster, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("register %s: create cluster: %w", m.Name, err)
+	}
+	return nil
+}
+
+// Join joins a member as an admin would: with `kubefed join`, which gives
+// the federation only the permissions in the member that the controllers
+// need. Its output goes to out (nil: dropped).
+func (f *Federation) Join(ctx context.Context, m *Member, out io.Writer) error {
+	args := []string{"join", m.Name, "--kubeconfig", f.Kubeconfig, "--host-cluster-context", FederationContext, "--cluster-context", m.Name}
+	if f.FederationName != "" {
+		args = append(args, "--federation-name", f.FederationName)
+	}
+	join := exec.CommandContext(ctx, Binary("kubefed"), args...)
+	var buf bytes.Buffer
+	join.Stdout, join.Stderr = &buf, &buf
+	if out != nil {
+		join.Stdout, join.Stderr = io.MultiWriter(&buf, out), io.MultiWriter(&buf, out)
+	}
+	if err := join.Run(); err != nil {
+		return fmt.Errorf("kubefed join %s: %w: %s", m.Name, err, buf.String())
+	}
+	return nil
+}
+
+// Unjoin removes a member as an admin would: with `kubefed unjoin`.
+func (f *Federation) Unjoin(ctx context.Context, m *Member) error {
+	args := []string{"unjoin", m.Name, "--kubeconfig", f.Kubeconfig, "--host-cluster-context", FederationContext, "--cluster-context", m.Name}
+	if f.FederationName != "" {
+		args = append(args, "--federation-name", f.FederationName)
+	}
+	if out, err := exec.CommandContext(ctx, Binary("kubefed"), args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("kubefed unjoin %s: %w: %s", m.Name, err, out)
 	}
 	return nil
 }

@@ -12,8 +12,11 @@ import (
 type MainOptions struct {
 	Options
 	// Register registers every member (as f.RegisterAll does) and waits
-	// until each is Ready before the tests run.
+	// until each is Ready before the tests run; Join does the same with
+	// `kubefed join`, so the federation has only the permissions in the
+	// members that kubefed grants.
 	Register bool
+	Join     bool
 }
 
 // RunMain starts one federation for all the tests of a package, hands it to
@@ -44,8 +47,8 @@ func RunMain(m *testing.M, opts MainOptions, use func(*Federation)) int {
 		return 1
 	}
 	defer f.Stop()
-	if opts.Register {
-		if err := f.RegisterAll(ctx); err != nil {
+	if opts.Register || opts.Join {
+		if err := register(ctx, f, opts.Join); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -63,4 +66,16 @@ func RunMain(m *testing.M, opts MainOptions, use func(*Federation)) int {
 	f.Stop()
 	_ = os.RemoveAll(opts.Dir)
 	return code
+}
+
+func register(ctx context.Context, f *Federation, join bool) error {
+	if !join {
+		return f.RegisterAll(ctx)
+	}
+	for _, m := range f.Members {
+		if err := f.Join(ctx, m, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }

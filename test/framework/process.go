@@ -186,8 +186,14 @@ func (p *Process) WaitFor(ctx context.Context, what string, check func(context.C
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if last = check(ctx); last == nil {
+		err := check(ctx)
+		if err == nil {
 			return nil
+		}
+		// A check cut short by the deadline says nothing about what was
+		// wrong: keep the one before it.
+		if last == nil || ctx.Err() == nil {
+			last = err
 		}
 		select {
 		case <-p.Exited():

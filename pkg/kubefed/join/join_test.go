@@ -373,6 +373,7 @@ func TestMemberRulesGrantExactlyWhatTheControllersNeed(t *testing.T) {
 		{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: sync},
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses"}, Verbs: sync},
 		{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"get", "list", "watch"}},
 		{NonResourceURLs: []string{"/healthz", "/livez", "/readyz"}, Verbs: []string{"get"}},
 	}
 	got := MemberRules()

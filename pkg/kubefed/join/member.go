@@ -54,7 +54,8 @@ func MemberObjectNames(federationName, namespace string) MemberObjects {
 var syncVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete"}
 
 // readVerbs are what the controllers need on member objects they only look
-// at: nodes for zones and regions, pods for capacity.
+// at: nodes for zones and regions, pods for capacity, EndpointSlices for
+// whether a federated Service has ready endpoints (Service DNS).
 var readVerbs = []string{"get", "list", "watch"}
 
 // HealthPaths are the member API server's health endpoints the cluster
@@ -63,8 +64,8 @@ var HealthPaths = []string{"/healthz", "/livez", "/readyz"}
 
 // MemberRules are the permissions of the federation in a member: the sync
 // verbs on every federated kind (taken from the adapter table, so a new
-// kind is covered where it is added), reading nodes and pods, and the
-// health endpoints. Nothing is granted with a wildcard, so that the
+// kind is covered where it is added), reading nodes, pods and
+// EndpointSlices, and the health endpoints. Nothing is granted with a wildcard, so that the
 // federation's credentials cannot be used for anything else in the member.
 func MemberRules() []rbacv1.PolicyRule {
 	byGroup := map[string][]string{}
@@ -84,6 +85,7 @@ func MemberRules() []rbacv1.PolicyRule {
 	}
 	return append(rules,
 		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: readVerbs},
+		rbacv1.PolicyRule{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: readVerbs},
 		rbacv1.PolicyRule{NonResourceURLs: HealthPaths, Verbs: []string{"get"}},
 	)
 }

@@ -25,29 +25,16 @@ import (
 )
 
 const (
-	zoneName = "example.com."
-	// etcdPrefix is the path of the Corefile's etcd block.
-	etcdPrefix = "/skydns"
-	// corefile serves zoneName from the etcd plugin, on 127.0.0.1 only;
-	// there is no cache (answers follow etcd at once) and no reload.
-	corefile = `%[1]s:%[2]d {
-	bind 127.0.0.1
-	etcd {
-		path %[3]s
-		endpoint %[4]s
-	}
-	errors
-}
-`
+	zoneName = framework.DNSZone
+	// etcdPrefix is where the framework's CoreDNS reads records.
+	etcdPrefix = coredns.DefaultPath
 )
 
 // coreDNS is a real etcd and a real CoreDNS serving zoneName from it.
 type coreDNS struct {
-	process *framework.Process
-	etcd    *clientv3.Client
-	// addr is CoreDNS's UDP address.
-	addr string
-	zone dnsprovider.Zone
+	server *framework.DNSServer
+	etcd   *clientv3.Client
+	zone   dnsprovider.Zone
 }
 
 func TestCoreDNS(t *testing.T) {
@@ -65,7 +52,7 @@ func (env *coreDNS) testServed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	owner := dnsprovider.Owner{Federation: "myfederation", Object: "service/mynamespace/web"}
-	foreignKey, foreignValue := etcdPath("foreign."+zoneName)+"/x1", `{"host":"198.51.100.7","ttl":60}`
+	foreignKey, foreignValue := env.server.EtcdPath("foreign."+zoneName)+"/x1", `{"host":"198.51.100.7","ttl":60}`
 	put, err := env.etcd.Put(ctx, foreignKey, foreignValue)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +71,7 @@ func (env *coreDNS) testServed(t *testing.T) {
 			"web.example.com. 180 A 192.0.2.2")
 	})
 	t.Run("the keys of an A set", func(t *testing.T) {
-		resp, err := env.etcd.Get(ctx, etcdPath("web."+zoneName)+"/", clientv3.WithPrefix())
+		resp, err := env.etcd.Get(ctx, env.server.EtcdPath("web."+zoneName)+"/", clientv3.WithPrefix())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,6 +101,21 @@ func (env *coreDNS) testServed(t *testing.T) {
 			"alias.example.com. 90 CNAME web.example.com.",
 			"web.example.com. 180 A 192.0.2.1",
 			"web.example.com. 180 A 192.0.2.2")
+		// A CNAME query is answered from the key at the name's path
+		// alone.
+		env.waitAnswer(t, "alias."+zoneName, dns.TypeCNAME, "alias.example.com. 90 CNAME web.example.com.")
+	})
+	t.Run("a CNAME replaced by an A set, in one change", func(t *testing.T) {
+		moved := set("moved."+zoneName, dnsprovider.CNAME, 90, "web."+zoneName)
+		apply(ctx, t, env.zone, dnsprovider.Change{Owner: owner, Add: []dnsprovider.RecordSet{moved}})
+		env.waitAnswer(t, "moved."+zoneName, dns.TypeCNAME, "moved.example.com. 90 CNAME web.example.com.")
+		movedA := set("moved."+zoneName, dnsprovider.A, 90, "192.0.2.5")
+		apply(ctx, t, env.zone, dnsprovider.Change{Owner: owner, Delete: []dnsprovider.RecordSet{moved}, Add: []dnsprovider.RecordSet{movedA}})
+		env.waitAnswer(t, "moved."+zoneName, dns.TypeA, "moved.example.com. 90 A 192.0.2.5")
+		apply(ctx, t, env.zone, dnsprovider.Change{Owner: owner, Delete: []dnsprovider.RecordSet{movedA}, Add: []dnsprovider.RecordSet{moved}})
+		env.waitAnswer(t, "moved."+zoneName, dns.TypeCNAME, "moved.example.com. 90 CNAME web.example.com.")
+		apply(ctx, t, env.zone, dnsprovider.Change{Owner: owner, Delete: []dnsprovider.RecordSet{moved}})
+		env.waitNXDOMAIN(t, "moved."+zoneName, dns.TypeA)
 	})
 	t.Run("a CNAME beside an A set is a conflict", func(t *testing.T) {
 		err := env.zone.Apply(ctx, dnsprovider.Change{Owner: owner, Add: []dnsprovider.RecordSet{
@@ -127,7 +129,7 @@ func (env *coreDNS) testServed(t *testing.T) {
 			"web.example.com. 180 A 192.0.2.2")
 	})
 	t.Run("a name with records below it is refused", func(t *testing.T) {
-		below := etcdPath("www.taken."+zoneName) + "/x1"
+		below := env.server.EtcdPath("www.taken."+zoneName) + "/x1"
 		if _, err := env.etcd.Put(ctx, below, `{"host":"198.51.100.8"}`); err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +168,7 @@ func (env *coreDNS) testServed(t *testing.T) {
 	})
 }
 
-// startCoreDNS starts etcd and CoreDNS, each stopped when the test ends; on
+// startCoreDNS starts etcd and CoreDNS, stopped when the test ends; on
 // failure their logs stay, and the test says where.
 func startCoreDNS(t *testing.T) *coreDNS {
 	t.Helper()
@@ -188,42 +190,21 @@ func startCoreDNS(t *testing.T) *coreDNS {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	etcd, err := framework.StartEtcd(ctx, dir, logDir, nil)
+	server, err := framework.StartDNS(ctx, dir, logDir, zoneName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = etcd.Stop(10 * time.Second) })
-	client, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.ClientURL}, DialTimeout: 10 * time.Second})
+	t.Cleanup(server.Stop)
+	client, err := clientv3.New(clientv3.Config{Endpoints: []string{server.Etcd.ClientURL}, DialTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close() })
-
-	port, err := framework.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "Corefile")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, corefile, zoneName, port, etcdPrefix, etcd.ClientURL), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	process := framework.NewProcess("coredns", framework.Binary("coredns"), []string{"-conf", conf}, logDir)
-	if err := process.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = process.Stop(10 * time.Second) })
-
 	zone, err := coredns.New(client, etcdPrefix).Zone(ctx, zoneName, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &coreDNS{process: process, etcd: client, addr: fmt.Sprintf("127.0.0.1:%d", port), zone: zone}
-	// CoreDNS is up when it answers a record from etcd.
-	if _, err := client.Put(ctx, etcdPath("ready."+zoneName)+"/x1", `{"host":"198.51.100.1","ttl":5}`); err != nil {
-		t.Fatal(err)
-	}
-	env.waitAnswer(t, "ready."+zoneName, dns.TypeA, "ready.example.com. 5 A 198.51.100.1")
-	return env
+	return &coreDNS{server: server, etcd: client, zone: zone}
 }
 
 // writeForeign writes rs as someone other than the federation would: keys
@@ -237,7 +218,7 @@ func (env *coreDNS) writeForeign(t *testing.T, rs dnsprovider.RecordSet) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := env.etcd.Put(ctx, fmt.Sprintf("%s/x%d", etcdPath(rs.Name), i+1), string(value)); err != nil {
+		if _, err := env.etcd.Put(ctx, fmt.Sprintf("%s/x%d", env.server.EtcdPath(rs.Name), i+1), string(value)); err != nil {
 			t.Fatalf("write the foreign %s %s: %v", rs.Type, rs.Name, err)
 		}
 	}
@@ -248,77 +229,21 @@ func (env *coreDNS) writeForeign(t *testing.T, rs dnsprovider.RecordSet) {
 // does not come within 30 seconds.
 func (env *coreDNS) waitAnswer(t *testing.T, name string, qtype uint16, want ...string) {
 	t.Helper()
-	slices.Sort(want)
-	env.waitFor(t, fmt.Sprintf("answer %s %s with %q", dns.TypeToString[qtype], name, want), name, qtype, func(r *dns.Msg) error {
-		if r.Rcode != dns.RcodeSuccess {
-			return fmt.Errorf("rcode %s", dns.RcodeToString[r.Rcode])
-		}
-		if got := answer(r); !slices.Equal(got, want) {
-			return fmt.Errorf("answer %q", got)
-		}
-		return nil
-	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := env.server.WaitAnswer(ctx, name, qtype, want...); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitNXDOMAIN asks CoreDNS for name until it says there is no such name.
 func (env *coreDNS) waitNXDOMAIN(t *testing.T, name string, qtype uint16) {
 	t.Helper()
-	env.waitFor(t, fmt.Sprintf("answer %s %s with NXDOMAIN", dns.TypeToString[qtype], name), name, qtype, func(r *dns.Msg) error {
-		if r.Rcode != dns.RcodeNameError {
-			return fmt.Errorf("rcode %s, answer %q", dns.RcodeToString[r.Rcode], answer(r))
-		}
-		return nil
-	})
-}
-
-func (env *coreDNS) waitFor(t *testing.T, what, name string, qtype uint16, check func(*dns.Msg) error) {
-	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := env.process.WaitFor(ctx, what, func(ctx context.Context) error {
-		q := new(dns.Msg)
-		q.SetQuestion(name, qtype)
-		c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
-		r, _, err := c.ExchangeContext(ctx, q, env.addr)
-		if err != nil {
-			return err
-		}
-		return check(r)
-	})
-	if err != nil {
+	if err := env.server.WaitNXDOMAIN(ctx, name, qtype); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// answer is the answer section of r, each record as "name TTL type data",
-// sorted.
-func answer(r *dns.Msg) []string {
-	var out []string
-	for _, rr := range r.Answer {
-		h := rr.Header()
-		var data string
-		switch v := rr.(type) {
-		case *dns.A:
-			data = v.A.String()
-		case *dns.AAAA:
-			data = v.AAAA.String()
-		case *dns.CNAME:
-			data = v.Target
-		default:
-			data = strings.TrimPrefix(rr.String(), h.String())
-		}
-		out = append(out, fmt.Sprintf("%s %d %s %s", h.Name, h.Ttl, dns.TypeToString[h.Rrtype], data))
-	}
-	slices.Sort(out)
-	return out
-}
-
-// etcdPath is where CoreDNS looks for name, as its etcd plugin documents:
-// the prefix and the labels in reverse.
-func etcdPath(name string) string {
-	labels := strings.Split(strings.TrimSuffix(name, "."), ".")
-	slices.Reverse(labels)
-	return etcdPrefix + "/" + strings.Join(labels, "/")
 }
 
 func apply(ctx context.Context, t *testing.T, zone dnsprovider.Zone, change dnsprovider.Change) {
