@@ -36,7 +36,7 @@ const (
 
 // providerTimeout bounds one request to the DNS provider, so that a
 // provider that hangs holds a worker no longer than this.
-const providerTimeout = 30 * time.Second
+const providerTimeout = 10 * time.Second
 
 // errPending marks a Service that cannot be handled yet (members not
 // probed or not listed yet); it is retried soon, without an event.
