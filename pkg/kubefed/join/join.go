@@ -56,14 +56,26 @@ cluster's CA in the Secret --secret-name (default CLUSTER_NAME) in the
 federation-system namespace, and creates the Cluster CLUSTER_NAME with the
 server address of the cluster's kubeconfig context.
 
-Joining a cluster that is already joined changes nothing. If join fails
-halfway, it removes what it had created, or prints what is left to delete.`
+With --dns-zone-name, join also lets the cluster's pods resolve federated
+Services as <service>.<namespace>.<federation-name>.svc.<cluster domain>: it
+adds the federation to the federation plugin's stanza in the Corefile of the
+cluster's CoreDNS (ConfigMap kube-system/coredns), with the zone and region of
+the cluster's nodes. Every line it adds ends in "# added by kubefed join", and
+kubefed unjoin removes exactly those. CoreDNS must run an image with the
+federation plugin.
+
+Joining a cluster that is already joined changes nothing, except that its
+Corefile is brought up to date with --dns-zone-name. If join fails halfway, it
+removes what it had created, or prints what is left to delete.`
 
 	joinExample = `  # Join the cluster of context us-central1-a as cluster us-central1-a
   kubefed join us-central1-a --host-cluster-context=federation-cluster
 
   # Join the cluster of context gke-prod-1 under another name
   kubefed join prod-1 --host-cluster-context=federation-cluster --cluster-context=gke-prod-1
+
+  # Also let the cluster's pods resolve federated Services (nginx.mynamespace.federation.svc.cluster.local)
+  kubefed join us-central1-a --host-cluster-context=federation-cluster --dns-zone-name=example.com
 
   # Print what join would create, and change nothing
   kubefed join us-central1-a --host-cluster-context=federation-cluster --dry-run`
@@ -84,6 +96,13 @@ type JoinOptions struct {
 	// FederationName is the federation-controller-manager's
 	// --federation-name; member objects are named after it.
 	FederationName string
+	// DNSZoneName is the federation's DNS zone (the controller manager's
+	// --zone-name, kubefed init's --dns-zone-name); with it, join adds the
+	// federation to the member's CoreDNS configuration.
+	DNSZoneName string
+	// ServiceDNSSuffix is the controller manager's --service-dns-suffix,
+	// if it runs with one other than the zone.
+	ServiceDNSSuffix string
 	// DryRun prints what would be created and changes nothing.
 	DryRun bool
 	// TokenTimeout bounds the wait for the member's token controller.
@@ -144,6 +163,8 @@ func NewCmdJoin(streams clioptions.IOStreams) *cobra.Command {
 	fs.StringVar(&o.FederationSystemNamespace, "federation-system-namespace", o.FederationSystemNamespace, "Namespace in the joining cluster for the federation's ServiceAccount. The credential Secret always goes to the federation's federation-system namespace.")
 	fs.StringVar(&o.SecretName, "secret-name", o.SecretName, "Name of the credential Secret in the federation. Defaults to CLUSTER_NAME.")
 	fs.StringVar(&o.FederationName, "federation-name", o.FederationName, "The federation-controller-manager's --federation-name; the member objects join creates are named after it.")
+	fs.StringVar(&o.DNSZoneName, "dns-zone-name", o.DNSZoneName, "The federation's DNS zone, e.g. example.com: the controller manager's --zone-name (kubefed init's --dns-zone-name). With it, join adds the federation to the federation plugin's stanza in the cluster's Corefile (ConfigMap kube-system/coredns), so that its pods resolve <service>.<namespace>.<federation-name>.svc.<cluster domain>. Joining an already joined cluster with it only does that.")
+	fs.StringVar(&o.ServiceDNSSuffix, "service-dns-suffix", o.ServiceDNSSuffix, "The controller manager's --service-dns-suffix, if it runs with one: the suffix of the federated Services' DNS names. Defaults to --dns-zone-name.")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Print what would be created, and change nothing.")
 	fs.DurationVar(&o.TokenTimeout, "token-timeout", o.TokenTimeout, "How long to wait for the cluster's token controller to issue the ServiceAccount's token.")
 	return cmd
@@ -197,6 +218,7 @@ func (o *JoinOptions) Validate() error {
 	if o.TokenTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--token-timeout must be positive, got %s", o.TokenTimeout))
 	}
+	errs = append(errs, o.validateDNS()...)
 	if o.kubeconfig != nil {
 		if err := o.kubeconfig.CheckContext("host-cluster-context", o.HostClusterContext); err != nil {
 			errs = append(errs, err)
@@ -206,6 +228,30 @@ func (o *JoinOptions) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateDNS checks --dns-zone-name and --service-dns-suffix as the
+// controller manager checks its --zone-name and --service-dns-suffix.
+func (o *JoinOptions) validateDNS() []error {
+	var errs []error
+	zone := strings.ToLower(strings.TrimSuffix(o.DNSZoneName, "."))
+	if o.DNSZoneName != "" {
+		if msgs := validation.IsDNS1123Subdomain(zone); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("--dns-zone-name %q is invalid: %s", o.DNSZoneName, strings.Join(msgs, "; ")))
+		}
+	}
+	if o.ServiceDNSSuffix != "" {
+		suffix := strings.ToLower(strings.TrimSuffix(o.ServiceDNSSuffix, "."))
+		switch msgs := validation.IsDNS1123Subdomain(suffix); {
+		case o.DNSZoneName == "":
+			errs = append(errs, fmt.Errorf("--service-dns-suffix needs --dns-zone-name, the zone it is in"))
+		case len(msgs) > 0:
+			errs = append(errs, fmt.Errorf("--service-dns-suffix %q is invalid: %s", o.ServiceDNSSuffix, strings.Join(msgs, "; ")))
+		case suffix != zone && !strings.HasSuffix(suffix, "."+zone):
+			errs = append(errs, fmt.Errorf("--service-dns-suffix %q is not in zone %q", o.ServiceDNSSuffix, o.DNSZoneName))
+		}
+	}
+	return errs
 }
 
 // connect builds the clients from the kubeconfig, unless set already.
@@ -247,9 +293,25 @@ func (o *JoinOptions) Run(ctx context.Context) error {
 		return err
 	}
 	joined, err := o.checkFederation(ctx)
-	if err != nil || joined {
+	if err != nil || (joined && o.DNSZoneName == "") {
 		return err
 	}
+	if !joined {
+		if err := o.join(ctx); err != nil {
+			return err
+		}
+	}
+	// The cluster is joined by now (or would be): the cluster DNS comes
+	// last, so that trouble with it never undoes the join.
+	err = o.configureClusterDNS(ctx, joined)
+	if o.DryRun {
+		fmt.Fprintln(o.Out, "Dry run: nothing was changed.")
+	}
+	return err
+}
+
+// join sets the member up and registers it, rolling back on failure.
+func (o *JoinOptions) join(ctx context.Context) error {
 	if err := o.checkMember(ctx); err != nil {
 		return err
 	}
@@ -261,12 +323,10 @@ func (o *JoinOptions) Run(ctx context.Context) error {
 	if err := o.register(ctx, j, token, ca); err != nil {
 		return j.rollback(err)
 	}
-	if o.DryRun {
-		fmt.Fprintln(o.Out, "Dry run: nothing was changed.")
-		return nil
+	if !o.DryRun {
+		fmt.Fprintf(o.Out, "Cluster %s joined the federation. It becomes Ready once the federation-controller-manager reaches it:\n  %s get clusters %s\n",
+			o.ClusterName, o.kubectl(o.HostClusterContext), o.ClusterName)
 	}
-	fmt.Fprintf(o.Out, "Cluster %s joined the federation. It becomes Ready once the federation-controller-manager reaches it:\n  %s get clusters %s\n",
-		o.ClusterName, o.kubectl(o.HostClusterContext), o.ClusterName)
 	return nil
 }
 
@@ -282,7 +342,11 @@ func (o *JoinOptions) checkFederation(ctx context.Context) (joined bool, err err
 	default:
 		registered, _ := clusterclient.ServerAddress(existing)
 		if SameServer(registered, o.Member.Server) {
-			fmt.Fprintf(o.Out, "Cluster %s is already joined to the federation (server %s); nothing to do.\n", o.ClusterName, registered)
+			what := "nothing to do"
+			if o.DNSZoneName != "" {
+				what = "checking only its CoreDNS configuration"
+			}
+			fmt.Fprintf(o.Out, "Cluster %s is already joined to the federation (server %s); %s.\n", o.ClusterName, registered, what)
 			return true, nil
 		}
 		return false, fmt.Errorf("cluster name %q is already registered in the federation for server %s, not %s (context %q); choose another name, or run kubefed unjoin %s first if that cluster is gone",
@@ -317,6 +381,12 @@ func (o *JoinOptions) checkMember(ctx context.Context) error {
 		{verb: "get", resource: "secrets", namespace: ns},
 		{verb: "create", group: rbacv1.GroupName, resource: "clusterroles"},
 		{verb: "create", group: rbacv1.GroupName, resource: "clusterrolebindings"},
+	}
+	if o.DNSZoneName != "" {
+		needed = append(needed,
+			permission{verb: "list", resource: "nodes"},
+			permission{verb: "get", resource: "configmaps", namespace: CoreDNSNamespace},
+			permission{verb: "update", resource: "configmaps", namespace: CoreDNSNamespace})
 	}
 	if _, err := o.MemberClient.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
 		if !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {

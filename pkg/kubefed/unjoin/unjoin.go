@@ -23,6 +23,7 @@ import (
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/federatedtypes"
 	"github.com/kfederation/federation/pkg/kubefed/clioptions"
+	"github.com/kfederation/federation/pkg/kubefed/corefile"
 	"github.com/kfederation/federation/pkg/kubefed/join"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
@@ -36,7 +37,10 @@ CLUSTER_NAME and its credential Secret. In the cluster (context
 --cluster-context, default CLUSTER_NAME), it deletes what kubefed join created:
 the ClusterRoleBinding, the ClusterRole, the ServiceAccount and its token
 Secret, and the namespace --federation-system-namespace if join created it and
-nothing else uses it. Objects of the cluster that join did not create are never
+nothing else uses it. From the Corefile of the cluster's CoreDNS (ConfigMap
+kube-system/coredns) it removes the lines join added for the federation (those
+ending in "# added by kubefed join"), and the federation plugin's stanza if join
+created it. Objects and lines of the cluster that join did not create are never
 deleted.
 
 The objects the federation propagated to the cluster (labelled
@@ -227,12 +231,16 @@ func (o *UnjoinOptions) Run(ctx context.Context) error {
 	}
 	if _, err := o.MemberClient.Discovery().ServerVersion(); err != nil {
 		names := join.MemberObjectNames(o.FederationName, o.FederationSystemNamespace)
-		return fmt.Errorf("%w\nCluster %s is no longer part of the federation, but what kubefed join created in it is still there. Once it is reachable, run this command again, or delete it yourself:\n  %s delete clusterrolebinding,clusterrole %s\n  %s -n %s delete serviceaccount,secret -l %s=%s",
+		return fmt.Errorf("%w\nCluster %s is no longer part of the federation, but what kubefed join created in it is still there. Once it is reachable, run this command again, or delete it yourself:\n  %s delete clusterrolebinding,clusterrole %s\n  %s -n %s delete serviceaccount,secret -l %s=%s\nand remove the lines of federation %s ending in %q from the Corefile: %s -n %s edit configmap %s",
 			o.Member.Explain(err), o.ClusterName, o.kubectl(o.ClusterContext), names.ClusterRole,
-			o.kubectl(o.ClusterContext), names.Namespace, join.JoinedByLabel, o.FederationName)
+			o.kubectl(o.ClusterContext), names.Namespace, join.JoinedByLabel, o.FederationName,
+			o.FederationName, corefile.Marker, o.kubectl(o.ClusterContext), join.CoreDNSNamespace, join.CoreDNSConfigMap)
 	}
 	var errs []error
 	errs = append(errs, o.removeJoinObjects(ctx)...)
+	if err := o.removeClusterDNS(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, o.handleMemberObjects(ctx)...)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cluster %s was removed from the federation, but not everything could be cleaned up in it:\n%w", o.ClusterName, err)
@@ -348,6 +356,35 @@ func (o *UnjoinOptions) removeJoinObjects(ctx context.Context) []error {
 		errs = append(errs, err)
 	}
 	return errs
+}
+
+// removeClusterDNS takes the federation out of the Corefile of the member's
+// CoreDNS: exactly the lines kubefed join added for it.
+func (o *UnjoinOptions) removeClusterDNS(ctx context.Context) error {
+	where := join.CorefileLocation(o.ClusterName)
+	edit, err := join.UpdateCorefile(ctx, o.MemberClient, true, func(text string) (corefile.Result, error) {
+		return corefile.Unjoin(text, o.FederationName)
+	})
+	if err != nil {
+		return o.Member.Explain(err)
+	}
+	switch {
+	case edit.Missing != "":
+		return nil
+	case edit.EditErr != nil:
+		fmt.Fprintf(o.Out, "Note: kubefed cannot read the Corefile in %s (%v), so it was left alone; if kubefed join added federation %s to it, remove the lines ending in %q by hand\n",
+			where, edit.EditErr, o.FederationName, corefile.Marker)
+	case edit.Updated:
+		fmt.Fprintf(o.Out, "Removed federation %s from the Corefile in %s:\n", o.FederationName, where)
+		join.PrintDiff(o.Out, edit.Before, edit.Result.Corefile)
+		if !edit.Result.Reload {
+			fmt.Fprintf(o.Out, "The Corefile has no reload plugin: restart CoreDNS to load it: %s -n %s rollout restart deployment coredns\n", o.kubectl(o.ClusterContext), join.CoreDNSNamespace)
+		}
+	}
+	for _, n := range edit.Result.Notes {
+		fmt.Fprintf(o.Out, "Note: Corefile in %s, %s\n", where, n)
+	}
+	return nil
 }
 
 // removeNamespace deletes the federation-system namespace of the member if

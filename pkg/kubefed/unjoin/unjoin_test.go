@@ -25,6 +25,7 @@ import (
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/federatedtypes"
 	"github.com/kfederation/federation/pkg/kubefed/clioptions"
+	"github.com/kfederation/federation/pkg/kubefed/corefile"
 	"github.com/kfederation/federation/pkg/kubefed/join"
 )
 
@@ -272,5 +273,106 @@ func TestUnjoinOfAClusterNotRegisteredStillCleansTheMember(t *testing.T) {
 	}
 	if _, err := f.member.RbacV1().ClusterRoles().Get(context.Background(), names.ClusterRole, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("cluster role still there: %v", err)
+	}
+}
+
+// kubeadmCorefile is the Corefile kubeadm gives a cluster.
+const kubeadmCorefile = ".:53 {\n    errors\n    health {\n       lameduck 5s\n    }\n    ready\n" +
+	"    kubernetes cluster.local in-addr.arpa ip6.arpa {\n       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n       ttl 30\n    }\n" +
+	"    prometheus :9153\n    forward . /etc/resolv.conf {\n       max_concurrent 1000\n    }\n    cache 30\n    loop\n    reload\n    loadbalance\n}\n"
+
+func corednsConfigMap(text string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: join.CoreDNSConfigMap, Namespace: join.CoreDNSNamespace},
+		Data:       map[string]string{join.CorefileKey: text},
+	}
+}
+
+func (f *fixture) corefile(t *testing.T) string {
+	t.Helper()
+	cm, err := f.member.CoreV1().ConfigMaps(join.CoreDNSNamespace).Get(context.Background(), join.CoreDNSConfigMap, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cm.Data[join.CorefileKey]
+}
+
+// joinedCorefile is what kubefed join makes of original for federation.
+func joinedCorefile(t *testing.T, original, federation string) string {
+	t.Helper()
+	res, err := corefile.Join(original, corefile.Settings{Federation: federation, Domain: "example.com", Zone: "us-central1-a", Region: "us-central1"})
+	if err != nil || !res.Changed {
+		t.Fatalf("join the Corefile: changed %v, %v", res.Changed, err)
+	}
+	return res.Corefile
+}
+
+func TestUnjoinRestoresTheCorefile(t *testing.T) {
+	for name, original := range map[string]string{
+		"kubeadm": kubeadmCorefile,
+		"CRLF":    strings.ReplaceAll(kubeadmCorefile, "\n", "\r\n"),
+		"hand-written stanza of another federation": strings.Replace(kubeadmCorefile, "    kubernetes cluster.local",
+			"    federation cluster.local {\n       other other.org\n    }\n    kubernetes cluster.local", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, append(joinedObjects(), corednsConfigMap(joinedCorefile(t, original, join.DefaultFederationName)))...)
+			if err := f.options().Run(context.Background()); err != nil {
+				t.Fatalf("unjoin: %v\n%s", err, f.out.String())
+			}
+			if got := f.corefile(t); got != original {
+				t.Errorf("Corefile:\n%q\nwant the original\n%q", got, original)
+			}
+			if want := "Removed federation federation from the Corefile in ConfigMap kube-system/coredns of us-central1-a:"; !strings.Contains(f.out.String(), want) {
+				t.Errorf("output lacks %q:\n%s", want, f.out.String())
+			}
+		})
+	}
+}
+
+func TestUnjoinKeepsTheCorefileOfOtherFederations(t *testing.T) {
+	text := joinedCorefile(t, joinedCorefile(t, kubeadmCorefile, "other"), join.DefaultFederationName)
+	f := newFixture(t, append(joinedObjects(), corednsConfigMap(text))...)
+	if err := f.options().Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.corefile(t), joinedCorefile(t, kubeadmCorefile, "other"); got != want {
+		t.Errorf("Corefile:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestUnjoinLeavesHandWrittenCorefileLinesAlone(t *testing.T) {
+	text := strings.Replace(kubeadmCorefile, "    kubernetes cluster.local",
+		"    federation cluster.local {\n       federation example.com\n       zone z\n    }\n    kubernetes cluster.local", 1)
+	f := newFixture(t, append(joinedObjects(), corednsConfigMap(text))...)
+	if err := f.options().Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.corefile(t); got != text {
+		t.Errorf("a hand-written stanza changed:\n%s", got)
+	}
+	for _, a := range f.member.Actions() {
+		if a.GetVerb() == "update" && a.GetResource().Resource == "configmaps" {
+			t.Errorf("the ConfigMap was updated although nothing changed")
+		}
+	}
+}
+
+func TestUnjoinWithoutCoreDNSConfigMap(t *testing.T) {
+	f := newFixture(t, joinedObjects()...)
+	if err := f.options().Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(f.out.String(), "Corefile") {
+		t.Errorf("output mentions a Corefile there is none of:\n%s", f.out.String())
+	}
+}
+
+func TestUnjoinReportsACorefileItCannotRead(t *testing.T) {
+	f := newFixture(t, append(joinedObjects(), corednsConfigMap(".:53 {\n  kubernetes\n"))...)
+	if err := f.options().Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := `remove the lines ending in "# added by kubefed join" by hand`; !strings.Contains(f.out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, f.out.String())
 	}
 }
