@@ -32,6 +32,8 @@ test: verify test-unit test-e2e ## Run every check and test (what CI runs).
 .PHONY: test-unit
 test-unit: ## Unit tests (no servers).
 	go test $(GO_TEST_FLAGS) $(UNIT_PKGS)
+	# The CoreDNS federation plugin is a module of its own.
+	cd plugins/coredns && go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-e2e
 test-e2e: build test-binaries ## Integration and e2e tests on real servers.

@@ -2,9 +2,13 @@
 # Builds the real servers that tests, benchmarks and `make run` start, from
 # pinned Go modules, into _output/bin: etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler and kubectl (versions pinned in
-# hack/tools/go.mod), kwok (simulated nodes and pods) and CoreDNS.
+# hack/tools/go.mod), kwok (simulated nodes and pods) and CoreDNS, and
+# coredns-federation: CoreDNS with this repository's federation plugin, built
+# from the nested module plugins/coredns.
 # Each binary is keyed by its version with a stamp file, so a second run does
-# no work. Usage: hack/install-test-binaries.sh [name...] (default: all).
+# no work; coredns-federation, whose plugin changes with the repository, is
+# always rebuilt (go build is incremental, so that is quick when nothing
+# changed). Usage: hack/install-test-binaries.sh [name...] (default: all).
 set -o errexit -o nounset -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -74,10 +78,15 @@ build_kwok() {
     } > "${BIN}/kwok-stages.yaml"
 }
 
+build_coredns_federation() {
+    echo "install-test-binaries: building coredns-federation" >&2
+    (cd "${ROOT}/plugins/coredns" && go mod download) || fail_download "the modules of plugins/coredns/go.mod"
+    (cd "${ROOT}/plugins/coredns" && go build -o "${BIN}/coredns-federation" ./cmd/coredns-federation)
+}
 
 names=("$@")
 if [[ ${#names[@]} -eq 0 ]]; then
-    names=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok coredns)
+    names=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok coredns coredns-federation)
 fi
 
 # Fail at once, with a clear message, when the modules cannot be had.
@@ -91,6 +100,7 @@ for name in "${names[@]}"; do
         kube-apiserver|kube-controller-manager|kube-scheduler|kubectl) build "${name}" "${KUBE_VERSION}" build_kube "${name}" ;;
         kwok) build kwok "${KWOK_VERSION}" build_kwok ;;
         coredns) build coredns "${COREDNS_VERSION}" go_install github.com/coredns/coredns github.com/coredns/coredns "${COREDNS_VERSION}" ;;
-        *) echo "install-test-binaries: unknown binary ${name}; known: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok coredns" >&2; exit 2 ;;
+        coredns-federation) build_coredns_federation ;;
+        *) echo "install-test-binaries: unknown binary ${name}; known: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok coredns coredns-federation" >&2; exit 2 ;;
     esac
 done

@@ -6,3 +6,4 @@ cd "${ROOT}"
 go vet ./...
 (cd staging/src/github.com/kfederation/api && go vet ./...)
 (cd staging/src/github.com/kfederation/client-go && go vet ./...)
+(cd plugins/coredns && go vet ./...)
