@@ -70,6 +70,20 @@ func run() error {
 			return err
 		}
 	}
+	// Each member's cluster DNS, as its pods would ask it: the Corefile
+	// kubefed join wrote, with the federation plugin.
+	for _, m := range f.Members {
+		d, err := m.StartClusterDNS(ctx, framework.ClusterDNSOptions{Upstream: f.DNS.Addr})
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, m.Name), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, m.Name, "dns-address"), []byte(d.Addr+"\n"), 0o644); err != nil {
+			return fmt.Errorf("write %s's DNS address: %w", m.Name, err)
+		}
+	}
 	if err := f.WaitClustersReady(ctx, 3*time.Minute); err != nil {
 		fmt.Fprintf(os.Stderr, "warning: %v\n", err)
 	}
@@ -85,9 +99,14 @@ The federation is up (%s).
 The federation writes DNS records for the Service into CoreDNS at %s
 (address also in %s): the whole federation, a region, a zone:
 %s
+What a pod in us-central1-a gets for the federated Service: its own
+cluster's Service while that shard is healthy, else a CNAME to the zone's
+name above (each member's DNS address is in %s):
+%s
 kubectl is in %s. Logs of every process are in %s.
 Press Ctrl-C to stop everything.
 `, time.Since(start).Round(time.Second), f.Kubeconfig, f.DNS.Addr, dnsAddress, digLines(f.DNS),
+		filepath.Join(dir, "<member>", "dns-address"), memberDigLine(f.Member("us-central1-a")),
 		filepath.Join(root, "_output", "bin"), f.LogDir)
 	<-ctx.Done()
 	fmt.Println("\nStopping...")
@@ -107,4 +126,14 @@ func digLines(d *framework.DNSServer) string {
 		fmt.Fprintf(&b, "  dig @%s -p %s +short %s\n", host, port, name)
 	}
 	return b.String()
+}
+
+// memberDigLine is a dig command asking a member's cluster DNS for the
+// federated Service nginx in namespace default, as a pod there would.
+func memberDigLine(m *framework.Member) string {
+	host, port, err := net.SplitHostPort(m.DNS.Addr)
+	if err != nil {
+		return "  (cannot split the DNS address: " + err.Error() + ")\n"
+	}
+	return fmt.Sprintf("  dig @%s -p %s nginx.default.%s.svc.%s\n", host, port, federationName, framework.ClusterDomain)
 }

@@ -14,17 +14,23 @@ import (
 // qtype, over UDP, and again over TCP when the answer did not fit. Any
 // response is returned, whatever its code; an error means none came.
 func (d *DNSServer) Query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+	return query(ctx, d.Addr, name, qtype)
+}
+
+// query asks the DNS server at addr once for name and qtype over UDP, and
+// again over TCP when the answer did not fit.
+func query(ctx context.Context, addr, name string, qtype uint16) (*dns.Msg, error) {
 	q := new(dns.Msg)
 	q.SetQuestion(dns.Fqdn(name), qtype)
 	// A lost UDP packet costs at most this, not the caller's whole wait.
 	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
-	r, _, err := c.ExchangeContext(ctx, q, d.Addr)
+	r, _, err := c.ExchangeContext(ctx, q, addr)
 	if err == nil && r.Truncated {
 		c.Net = "tcp"
-		r, _, err = c.ExchangeContext(ctx, q, d.Addr)
+		r, _, err = c.ExchangeContext(ctx, q, addr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("query %s %s at %s: %w", dns.TypeToString[qtype], q.Question[0].Name, d.Addr, err)
+		return nil, fmt.Errorf("query %s %s at %s: %w", dns.TypeToString[qtype], q.Question[0].Name, addr, err)
 	}
 	return r, nil
 }

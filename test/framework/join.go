@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -65,6 +66,10 @@ func (f *Federation) Join(ctx context.Context, m *Member, out io.Writer) error {
 	args := []string{"join", m.Name, "--kubeconfig", f.Kubeconfig, "--host-cluster-context", FederationContext, "--cluster-context", m.Name}
 	if f.FederationName != "" {
 		args = append(args, "--federation-name", f.FederationName)
+	}
+	if f.DNS != nil {
+		// The member's cluster DNS learns the federation's zone.
+		args = append(args, "--dns-zone-name", strings.TrimSuffix(f.DNS.Zone, "."))
 	}
 	join := exec.CommandContext(ctx, Binary("kubefed"), args...)
 	var buf bytes.Buffer

@@ -63,6 +63,11 @@ func (o *MemberOptions) defaults() {
 type Member struct {
 	MemberOptions
 	Endpoint Endpoint
+	// Dir holds the member's certificates, kubeconfig and data; LogDir
+	// its logs.
+	Dir, LogDir string
+	// DNS is the member's cluster DNS once StartClusterDNS ran.
+	DNS *MemberDNS
 
 	APIServer         *Process
 	ControllerManager *Process
@@ -118,7 +123,7 @@ func StartMember(ctx context.Context, etcd *Etcd, pki *PKI, dir, logDir string, 
 	if err := WriteKubeconfig(kubeconfig, ep); err != nil {
 		return nil, err
 	}
-	m := &Member{MemberOptions: opts, Endpoint: ep}
+	m := &Member{MemberOptions: opts, Endpoint: ep, Dir: dir, LogDir: logDir}
 	m.APIServer = NewProcess("kube-apiserver", Binary("kube-apiserver"), []string{
 		"--etcd-servers=" + etcd.ClientURL,
 		"--etcd-prefix=/members/" + opts.Name + "/registry",
@@ -210,6 +215,10 @@ func StartMember(ctx context.Context, etcd *Etcd, pki *PKI, dir, logDir string, 
 		m.Stop()
 		return nil, err
 	}
+	if err := m.createCoreDNSConfig(ctx); err != nil {
+		m.Stop()
+		return nil, err
+	}
 	cloudCtx, cancel := context.WithCancel(context.Background())
 	m.stopCloud = cancel
 	StartCloudSimulator(cloudCtx, m.Name, m.Client)
@@ -284,6 +293,9 @@ func (m *Member) createNodes(ctx context.Context) error {
 func (m *Member) Stop() {
 	if m.stopCloud != nil {
 		m.stopCloud()
+	}
+	if m.DNS != nil {
+		_ = m.DNS.Process.Stop(10 * time.Second)
 	}
 	for _, p := range []*Process{m.Kwok, m.Scheduler, m.ControllerManager, m.APIServer} {
 		if p != nil {
