@@ -226,7 +226,7 @@ func notFound(what string, err error) error {
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) error) {
 	t.Helper()
 	var last error
-	eventually(t, timeout, what, func(ctx context.Context) error {
+	framework.Eventually(t, timeout, what, func(ctx context.Context) error {
 		err := cond(ctx)
 		if err != nil && last != nil && (ctx.Err() != nil || strings.Contains(err.Error(), "context deadline")) {
 			return last
@@ -552,7 +552,7 @@ func secretsNotPropagated(t *testing.T, ns string) {
 		t.Fatal(err)
 	}
 	for _, m := range f.Members {
-		eventually(t, 30*time.Second, "marker secret in "+m.Name, func(ctx context.Context) error {
+		framework.Eventually(t, 30*time.Second, "marker secret in "+m.Name, func(ctx context.Context) error {
 			_, err := m.Client.CoreV1().Secrets(ns).Get(ctx, "marker", metav1.GetOptions{})
 			return err
 		})
@@ -573,7 +573,7 @@ func secretsNotPropagated(t *testing.T, ns string) {
 	if err := f.Client.CoreV1().Secrets(ns).Delete(ctx, "marker", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "token Secret deleted from the federation", func(ctx context.Context) error {
+	framework.Eventually(t, 10*time.Second, "token Secret deleted from the federation", func(ctx context.Context) error {
 		_, err := f.Client.CoreV1().Secrets(ns).Get(ctx, "sa-token", metav1.GetOptions{})
 		return notFound("sa-token", err)
 	})
@@ -1168,7 +1168,7 @@ func TestResyncWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range f.Members {
-		eventually(t, 60*time.Second, "a new ConfigMap in "+m.Name+" after the restart", func(ctx context.Context) error {
+		framework.Eventually(t, 60*time.Second, "a new ConfigMap in "+m.Name+" after the restart", func(ctx context.Context) error {
 			_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "after-restart", metav1.GetOptions{})
 			return err
 		})

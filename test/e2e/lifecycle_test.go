@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
+	"github.com/kfederation/federation/test/framework"
 )
 
 func clusterReady(ctx context.Context, name string) (bool, string, error) {
@@ -39,7 +40,7 @@ func TestMemberDownAndBack(t *testing.T) {
 	ns := "lifecycle-down"
 	createNamespace(t, ns)
 	m := f.Members[1]
-	eventually(t, 30*time.Second, "namespace in "+m.Name, func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "namespace in "+m.Name, func(ctx context.Context) error {
 		_, err := m.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return err
 	})
@@ -47,7 +48,7 @@ func TestMemberDownAndBack(t *testing.T) {
 	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, before, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "configmap in "+m.Name, func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "configmap in "+m.Name, func(ctx context.Context) error {
 		_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "before", metav1.GetOptions{})
 		return err
 	})
@@ -61,7 +62,7 @@ func TestMemberDownAndBack(t *testing.T) {
 			_ = m.WaitReady(context.Background())
 		}
 	})
-	eventually(t, 10*time.Second, m.Name+" noticed dead", func(ctx context.Context) error {
+	framework.Eventually(t, 10*time.Second, m.Name+" noticed dead", func(ctx context.Context) error {
 		ready, reason, err := clusterReady(ctx, m.Name)
 		if err != nil {
 			return err
@@ -77,7 +78,7 @@ func TestMemberDownAndBack(t *testing.T) {
 	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, during, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "propagation pending for the dead member", func(ctx context.Context) error {
+	framework.Eventually(t, 20*time.Second, "propagation pending for the dead member", func(ctx context.Context) error {
 		states, err := propagationStates(ctx, ns, "configmap.during")
 		if err != nil {
 			return err
@@ -94,7 +95,7 @@ func TestMemberDownAndBack(t *testing.T) {
 	if err := m.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "member back: old object kept, new one arrived", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "member back: old object kept, new one arrived", func(ctx context.Context) error {
 		if _, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "before", metav1.GetOptions{}); err != nil {
 			return fmt.Errorf("before: %w", err)
 		}
@@ -112,7 +113,7 @@ func TestAdoptionAndOrphaning(t *testing.T) {
 	ns := "lifecycle-adopt"
 	createNamespace(t, ns)
 	m := f.Members[0]
-	eventually(t, 30*time.Second, "namespace in "+m.Name, func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "namespace in "+m.Name, func(ctx context.Context) error {
 		_, err := m.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return err
 	})
@@ -126,7 +127,7 @@ func TestAdoptionAndOrphaning(t *testing.T) {
 	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, fed, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "member's object adopted", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "member's object adopted", func(ctx context.Context) error {
 		got, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "shared", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -137,7 +138,7 @@ func TestAdoptionAndOrphaning(t *testing.T) {
 		return nil
 	})
 	for _, mm := range f.Members {
-		eventually(t, 30*time.Second, "copy in "+mm.Name, func(ctx context.Context) error {
+		framework.Eventually(t, 30*time.Second, "copy in "+mm.Name, func(ctx context.Context) error {
 			_, err := mm.Client.CoreV1().ConfigMaps(ns).Get(ctx, "shared", metav1.GetOptions{})
 			return err
 		})
@@ -147,7 +148,7 @@ func TestAdoptionAndOrphaning(t *testing.T) {
 	if err := f.Client.CoreV1().ConfigMaps(ns).Delete(ctx, "shared", metav1.DeleteOptions{PropagationPolicy: &orphan}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "gone from the federation", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "gone from the federation", func(ctx context.Context) error {
 		_, err := f.Client.CoreV1().ConfigMaps(ns).Get(ctx, "shared", metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
@@ -164,7 +165,7 @@ func TestAdoptionAndOrphaning(t *testing.T) {
 			t.Errorf("orphaned copy in %s is still marked managed", mm.Name)
 		}
 	}
-	eventually(t, 30*time.Second, "one DeleteInCluster event naming every member", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "one DeleteInCluster event naming every member", func(ctx context.Context) error {
 		return oneEventNamingMembers(ctx, ns, "shared", "DeleteInCluster")
 	})
 }
@@ -187,7 +188,7 @@ func TestNamespaceCascade(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range f.Members {
-			eventually(t, 30*time.Second, cm.Name+" in "+m.Name, func(ctx context.Context) error {
+			framework.Eventually(t, 30*time.Second, cm.Name+" in "+m.Name, func(ctx context.Context) error {
 				_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, cm.Name, metav1.GetOptions{})
 				return err
 			})
@@ -199,7 +200,7 @@ func TestNamespaceCascade(t *testing.T) {
 	// Each object's copies go first, deleted by the federation; the member
 	// namespaces stay until the federation's namespace is empty.
 	for _, m := range f.Members {
-		eventually(t, 30*time.Second, "copies deleted from "+m.Name, func(ctx context.Context) error {
+		framework.Eventually(t, 30*time.Second, "copies deleted from "+m.Name, func(ctx context.Context) error {
 			for _, name := range []string{"inside", "held"} {
 				if _, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 					return fmt.Errorf("%s still there: %v", name, err)
@@ -223,7 +224,7 @@ func TestNamespaceCascade(t *testing.T) {
 	if _, err := f.Client.CoreV1().ConfigMaps(ns).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 90*time.Second, "namespace gone everywhere", func(ctx context.Context) error {
+	framework.Eventually(t, 90*time.Second, "namespace gone everywhere", func(ctx context.Context) error {
 		if _, err := f.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			return fmt.Errorf("federation still has it: %v", err)
 		}

@@ -15,7 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
 	"github.com/kfederation/federation/pkg/federatedtypes"
@@ -42,26 +41,6 @@ func TestMain(m *testing.M) {
 	}, func(f *framework.Federation) { sharedFed = f }))
 }
 
-// eventually polls cond every 200 ms until it returns nil or timeout ends.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		err := cond(ctx)
-		if err != nil && ctx.Err() != nil && last != nil {
-			// Cut short by the deadline: the previous answer says more.
-			return false, nil
-		}
-		last = err
-		return last == nil, nil
-	})
-	if err != nil {
-		t.Fatalf("%s: not true after %s: %v", what, timeout, last)
-	}
-}
-
 func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
 	f := sharedFed
 	ctx := context.Background()
@@ -80,7 +59,7 @@ func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
 		t.Errorf("created object's finalizers = %v, want %s from the FederationFinalizer admission plugin", created.Finalizers, federatedtypes.Finalizer)
 	}
 	for _, m := range f.Members {
-		eventually(t, 30*time.Second, "configmap in "+m.Name, func(ctx context.Context) error {
+		framework.Eventually(t, 30*time.Second, "configmap in "+m.Name, func(ctx context.Context) error {
 			got, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -102,7 +81,7 @@ func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range f.Members {
-		eventually(t, 30*time.Second, "update in "+m.Name, func(ctx context.Context) error {
+		framework.Eventually(t, 30*time.Second, "update in "+m.Name, func(ctx context.Context) error {
 			got, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -124,7 +103,7 @@ func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
 	if _, err := m.Client.CoreV1().ConfigMaps(ns).Update(ctx, drifted, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "drift reverted", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "drift reverted", func(ctx context.Context) error {
 		got, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -137,7 +116,7 @@ func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
 	if err := m.Client.CoreV1().ConfigMaps(ns).Delete(ctx, "settings", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "deleted copy recreated", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "deleted copy recreated", func(ctx context.Context) error {
 		_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
 		return err
 	})
@@ -147,7 +126,7 @@ func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range f.Members {
-		eventually(t, 30*time.Second, "deleted from "+m.Name, func(ctx context.Context) error {
+		framework.Eventually(t, 30*time.Second, "deleted from "+m.Name, func(ctx context.Context) error {
 			_, err := m.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
 				return nil
@@ -155,7 +134,7 @@ func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
 			return fmt.Errorf("still there: %v", err)
 		})
 	}
-	eventually(t, 30*time.Second, "gone from the federation", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "gone from the federation", func(ctx context.Context) error {
 		_, err := f.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
@@ -163,7 +142,7 @@ func TestConfigMapPropagatesUpdatesRevertsDriftAndDeletes(t *testing.T) {
 		return fmt.Errorf("still there: %v", err)
 	})
 	// One event tells of the deletion in every member.
-	eventually(t, 30*time.Second, "one DeleteInCluster event naming every member", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "one DeleteInCluster event naming every member", func(ctx context.Context) error {
 		return oneEventNamingMembers(ctx, ns, "settings", "DeleteInCluster")
 	})
 }
@@ -212,7 +191,7 @@ func TestDeploymentSplitsReplicasAndAggregatesStatus(t *testing.T) {
 	if _, err := f.Client.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 60*time.Second, "5 replicas split over 2 members, all ready, status summed", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "5 replicas split over 2 members, all ready, status summed", func(ctx context.Context) error {
 		var total int32
 		for _, m := range f.Members {
 			got, err := m.Client.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
@@ -237,7 +216,7 @@ func TestDeploymentSplitsReplicasAndAggregatesStatus(t *testing.T) {
 		return nil
 	})
 	// The propagation shows the plan and the ready count per cluster.
-	eventually(t, 30*time.Second, "planned and ready replicas per cluster in the propagation", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "planned and ready replicas per cluster in the propagation", func(ctx context.Context) error {
 		states, err := propagationStates(ctx, ns, "deployment.web")
 		if err != nil {
 			return err
@@ -303,7 +282,7 @@ func TestServiceKeepsMemberAllocationsAndUserNodePort(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range f.Members {
-		eventually(t, 30*time.Second, "service in "+m.Name, func(ctx context.Context) error {
+		framework.Eventually(t, 30*time.Second, "service in "+m.Name, func(ctx context.Context) error {
 			got, err := m.Client.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -354,7 +333,7 @@ func TestLoadBalancerAddressesAreUnioned(t *testing.T) {
 	if _, err := f.Client.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "service status lists every member's load balancer", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "service status lists every member's load balancer", func(ctx context.Context) error {
 		want := map[string]bool{}
 		for _, m := range f.Members {
 			got, err := m.Client.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
@@ -390,7 +369,7 @@ func TestLoadBalancerAddressesAreUnioned(t *testing.T) {
 	if _, err := f.Client.NetworkingV1().Ingresses(ns).Create(ctx, ing, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "one global address for the ingress", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "one global address for the ingress", func(ctx context.Context) error {
 		fed, err := f.Client.NetworkingV1().Ingresses(ns).Get(ctx, "web", metav1.GetOptions{})
 		if err != nil {
 			return err

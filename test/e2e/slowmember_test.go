@@ -102,7 +102,7 @@ func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range f.Members {
-		eventually(t, 30*time.Second, "namespace in "+m.Name, func(ctx context.Context) error {
+		framework.Eventually(t, 30*time.Second, "namespace in "+m.Name, func(ctx context.Context) error {
 			_, err := m.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 			return err
 		})
@@ -112,7 +112,7 @@ func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
 	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, early, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "early ConfigMap Propagated everywhere", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "early ConfigMap Propagated everywhere", func(ctx context.Context) error {
 		return propagatedEverywhere(ctx, f, ns, "configmap.early")
 	})
 
@@ -145,7 +145,7 @@ func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
 			return err
 		}
 	}
-	eventually(t, 8*time.Second, "every ConfigMap in the fast member while the slow one holds its writes", allCopies(fast))
+	framework.Eventually(t, 8*time.Second, "every ConfigMap in the fast member while the slow one holds its writes", allCopies(fast))
 	t.Logf("%d ConfigMaps reached %s in %s while %s held %d creates", n, fast.Name, time.Since(start).Round(time.Millisecond), slow.Name, hook.held.Load())
 	if hook.held.Load() == 0 {
 		t.Fatalf("the webhook of %s saw no create: the test did not make it slow", slow.Name)
@@ -164,7 +164,7 @@ func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
 	if _, err := fast.Client.CoreV1().ConfigMaps(ns).Update(ctx, drifted, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "drift of the early ConfigMap reverted in "+fast.Name, func(ctx context.Context) error {
+	framework.Eventually(t, 10*time.Second, "drift of the early ConfigMap reverted in "+fast.Name, func(ctx context.Context) error {
 		cm, err := fast.Client.CoreV1().ConfigMaps(ns).Get(ctx, "early", metav1.GetOptions{})
 		if err == nil && cm.Data["i"] != "early" {
 			err = fmt.Errorf("data %v", cm.Data)
@@ -178,7 +178,7 @@ func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
 		}
 	}
 	// Where an object stands says which cluster it is waiting for.
-	eventually(t, 10*time.Second, "Propagation naming the slow cluster", func(ctx context.Context) error {
+	framework.Eventually(t, 10*time.Second, "Propagation naming the slow cluster", func(ctx context.Context) error {
 		states, err := propagationStates(ctx, ns, "configmap.cm-0")
 		if err != nil {
 			return err
@@ -195,8 +195,8 @@ func TestSlowMemberDoesNotHoldUpTheOthers(t *testing.T) {
 	// Once the member answers again, it gets every copy and every
 	// Propagation says Propagated.
 	hook.Release()
-	eventually(t, 60*time.Second, "every ConfigMap in the slow member once it answers", allCopies(slow))
-	eventually(t, 30*time.Second, "every Propagation Propagated", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "every ConfigMap in the slow member once it answers", allCopies(slow))
+	framework.Eventually(t, 30*time.Second, "every Propagation Propagated", func(ctx context.Context) error {
 		for i := 0; i < n; i++ {
 			if err := propagatedEverywhere(ctx, f, ns, fmt.Sprintf("configmap.cm-%d", i)); err != nil {
 				return err

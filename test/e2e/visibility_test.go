@@ -81,7 +81,7 @@ func TestClusterSelectorAndPropagationTable(t *testing.T) {
 	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "only the prod cluster has it, and the propagation says so", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "only the prod cluster has it, and the propagation says so", func(ctx context.Context) error {
 		if _, err := us.Client.CoreV1().ConfigMaps(ns).Get(ctx, "prod-only", metav1.GetOptions{}); err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func TestClusterSelectorAndPropagationTable(t *testing.T) {
 	t.Cleanup(func() {
 		_, _ = fc.FederationV1beta1().Clusters().Patch(context.Background(), eu.Name, types.MergePatchType, []byte(`{"metadata":{"labels":{"environment":null}}}`), metav1.PatchOptions{})
 	})
-	eventually(t, 30*time.Second, "the copy moved to the newly matching cluster", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "the copy moved to the newly matching cluster", func(ctx context.Context) error {
 		if _, err := eu.Client.CoreV1().ConfigMaps(ns).Get(ctx, "prod-only", metav1.GetOptions{}); err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func TestMemberRejectingWrites(t *testing.T) {
 	ns := "visibility-rejected"
 	createNamespace(t, ns)
 	bad, good := f.Members[0], f.Members[1]
-	eventually(t, 30*time.Second, "namespace in "+bad.Name, func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "namespace in "+bad.Name, func(ctx context.Context) error {
 		_, err := bad.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return err
 	})
@@ -143,7 +143,7 @@ func TestMemberRejectingWrites(t *testing.T) {
 	if _, err := bad.Client.CoreV1().ResourceQuotas(ns).Create(ctx, quota, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "quota in force", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "quota in force", func(ctx context.Context) error {
 		q, err := bad.Client.CoreV1().ResourceQuotas(ns).Get(ctx, "no-secrets", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -157,11 +157,11 @@ func TestMemberRejectingWrites(t *testing.T) {
 	if _, err := f.Client.CoreV1().Secrets(ns).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "the good member has it", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "the good member has it", func(ctx context.Context) error {
 		_, err := good.Client.CoreV1().Secrets(ns).Get(ctx, "token", metav1.GetOptions{})
 		return err
 	})
-	eventually(t, 30*time.Second, "failure reported with the member's message", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "failure reported with the member's message", func(ctx context.Context) error {
 		states, err := propagationStates(ctx, ns, "secret.token")
 		if err != nil {
 			return err
@@ -188,7 +188,7 @@ func TestMemberRejectingWrites(t *testing.T) {
 	if err := bad.Client.CoreV1().ResourceQuotas(ns).Delete(ctx, "no-secrets", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 60*time.Second, "copy arrives after the quota is lifted", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "copy arrives after the quota is lifted", func(ctx context.Context) error {
 		_, err := bad.Client.CoreV1().Secrets(ns).Get(ctx, "token", metav1.GetOptions{})
 		return err
 	})

@@ -12,23 +12,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/kfederation/federation/test/framework"
 )
-
-func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	if err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		last = cond(ctx)
-		return last == nil, nil
-	}); err != nil {
-		t.Fatalf("%s: not true after %s: %v", what, timeout, last)
-	}
-}
 
 func TestLeaderFailover(t *testing.T) {
 	f := framework.StartForTest(t, framework.Options{
@@ -70,7 +56,7 @@ func TestLeaderFailover(t *testing.T) {
 		}
 	}
 	create("before")
-	eventually(t, 30*time.Second, "propagated by the first leader", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "propagated by the first leader", func(ctx context.Context) error {
 		_, err := m.Client.CoreV1().ConfigMaps("default").Get(ctx, "before", metav1.GetOptions{})
 		return err
 	})
@@ -82,7 +68,7 @@ func TestLeaderFailover(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		create(fmt.Sprintf("during-%d", i))
 	}
-	eventually(t, 60*time.Second, "the standby took over and propagated everything", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "the standby took over and propagated everything", func(ctx context.Context) error {
 		for i := 0; i < 20; i++ {
 			if _, err := m.Client.CoreV1().ConfigMaps("default").Get(ctx, fmt.Sprintf("during-%d", i), metav1.GetOptions{}); err != nil {
 				return err
@@ -150,7 +136,7 @@ func TestDisabledControllerLetsDeletedObjectsGo(t *testing.T) {
 	if _, err := f.Client.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "the secret controller, still on, propagated its Secret", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "the secret controller, still on, propagated its Secret", func(ctx context.Context) error {
 		_, err := m.Client.CoreV1().Secrets("default").Get(ctx, "managed", metav1.GetOptions{})
 		return err
 	})
@@ -161,7 +147,7 @@ func TestDisabledControllerLetsDeletedObjectsGo(t *testing.T) {
 	if err := f.Client.CoreV1().ConfigMaps("default").Delete(ctx, "unmanaged", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "the deleted ConfigMap is gone from the federation", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "the deleted ConfigMap is gone from the federation", func(ctx context.Context) error {
 		got, err := f.Client.CoreV1().ConfigMaps("default").Get(ctx, "unmanaged", metav1.GetOptions{})
 		if err == nil {
 			return fmt.Errorf("still there, finalizers %v", got.Finalizers)

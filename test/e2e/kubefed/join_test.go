@@ -48,7 +48,7 @@ func clusterReady(ctx context.Context, name string) error {
 // namespace, e.g. after unjoin or a rolled back join deleted it.
 func noFederationSystem(t *testing.T, m *framework.Member) {
 	t.Helper()
-	eventually(t, 90*time.Second, "namespace federation-system gone from "+m.Name, func(ctx context.Context) error {
+	framework.Eventually(t, 90*time.Second, "namespace federation-system gone from "+m.Name, func(ctx context.Context) error {
 		_, err := m.Client.CoreV1().Namespaces().Get(ctx, names.Namespace, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
@@ -245,8 +245,8 @@ func TestJoinAndUnjoin(t *testing.T) {
 		"Created Secret federation-system/us-central1-a in the federation",
 		"Created Cluster us-central1-a (server "+a.Endpoint.Server+") in the federation",
 		"Cluster us-central1-a joined the federation")
-	eventually(t, 60*time.Second, "cluster "+memberA+" Ready", func(ctx context.Context) error { return clusterReady(ctx, memberA) })
-	eventually(t, 60*time.Second, "ConfigMap in "+memberA, configMapIn(a))
+	framework.Eventually(t, 60*time.Second, "cluster "+memberA+" Ready", func(ctx context.Context) error { return clusterReady(ctx, memberA) })
+	framework.Eventually(t, 60*time.Second, "ConfigMap in "+memberA, configMapIn(a))
 
 	t.Run("second join changes nothing", func(t *testing.T) {
 		before, err := fc.FederationV1beta1().Clusters().Get(ctx, memberA, metav1.GetOptions{})
@@ -284,8 +284,8 @@ func TestJoinAndUnjoin(t *testing.T) {
 
 	r = kubefed(t, nil, "join", memberB, "--host-cluster-context="+fedContext, "--cluster-context="+memberB)
 	mustSucceed(t, r, "Cluster europe-west1-b joined the federation")
-	eventually(t, 60*time.Second, "cluster "+memberB+" Ready", func(ctx context.Context) error { return clusterReady(ctx, memberB) })
-	eventually(t, 60*time.Second, "ConfigMap in "+memberB, configMapIn(b))
+	framework.Eventually(t, 60*time.Second, "cluster "+memberB+" Ready", func(ctx context.Context) error { return clusterReady(ctx, memberB) })
+	framework.Eventually(t, 60*time.Second, "ConfigMap in "+memberB, configMapIn(b))
 
 	t.Run("unjoin leaves propagated objects by default", func(t *testing.T) {
 		r := kubefed(t, nil, "unjoin", memberA, "--host-cluster-context="+fedContext)
@@ -309,7 +309,7 @@ func TestJoinAndUnjoin(t *testing.T) {
 		mustSucceed(t, r, "Deleted cluster europe-west1-b from the federation", `objects managed by federation "federation" from europe-west1-b`)
 		assertNothingJoined(t, b)
 		noFederationSystem(t, b)
-		eventually(t, 60*time.Second, "ConfigMap deleted from "+memberB, func(ctx context.Context) error {
+		framework.Eventually(t, 60*time.Second, "ConfigMap deleted from "+memberB, func(ctx context.Context) error {
 			if err := configMapIn(b)(ctx); !apierrors.IsNotFound(err) {
 				return fmt.Errorf("still there: %v", err)
 			}

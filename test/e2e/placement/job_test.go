@@ -15,6 +15,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kfederation/federation/pkg/apis/federation/annotations"
+	"github.com/kfederation/federation/test/framework"
 )
 
 // job is a Job of app=name whose pods kwok runs to completion (its
@@ -137,7 +138,7 @@ func TestJobCompletionsFollowParallelism(t *testing.T) {
 			// federated parallelism and completions, the split is the one
 			// the members keep.
 			var copies map[string]jobCopy
-			eventually(t, 60*time.Second, "member copies add up to the federated parallelism and completions", func(ctx context.Context) error {
+			framework.Eventually(t, 60*time.Second, "member copies add up to the federated parallelism and completions", func(ctx context.Context) error {
 				var err error
 				if copies, err = memberJobs(ctx, ns, name); err != nil {
 					return err
@@ -168,7 +169,7 @@ func TestJobCompletionsFollowParallelism(t *testing.T) {
 				t.FailNow()
 			}
 
-			eventually(t, 90*time.Second, "the federated Job completes", func(ctx context.Context) error {
+			framework.Eventually(t, 90*time.Second, "the federated Job completes", func(ctx context.Context) error {
 				j, err := fed.Client.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{})
 				if err != nil {
 					return err

@@ -16,7 +16,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
 	"github.com/kfederation/federation/pkg/apis/federation/annotations"
@@ -45,21 +44,6 @@ func TestMain(m *testing.M) {
 			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "--unschedulable-threshold=5s", "-v=2"},
 		},
 	}, func(f *framework.Federation) { fed = f }))
-}
-
-// eventually polls cond every 250 ms until it returns nil or timeout ends.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		last = cond(ctx)
-		return last == nil, nil
-	})
-	if err != nil {
-		t.Fatalf("%s: not true after %s: %v", what, timeout, last)
-	}
 }
 
 func createNamespace(t *testing.T, ns string) {
@@ -178,7 +162,7 @@ func TestPreferencesReachTheMembers(t *testing.T) {
 	if _, err := fed.Client.AppsV1().ReplicaSets(ns).Create(ctx, replicaSet(ns, "weighted", 13, prefs, ""), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 60*time.Second, "weighted split in the members, all Ready", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "weighted split in the members, all Ready", func(ctx context.Context) error {
 		got, err := memberReplicas(ctx, ns, "weighted", fed.Members...)
 		if err != nil {
 			return err
@@ -194,7 +178,7 @@ func TestPreferencesReachTheMembers(t *testing.T) {
 	if _, err := fed.Client.AppsV1().ReplicaSets(ns).Create(ctx, replicaSet(ns, "pinned", 5, only, ""), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 60*time.Second, "all replicas in the one covered member", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "all replicas in the one covered member", func(ctx context.Context) error {
 		got, err := memberReplicas(ctx, ns, "pinned", fed.Members...)
 		if err != nil {
 			return err
@@ -216,14 +200,14 @@ func TestUnschedulableReplicasMove(t *testing.T) {
 	if _, err := fed.Client.AppsV1().ReplicaSets(ns).Create(ctx, replicaSet(ns, "big", 9, "", "1"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "first an even split", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "first an even split", func(ctx context.Context) error {
 		got, err := memberReplicas(ctx, ns, "big", fed.Members...)
 		if err != nil {
 			return err
 		}
 		return sameReplicas(got, map[string]int32{small: 3, second: 3, third: 3})
 	})
-	eventually(t, 90*time.Second, "replicas that do not fit moved, all Ready", func(ctx context.Context) error {
+	framework.Eventually(t, 90*time.Second, "replicas that do not fit moved, all Ready", func(ctx context.Context) error {
 		got, err := memberReplicas(ctx, ns, "big", fed.Members...)
 		if err != nil {
 			return err
@@ -233,7 +217,7 @@ func TestUnschedulableReplicasMove(t *testing.T) {
 		}
 		return fullyReady(ctx, ns, "big", fed.Members...)
 	})
-	eventually(t, 10*time.Second, "a ReplicasMoved event", func(ctx context.Context) error {
+	framework.Eventually(t, 10*time.Second, "a ReplicasMoved event", func(ctx context.Context) error {
 		return movedEvent(ctx, ns, "big", "pods Unschedulable in "+small)
 	})
 }
@@ -249,7 +233,7 @@ func TestFailoverWithoutFlapping(t *testing.T) {
 	if _, err := fed.Client.AppsV1().ReplicaSets(ns).Create(ctx, replicaSet(ns, "web", 6, prefs, ""), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 60*time.Second, "2 replicas in every member, all Ready", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "2 replicas in every member, all Ready", func(ctx context.Context) error {
 		got, err := memberReplicas(ctx, ns, "web", fed.Members...)
 		if err != nil {
 			return err
@@ -269,7 +253,7 @@ func TestFailoverWithoutFlapping(t *testing.T) {
 	}
 	dead.APIServer.Kill()
 	killed := time.Now()
-	eventually(t, 60*time.Second, "replicas moved to the survivors, all Ready", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "replicas moved to the survivors, all Ready", func(ctx context.Context) error {
 		got, err := memberReplicas(ctx, ns, "web", survivors...)
 		if err != nil {
 			return err
@@ -280,7 +264,7 @@ func TestFailoverWithoutFlapping(t *testing.T) {
 		return fullyReady(ctx, ns, "web", survivors...)
 	})
 	t.Logf("replicas Ready on the survivors %s after the member died", time.Since(killed).Round(100*time.Millisecond))
-	eventually(t, 10*time.Second, "a ReplicasMoved event", func(ctx context.Context) error {
+	framework.Eventually(t, 10*time.Second, "a ReplicasMoved event", func(ctx context.Context) error {
 		return movedEvent(ctx, ns, "web", "from "+second+" to ")
 	})
 	if err := movedEvent(ctx, ns, "web", "cluster no longer Ready or selected"); err != nil {
@@ -304,7 +288,7 @@ func TestFailoverWithoutFlapping(t *testing.T) {
 	}
 	// Its old copy, still asking for 2, is brought down to 0; the
 	// survivors keep theirs.
-	eventually(t, 60*time.Second, "the returning member's copy emptied", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "the returning member's copy emptied", func(ctx context.Context) error {
 		got, err := memberReplicas(ctx, ns, "web", fed.Members...)
 		if err != nil {
 			return err
@@ -320,7 +304,7 @@ func TestFailoverWithoutFlapping(t *testing.T) {
 	if err := sameReplicas(got, map[string]int32{small: 3, second: 0, third: 3}); err != nil {
 		t.Fatalf("replicas moved back without rebalance: %v", err)
 	}
-	eventually(t, 30*time.Second, "all Ready", func(ctx context.Context) error {
+	framework.Eventually(t, 30*time.Second, "all Ready", func(ctx context.Context) error {
 		return fullyReady(ctx, ns, "web", fed.Members...)
 	})
 }
@@ -384,7 +368,7 @@ func TestFailoverWithRebalanceMovesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	even := map[string]int32{small: 3, second: 3, third: 3}
-	eventually(t, 60*time.Second, "3 replicas in every member, all Ready", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "3 replicas in every member, all Ready", func(ctx context.Context) error {
 		got, err := memberReplicas(ctx, ns, "web", fed.Members...)
 		if err != nil {
 			return err
@@ -399,7 +383,7 @@ func TestFailoverWithRebalanceMovesBack(t *testing.T) {
 	survivors := []*framework.Member{fed.Member(small), fed.Member(third)}
 	restore := killMember(t, dead)
 	killed := time.Now()
-	eventually(t, 60*time.Second, "all 9 replicas moved to the survivors, all Ready", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "all 9 replicas moved to the survivors, all Ready", func(ctx context.Context) error {
 		got, err := memberReplicas(ctx, ns, "web", survivors...)
 		if err != nil {
 			return err
@@ -411,7 +395,7 @@ func TestFailoverWithRebalanceMovesBack(t *testing.T) {
 		return fullyReady(ctx, ns, "web", survivors...)
 	})
 	t.Logf("replicas Ready on the survivors %s after the member died", time.Since(killed).Round(100*time.Millisecond))
-	eventually(t, 10*time.Second, "a ReplicasMoved event for the failover", func(ctx context.Context) error {
+	framework.Eventually(t, 10*time.Second, "a ReplicasMoved event for the failover", func(ctx context.Context) error {
 		return movedEvent(ctx, ns, "web", "from "+second+" to ")
 	})
 
@@ -421,7 +405,7 @@ func TestFailoverWithRebalanceMovesBack(t *testing.T) {
 		t.FailNow()
 	}
 	t.Logf("member %s restarted, its Cluster Ready after %s", second, time.Since(restarted).Round(100*time.Millisecond))
-	eventually(t, 60*time.Second, "replicas moved back to an even split, all Ready", func(ctx context.Context) error {
+	framework.Eventually(t, 60*time.Second, "replicas moved back to an even split, all Ready", func(ctx context.Context) error {
 		got, err := memberReplicas(ctx, ns, "web", fed.Members...)
 		if err != nil {
 			return err
@@ -432,7 +416,7 @@ func TestFailoverWithRebalanceMovesBack(t *testing.T) {
 		return fullyReady(ctx, ns, "web", fed.Members...)
 	})
 	t.Logf("even split back and all Ready %s after the member was restarted", time.Since(restarted).Round(100*time.Millisecond))
-	eventually(t, 10*time.Second, "a ReplicasMoved event naming the returning member", func(ctx context.Context) error {
+	framework.Eventually(t, 10*time.Second, "a ReplicasMoved event naming the returning member", func(ctx context.Context) error {
 		return movedEvent(ctx, ns, "web", "to "+second+": rebalanced: cluster "+second+" is Ready and selected again")
 	})
 }

@@ -61,13 +61,13 @@ func TestCloudDNS(t *testing.T) {
 	}
 	defer func() { _ = cm.Stop(10 * time.Second) }()
 
-	eventually(t, transition, "the Service's records in Cloud DNS", func(context.Context) error {
+	framework.Eventually(t, transition, "the Service's records in Cloud DNS", func(context.Context) error {
 		return cloudRecords(fake, n.global()+" A 180 "+strings.Join(sorted(ips[zoneA], ips[zoneB], ips[zoneE]), ","),
 			n.zone(zoneA, usCentral)+" A 180 "+ips[zoneA])
 	})
 	fake.FailNext(3, http.StatusTooManyRequests)
 	setPreferences(t, n.ns, n.svc, without(zoneA))
-	eventually(t, transition, "the records after a shard went unhealthy", func(context.Context) error {
+	framework.Eventually(t, transition, "the records after a shard went unhealthy", func(context.Context) error {
 		return cloudRecords(fake, n.global()+" A 180 "+strings.Join(sorted(ips[zoneB], ips[zoneE]), ","),
 			n.zone(zoneA, usCentral)+" CNAME 180 "+n.region(usCentral))
 	})

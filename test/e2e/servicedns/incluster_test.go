@@ -38,7 +38,7 @@ func TestInClusterDNS(t *testing.T) {
 	}
 
 	t.Run("healthy local shard", func(t *testing.T) {
-		eventually(t, transition, "the member's cluster IP", func(ctx context.Context) error {
+		framework.Eventually(t, transition, "the member's cluster IP", func(ctx context.Context) error {
 			return answers(ctx, a.DNS, local, dns.TypeA, local+" A "+svc.Spec.ClusterIP)
 		})
 	})
@@ -56,18 +56,18 @@ func TestInClusterDNS(t *testing.T) {
 	t.Run("unhealthy local shard", func(t *testing.T) {
 		setPreferences(t, n.ns, n.svc, without(zoneA))
 		target := n.zone(zoneA, usCentral)
-		eventually(t, transition, "a CNAME to the zone's federated name", func(ctx context.Context) error {
+		framework.Eventually(t, transition, "a CNAME to the zone's federated name", func(ctx context.Context) error {
 			return answers(ctx, a.DNS, local, dns.TypeA, local+" CNAME "+target)
 		})
 		// The pod's resolver follows the CNAME, through the member's DNS,
 		// which forwards to the federation's: the zone has no healthy
 		// shard, so the region's answers.
-		eventually(t, transition, "the CNAME followed to another member", func(ctx context.Context) error {
+		framework.Eventually(t, transition, "the CNAME followed to another member", func(ctx context.Context) error {
 			return answers(ctx, a.DNS, target, dns.TypeA,
 				target+" CNAME "+n.region(usCentral), n.region(usCentral)+" A "+ips[zoneB])
 		})
 		setPreferences(t, n.ns, n.svc, everywhere)
-		eventually(t, transition, "the member's cluster IP again", func(ctx context.Context) error {
+		framework.Eventually(t, transition, "the member's cluster IP again", func(ctx context.Context) error {
 			return answers(ctx, a.DNS, local, dns.TypeA, local+" A "+svc.Spec.ClusterIP)
 		})
 	})

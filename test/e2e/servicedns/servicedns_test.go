@@ -20,7 +20,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
 	"github.com/kfederation/federation/pkg/apis/federation/annotations"
@@ -131,7 +130,7 @@ func setPreferences(t *testing.T, ns, name, prefs string) {
 func lbAddresses(t *testing.T, ns, name string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	eventually(t, transition, "every member's load balancer has an address", func(ctx context.Context) error {
+	framework.Eventually(t, transition, "every member's load balancer has an address", func(ctx context.Context) error {
 		for _, m := range fed.Members {
 			svc, err := m.Client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
@@ -145,20 +144,6 @@ func lbAddresses(t *testing.T, ns, name string) map[string]string {
 		return nil
 	})
 	return out
-}
-
-func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		last = cond(ctx)
-		return last == nil, nil
-	})
-	if err != nil {
-		t.Fatalf("%s: not true after %s: %v", what, timeout, last)
-	}
 }
 
 // expectA waits until name answers A with exactly ips (TTL ttl).
@@ -302,7 +287,7 @@ func TestMemberLost(t *testing.T) {
 		expectNXDOMAIN(t, n.region(europeWest))
 		expectA(t, n.global(), ips[zoneA], ips[zoneB])
 		// kubefed join refuses while unjoin's namespace is going away.
-		eventually(t, 2*time.Minute, "the member's federation-system namespace is gone", func(ctx context.Context) error {
+		framework.Eventually(t, 2*time.Minute, "the member's federation-system namespace is gone", func(ctx context.Context) error {
 			_, err := fed.Member(zoneE).Client.CoreV1().Namespaces().Get(ctx, "federation-system", metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
 				return nil
@@ -332,7 +317,7 @@ func TestOwnership(t *testing.T) {
 	ips := lbAddresses(t, taken.ns, taken.svc)
 	expectA(t, taken.region(usCentral), ips[zoneA], ips[zoneB])
 	expectA(t, taken.zone(zoneE, europeWest), ips[zoneE])
-	eventually(t, transition, "a DNSNameConflict event on the Service", func(ctx context.Context) error {
+	framework.Eventually(t, transition, "a DNSNameConflict event on the Service", func(ctx context.Context) error {
 		return hasEvent(ctx, taken.ns, taken.svc, corev1.EventTypeWarning, "DNSNameConflict")
 	})
 	answer(t, taken.global(), foreign)
@@ -343,7 +328,7 @@ func TestOwnership(t *testing.T) {
 	for _, name := range []string{taken.region(usCentral), taken.region(europeWest), taken.zone(zoneA, usCentral), taken.zone(zoneB, usCentral), taken.zone(zoneE, europeWest)} {
 		expectNXDOMAIN(t, name)
 	}
-	eventually(t, transition, "the Service is gone, its finalizers released", func(ctx context.Context) error {
+	framework.Eventually(t, transition, "the Service is gone, its finalizers released", func(ctx context.Context) error {
 		_, err := fed.Client.CoreV1().Services(taken.ns).Get(ctx, taken.svc, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
@@ -481,7 +466,7 @@ func TestProviderDown(t *testing.T) {
 	}
 	defer func() { _ = fed.DNS.Etcd.Start() }()
 	setPreferences(t, n.ns, n.svc, without(zoneA))
-	eventually(t, transition, "a DNSUpdateFailed event on the Service", func(ctx context.Context) error {
+	framework.Eventually(t, transition, "a DNSUpdateFailed event on the Service", func(ctx context.Context) error {
 		return hasEvent(ctx, n.ns, n.svc, corev1.EventTypeWarning, "DNSUpdateFailed")
 	})
 	if err := fed.DNS.Etcd.Start(); err != nil {
