@@ -207,8 +207,8 @@ type Conflict struct {
 // when the name is not desired at all.
 func Diff(owner dnsprovider.Owner, current []dnsprovider.Owned, desired []dnsprovider.RecordSet) (dnsprovider.Change, []Conflict) {
 	change := dnsprovider.Change{Owner: owner}
-	foreign := map[string][]dnsprovider.Owned{}  // by name
-	ours := map[string]dnsprovider.RecordSet{} // by name + type
+	foreign := map[string][]dnsprovider.Owned{} // by name
+	ours := map[string]dnsprovider.RecordSet{}  // by name + type
 	for _, o := range current {
 		if o.Owner == owner {
 			ours[o.Name+" "+string(o.Type)] = o.RecordSet
