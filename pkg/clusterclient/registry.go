@@ -85,7 +85,7 @@ func (c *Cluster) Informer(gvr schema.GroupVersionResource) (inf cache.SharedInd
 		return inf, false
 	}
 	if lw, ok := c.listWatch(gvr, ManagedByLabel+"="+c.federationName); ok {
-		inf = cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, c.resync, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+		inf = cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, c.resync, indexersFor(gvr))
 	} else {
 		inf = c.factory.ForResource(gvr).Informer()
 	}
@@ -93,6 +93,31 @@ func (c *Cluster) Informer(gvr schema.GroupVersionResource) (inf cache.SharedInd
 	c.informers[gvr] = inf
 	go inf.Run(c.stop)
 	return inf, true
+}
+
+// EndpointSliceServiceIndex indexes a member's EndpointSlices by their
+// Service, "namespace/name", so that one Service's slices are found without
+// scanning its namespace.
+const EndpointSliceServiceIndex = "service"
+
+// indexersFor are the indexes of a member informer for gvr: by namespace,
+// and EndpointSlices by Service.
+func indexersFor(gvr schema.GroupVersionResource) cache.Indexers {
+	indexers := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
+	if gvr.Group == "discovery.k8s.io" && gvr.Resource == "endpointslices" {
+		indexers[EndpointSliceServiceIndex] = func(obj interface{}) ([]string, error) {
+			u, ok := obj.(*unstructured.Unstructured)
+			if !ok {
+				return nil, nil
+			}
+			svc := u.GetLabels()["kubernetes.io/service-name"]
+			if svc == "" {
+				return nil, nil
+			}
+			return []string{u.GetNamespace() + "/" + svc}, nil
+		}
+	}
+	return indexers
 }
 
 // Get returns the managed object namespace/name of resource gvr from the

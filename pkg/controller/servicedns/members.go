@@ -86,15 +86,12 @@ func (m registryMembers) ReadyEndpoint(cluster, namespace, name string) (bool, e
 	if err != nil {
 		return false, err
 	}
-	objs, err := inf.GetIndexer().ByIndex(cache.NamespaceIndex, namespace)
+	objs, err := inf.GetIndexer().ByIndex(clusterclient.EndpointSliceServiceIndex, namespace+"/"+name)
 	if err != nil {
 		return false, err
 	}
 	for _, obj := range objs {
 		u := obj.(*unstructured.Unstructured)
-		if u.GetLabels()[discoveryv1.LabelServiceName] != name {
-			continue
-		}
 		slice := &discoveryv1.EndpointSlice{}
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, slice); err != nil {
 			return false, fmt.Errorf("cluster %s: EndpointSlice %s/%s: %w", cluster, namespace, u.GetName(), err)
