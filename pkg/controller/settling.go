@@ -1,13 +1,30 @@
 package controller
 
 import (
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/labels"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 	fedlisters "github.com/kfederation/client-go/listers/federation/v1beta1"
 
+	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 	"github.com/kfederation/federation/pkg/clusterclient"
 )
+
+// ClusterSelector is the selector of the clusters an object asks for with
+// its cluster selector annotation: every cluster without one.
+func ClusterSelector(objAnnotations map[string]string) (labels.Selector, error) {
+	v, ok := objAnnotations[annotations.ClusterSelector]
+	if !ok {
+		return labels.Everything(), nil
+	}
+	s, err := annotations.ParseClusterSelector(v)
+	if err != nil {
+		return nil, fmt.Errorf("annotation %s: %w", annotations.ClusterSelector, err)
+	}
+	return s, nil
+}
 
 // ClusterCallsItselfReady says the Cluster's stored status is Ready: what
 // the federation last recorded, which may predate this process.

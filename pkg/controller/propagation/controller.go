@@ -73,7 +73,8 @@ var errPending = errors.New("pending")
 // pending says err is a wait, not a failure: errPending, a member cache
 // not synced yet, or a slow member.
 func pending(err error) bool {
-	return errors.Is(err, errPending) || errors.Is(err, clusterclient.ErrNotSynced) || errors.Is(err, clusterclient.ErrSlowMember)
+	return errors.Is(err, errPending) || errors.Is(err, controller.ErrObjectChanged) ||
+		errors.Is(err, clusterclient.ErrNotSynced) || errors.Is(err, clusterclient.ErrSlowMember)
 }
 
 // Controller syncs one federated kind.

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
@@ -177,22 +178,9 @@ func (c *Controller) dropFinalizers(ctx context.Context, fed *unstructured.Unstr
 	// This controller plays the garbage collector for federated objects:
 	// with no dependents inside the federation, the orphan and foreground
 	// finalizers have nothing left to wait for.
-	cp := fed.DeepCopy()
-	var keep []string
-	for _, f := range cp.GetFinalizers() {
-		if f != Finalizer && f != metav1.FinalizerOrphanDependents && f != metav1.FinalizerDeleteDependents {
-			keep = append(keep, f)
-		}
-	}
-	cp.SetFinalizers(keep)
-	_, err := c.resource().Namespace(fed.GetNamespace()).Update(ctx, cp, metav1.UpdateOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if apierrors.IsConflict(err) {
-		return errPending
-	}
-	return err
+	return controller.RemoveFinalizers(ctx, c.resource().Namespace(fed.GetNamespace()), fed, func(f string) bool {
+		return f == Finalizer || f == metav1.FinalizerOrphanDependents || f == metav1.FinalizerDeleteDependents
+	})
 }
 
 // removeOrphans deletes managed member copies of an object the federation

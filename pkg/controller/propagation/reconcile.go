@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/federatedtypes"
@@ -87,19 +83,9 @@ func (c *Controller) federated(key string) (*unstructured.Unstructured, error) {
 }
 
 // ensureFinalizer puts the federation's finalizer on fed if it lacks it,
-// and goes on with the updated object rather than waiting for the update
-// to come back through the queue: one pass per object.
+// and goes on with the updated object: one pass per object.
 func (c *Controller) ensureFinalizer(ctx context.Context, fed *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	if slices.Contains(fed.GetFinalizers(), Finalizer) {
-		return fed, nil
-	}
-	cp := fed.DeepCopy()
-	cp.SetFinalizers(append(cp.GetFinalizers(), Finalizer))
-	updated, err := c.resource().Namespace(fed.GetNamespace()).Update(ctx, cp, metav1.UpdateOptions{})
-	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-		return nil, errPending
-	}
-	return updated, err
+	return controller.AddFinalizer(ctx, c.resource().Namespace(fed.GetNamespace()), fed, Finalizer)
 }
 
 // readyToAct waits out the moment right after a start, when clusters
@@ -136,13 +122,9 @@ func (c *Controller) readyClusters() []string {
 // selectedClusters are the Ready clusters whose labels match the object's
 // cluster selector (all Ready clusters without one), sorted by name.
 func (c *Controller) selectedClusters(fed *unstructured.Unstructured, ready []string) ([]string, error) {
-	selector := labels.Everything()
-	if v, ok := fed.GetAnnotations()[annotations.ClusterSelector]; ok {
-		s, err := annotations.ParseClusterSelector(v)
-		if err != nil {
-			return nil, fmt.Errorf("annotation %s: %w", annotations.ClusterSelector, err)
-		}
-		selector = s
+	selector, err := controller.ClusterSelector(fed.GetAnnotations())
+	if err != nil {
+		return nil, err
 	}
 	var out []string
 	for _, name := range ready {

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -275,16 +273,7 @@ func conflictNames(cs []Conflict) []string {
 // ensureFinalizer puts Finalizer on the Service before its first record
 // is written.
 func (c *Controller) ensureFinalizer(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	if slices.Contains(obj.GetFinalizers(), Finalizer) {
-		return obj, nil
-	}
-	cp := obj.DeepCopy()
-	cp.SetFinalizers(append(cp.GetFinalizers(), Finalizer))
-	updated, err := c.resource(obj).Update(ctx, cp, metav1.UpdateOptions{})
-	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("%w: Service %s/%s changed: %v", errPending, obj.GetNamespace(), obj.GetName(), err)
-	}
-	return updated, err
+	return controller.AddFinalizer(ctx, c.resource(obj), obj, Finalizer)
 }
 
 // releaseFinalizer takes Finalizer off a deleted Service.
@@ -292,19 +281,10 @@ func (c *Controller) releaseFinalizer(ctx context.Context, obj *unstructured.Uns
 	if obj == nil || obj.GetDeletionTimestamp() == nil || !slices.Contains(obj.GetFinalizers(), Finalizer) {
 		return nil
 	}
-	cp := obj.DeepCopy()
-	cp.SetFinalizers(slices.DeleteFunc(cp.GetFinalizers(), func(f string) bool { return f == Finalizer }))
-	_, err := c.resource(obj).Update(ctx, cp, metav1.UpdateOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if apierrors.IsConflict(err) {
-		return fmt.Errorf("%w: Service %s/%s changed: %v", errPending, obj.GetNamespace(), obj.GetName(), err)
-	}
-	return err
+	return controller.RemoveFinalizers(ctx, c.resource(obj), obj, func(f string) bool { return f == Finalizer })
 }
 
 // pending says err is a wait, not a failure.
 func pending(err error) bool {
-	return errors.Is(err, errPending) || errors.Is(err, clusterclient.ErrNotSynced)
+	return errors.Is(err, errPending) || errors.Is(err, controller.ErrObjectChanged) || errors.Is(err, clusterclient.ErrNotSynced)
 }

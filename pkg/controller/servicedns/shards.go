@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,8 +15,8 @@ import (
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 
-	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/pkg/controller"
 )
 
 // shards returns the federated Service's shards, one per joined cluster
@@ -76,13 +77,9 @@ func (c *Controller) observe(s *Shard, svc *corev1.Service) error {
 // cluster that is down still has zone and region names, which then point
 // up a level.
 func (c *Controller) selected(svc *corev1.Service) ([]*federationv1beta1.Cluster, error) {
-	selector := labels.Everything()
-	if v, ok := svc.Annotations[annotations.ClusterSelector]; ok {
-		s, err := annotations.ParseClusterSelector(v)
-		if err != nil {
-			return nil, fmt.Errorf("%w: annotation %s: %v", errInvalid, annotations.ClusterSelector, err)
-		}
-		selector = s
+	selector, err := controller.ClusterSelector(svc.Annotations)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errInvalid, err)
 	}
 	all, err := c.clusters.List(labels.Everything())
 	if err != nil {
@@ -94,15 +91,7 @@ func (c *Controller) selected(svc *corev1.Service) ([]*federationv1beta1.Cluster
 			out = append(out, cl)
 		}
 	}
-	slices.SortFunc(out, func(a, b *federationv1beta1.Cluster) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		if a.Name > b.Name {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b *federationv1beta1.Cluster) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
