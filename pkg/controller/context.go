@@ -41,6 +41,13 @@ type Context struct {
 	// Planner splits replicas over clusters; nil splits them evenly.
 	Planner ReplicaPlanner
 
+	// Gates hold objects of a federated kind back from member clusters
+	// until another controller has prepared them (the Ingress load
+	// balancer controller, for one), keyed by the adapter's name. A
+	// controller registers its gate in its start function, before the sync
+	// controllers start.
+	Gates map[string]MemberGate
+
 	FederationName       string
 	ConcurrentSyncs      int
 	ClusterMonitorPeriod time.Duration
@@ -63,4 +70,24 @@ type ReplicaPlanner interface {
 // kind to be planned again through the function given to OnChange.
 type ReplicaPlannerNotifier interface {
 	OnChange(kind string, f func(namespace, name string))
+}
+
+// MemberGate holds a federated object back from a member cluster until
+// the controller behind the gate has done what must come first: the sync
+// neither creates nor updates the member's copy while it is held, and its
+// Propagation says why. A copy the member already has is kept.
+type MemberGate interface {
+	// Hold returns why fed may not reach cluster yet, or "" when it may.
+	Hold(fed *unstructured.Unstructured, cluster string) string
+	// OnChange registers f, which the gate calls with an object whose
+	// hold may have lifted, so that the sync takes it up again.
+	OnChange(f func(namespace, name string))
+}
+
+// RegisterGate installs g as the gate of the federated kind named adapter.
+func (c *Context) RegisterGate(adapter string, g MemberGate) {
+	if c.Gates == nil {
+		c.Gates = map[string]MemberGate{}
+	}
+	c.Gates[adapter] = g
 }

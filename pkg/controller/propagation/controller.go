@@ -70,6 +70,14 @@ const (
 // soon, without a Failed event.
 var errPending = errors.New("pending")
 
+// heldError is a cluster the object's gate holds it back from (see
+// controller.MemberGate): a wait, retried when the gate says so rather
+// than on a timer.
+type heldError struct{ reason string }
+
+func (e heldError) Error() string        { return e.reason }
+func (e heldError) Is(target error) bool { return target == errPending }
+
 // pending says err is a wait, not a failure: errPending, a member cache
 // not synced yet, or a slow member.
 func pending(err error) bool {
@@ -101,6 +109,10 @@ type Controller struct {
 	// written holds the Propagations this controller wrote last, until
 	// the cache catches up.
 	written *freshwrites.Cache[*federationv1beta1.Propagation]
+
+	// gate, if set, holds objects back from members (see
+	// controller.MemberGate).
+	gate controller.MemberGate
 
 	// releaseOnly is the mode of a kind whose controller is turned off
 	// with --controllers: it only takes the federation's finalizer off
@@ -186,16 +198,22 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 			c.enqueueAll()
 		}
 	})
+	if c.gate = cctx.Gates[a.Name]; c.gate != nil {
+		c.gate.OnChange(c.enqueueName)
+	}
 	if n, ok := cctx.Planner.(controller.ReplicaPlannerNotifier); ok && len(a.Replicas) > 0 {
-		n.OnChange(a.Kind, func(namespace, name string) {
-			if namespace == "" {
-				c.queue.Add(name)
-				return
-			}
-			c.queue.Add(namespace + "/" + name)
-		})
+		n.OnChange(a.Kind, c.enqueueName)
 	}
 	return c
+}
+
+// enqueueName queues the object of that namespace and name.
+func (c *Controller) enqueueName(namespace, name string) {
+	if namespace == "" {
+		c.queue.Add(name)
+		return
+	}
+	c.queue.Add(namespace + "/" + name)
 }
 
 // enqueueOnEvent queues an object's key on any event about it: the

@@ -157,6 +157,8 @@ func (c *Controller) collect(key string, ready, selected []string, results []clu
 			// The write's end, or a free slot, syncs the object again;
 			// this is only the backstop.
 			c.queue.AddAfter(key, slowMemberRetry)
+		case errors.As(r.Err, new(heldError)):
+			// The gate syncs the object again when the hold lifts.
 		case r.Err != nil:
 			errs = append(errs, fmt.Errorf("cluster %s: %w", cl, r.Err))
 		}

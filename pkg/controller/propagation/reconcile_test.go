@@ -52,6 +52,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, a *federatedtypes.Adapter, clusters []string, objs ...*unstructured.Unstructured) *fixture {
 	t.Helper()
+	return newGatedFixture(t, a, clusters, nil, objs...)
+}
+
+// newGatedFixture is newFixture with gate as the kind's MemberGate.
+func newGatedFixture(t *testing.T, a *federatedtypes.Adapter, clusters []string, gate controller.MemberGate, objs ...*unstructured.Unstructured) *fixture {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	f := &fixture{t: t, ctx: ctx, members: fake.New(clusters...), events: record.NewFakeRecorder(100), adapter: a, clusters: clusters}
@@ -88,6 +94,9 @@ func newFixture(t *testing.T, a *federatedtypes.Adapter, clusters []string, objs
 		FederationName:       "fed",
 		ConcurrentSyncs:      2,
 		MemberRequestTimeout: 10 * time.Second,
+	}
+	if gate != nil {
+		cctx.RegisterGate(a.Name, gate)
 	}
 	f.c = newController(ctx, cctx, a, f.members, f.events)
 	cctx.DynamicInformers.Start(ctx.Done())
@@ -477,5 +486,60 @@ func TestReconcileLeavesASlowMemberBehind(t *testing.T) {
 	}
 	if !f.wokenSince(before, "ns/cm") {
 		t.Error("the end of the left-behind write did not queue the object again")
+	}
+}
+
+// testGate holds objects back from the clusters in holds, with the reason
+// given, until lift is called.
+type testGate struct {
+	mu      sync.Mutex
+	holds   map[string]string
+	changed func(namespace, name string)
+}
+
+func (g *testGate) Hold(_ *unstructured.Unstructured, cluster string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.holds[cluster]
+}
+
+func (g *testGate) OnChange(f func(namespace, name string)) { g.changed = f }
+
+func (g *testGate) lift(cluster, namespace, name string) {
+	g.mu.Lock()
+	delete(g.holds, cluster)
+	g.mu.Unlock()
+	g.changed(namespace, name)
+}
+
+func TestReconcileHoldsBackWhatTheGateHolds(t *testing.T) {
+	gate := &testGate{holds: map[string]string{"b": "waiting for the load balancer"}}
+	f := newGatedFixture(t, federatedtypes.ConfigMap(), []string{"a", "b"}, gate, configMap("cm", map[string]interface{}{"k": "v"}))
+	if err := f.reconcile("ns/cm"); err != nil {
+		t.Fatalf("a held cluster is not an error to retry: %v", err)
+	}
+	if f.members.Object("a", "ns/cm") == nil {
+		t.Error("a is not held but got no copy")
+	}
+	if f.members.Object("b", "ns/cm") != nil {
+		t.Error("b is held but got a copy")
+	}
+	// The Propagation's Pending entry, with the gate's reason, is checked
+	// on real servers (test/e2e/ingress): the fake clientset here cannot
+	// apply Propagations.
+
+	n := f.wokenCount()
+	gate.lift("b", "ns", "cm")
+	for deadline := time.Now().Add(5 * time.Second); !f.wokenSince(n, "ns/cm") && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !f.wokenSince(n, "ns/cm") {
+		t.Fatal("lifting the hold did not queue the object")
+	}
+	if err := f.reconcile("ns/cm"); err != nil {
+		t.Fatal(err)
+	}
+	if f.members.Object("b", "ns/cm") == nil {
+		t.Error("the hold on b lifted but b got no copy")
 	}
 }

@@ -24,6 +24,13 @@ func (c *Controller) writeMember(ctx context.Context, fed *unstructured.Unstruct
 		// copy may be stale: the write's end syncs the object again.
 		return c.members.Slow(cl, key)
 	}
+	if reason := c.held(fed, cl); reason != "" {
+		member, err := c.members.Cached(cl, key)
+		if err != nil {
+			return clusterclient.Done(clusterclient.WriteResult{Err: err})
+		}
+		return clusterclient.Done(clusterclient.WriteResult{Member: member, Err: heldError{reason}})
+	}
 	member, desired, err := c.plannedCopy(fed, cl, key, share)
 	if err != nil {
 		return clusterclient.Done(clusterclient.WriteResult{Err: err})
@@ -39,6 +46,15 @@ func (c *Controller) writeMember(ctx context.Context, fed *unstructured.Unstruct
 		}()
 		return c.syncCluster(ctx, fed, cl, member, desired)
 	})
+}
+
+// held returns why the kind's gate holds fed back from cluster cl, "" if
+// nothing does.
+func (c *Controller) held(fed *unstructured.Unstructured, cl string) string {
+	if c.gate == nil {
+		return ""
+	}
+	return c.gate.Hold(fed, cl)
 }
 
 // plannedCopy returns the cluster's cached copy of key (nil if it has none)
