@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kfederation/federation/pkg/dnsprovider/clouddns"
+	"github.com/kfederation/federation/pkg/googlecloud"
 )
 
 // secret stands for credentials: no error may show it.
@@ -26,15 +27,15 @@ func TestParseConfig(t *testing.T) {
 		name: "everything",
 		in: "project: my-project\ncredentialsFile: /etc/key.json\ncredentialsType: external_account\n" +
 			"endpoint: https://dns.example.internal/\n",
-		want: clouddns.Config{Project: "my-project", CredentialsFile: "/etc/key.json", CredentialsType: "external_account", Endpoint: "https://dns.example.internal/"},
+		want: clouddns.Config{Access: googlecloud.Access{Project: "my-project", CredentialsFile: "/etc/key.json", CredentialsType: "external_account", Endpoint: "https://dns.example.internal/"}},
 	}, {
 		name: "a project only",
 		in:   "project: example.com:my-project\n",
-		want: clouddns.Config{Project: "example.com:my-project"},
+		want: clouddns.Config{Access: googlecloud.Access{Project: "example.com:my-project"}},
 	}, {
 		name: "a local fake",
 		in:   "project: p\nendpoint: http://127.0.0.1:8080\n",
-		want: clouddns.Config{Project: "p", Endpoint: "http://127.0.0.1:8080"},
+		want: clouddns.Config{Access: googlecloud.Access{Project: "p", Endpoint: "http://127.0.0.1:8080"}},
 	}, {
 		name: "empty",
 		in:   "\n",
