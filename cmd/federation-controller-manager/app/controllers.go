@@ -6,6 +6,7 @@ import (
 	"github.com/kfederation/federation/cmd/federation-controller-manager/app/options"
 	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/controller/cluster"
+	"github.com/kfederation/federation/pkg/controller/ingresslb"
 	"github.com/kfederation/federation/pkg/controller/namespace"
 	"github.com/kfederation/federation/pkg/controller/propagation"
 	"github.com/kfederation/federation/pkg/controller/servicedns"
@@ -33,6 +34,9 @@ func controllers(o *options.Options) []controllerEntry {
 		{name: "namespace-lifecycle", start: namespace.Start},
 		{name: servicedns.Name, start: startServiceDNS(o), whenDisabled: releaseServiceDNS(o),
 			disabledNote: "federated Services get no DNS records, and deleting one leaves the records it has"},
+		// Before the sync controllers: it is the Ingress sync's gate.
+		{name: ingresslb.Name, start: startIngressLB(o), whenDisabled: releaseIngressLB(o),
+			disabledNote: "Ingresses of class gce get no shared global address, UID or firewall rule, and deleting one leaves the address the federation reserved for it"},
 	}, syncControllers()...)
 }
 

@@ -56,6 +56,12 @@ type Options struct {
 	DNSTTL            int64
 	DNSUnhealthyGrace time.Duration
 
+	// CloudProvider "gce" puts federated Ingresses of GCE's class (and
+	// class-less ones) on one global load balancer, with the Compute
+	// Engine API configured in CloudConfig; "" leaves them to the sync.
+	CloudProvider string
+	CloudConfig   string
+
 	LeaderElect      bool
 	LeaseDuration    time.Duration
 	RenewDeadline    time.Duration
@@ -133,6 +139,9 @@ func (o *Options) Flags(allControllers []string) cliflag.NamedFlagSets {
 	dns.StringVar(&o.ZoneID, "zone-id", o.ZoneID, "Provider's ID of the zone, to pick one among several zones of the same name (optional).")
 	dns.StringVar(&o.ServiceDNSSuffix, "service-dns-suffix", o.ServiceDNSSuffix, "Suffix of the federated Services' names, the zone or a name under it; default --zone-name.")
 	dns.Int64Var(&o.DNSTTL, "dns-ttl", o.DNSTTL, "TTL in seconds of the federated Services' records; a Service's federation.kubernetes.io/dns-ttl annotation overrides it.")
+	cloud := fss.FlagSet("cloud")
+	cloud.StringVar(&o.CloudProvider, "cloud-provider", o.CloudProvider, fmt.Sprintf("Cloud the members run in, for federated Ingresses on one global load balancer: one of %s. With gce, Ingresses of class gce and Ingresses without a class share one global IP. Empty turns it off.", strings.Join(CloudProviders, ", ")))
+	cloud.StringVar(&o.CloudConfig, "cloud-config", o.CloudConfig, "Path of the cloud's configuration file (YAML). gce: project, network, credentialsFile, credentialsType, endpoint.")
 	dns.DurationVar(&o.DNSUnhealthyGrace, "dns-unhealthy-grace", o.DNSUnhealthyGrace, "How long a member may be not Ready before its addresses leave the DNS records; 0 drops them at once.")
 
 	le := fss.FlagSet("leader election")
@@ -177,10 +186,30 @@ func (o *Options) Validate(allControllers []string) error {
 		errs = append(errs, fmt.Errorf("--unschedulable-threshold must not be negative, got %s", o.UnschedulableThreshold))
 	}
 	errs = append(errs, o.validateDNS()...)
+	errs = append(errs, o.validateCloud()...)
 	if o.LeaderElect && o.LeaseDuration <= o.RenewDeadline {
 		errs = append(errs, fmt.Errorf("--leader-elect-lease-duration (%s) must be greater than --leader-elect-renew-deadline (%s)", o.LeaseDuration, o.RenewDeadline))
 	}
 	return utilerrors.NewAggregate(errs)
+}
+
+// CloudProviders are the values --cloud-provider takes.
+var CloudProviders = []string{"gce"}
+
+// validateCloud checks --cloud-provider and --cloud-config: both or
+// neither.
+func (o *Options) validateCloud() []error {
+	switch {
+	case o.CloudProvider == "" && o.CloudConfig != "":
+		return []error{fmt.Errorf("--cloud-config needs --cloud-provider (one of %s)", strings.Join(CloudProviders, ", "))}
+	case o.CloudProvider == "":
+		return nil
+	case !slices.Contains(CloudProviders, o.CloudProvider):
+		return []error{fmt.Errorf("--cloud-provider %q: unknown; use one of %s", o.CloudProvider, strings.Join(CloudProviders, ", "))}
+	case o.CloudConfig == "":
+		return []error{fmt.Errorf("--cloud-provider=%s needs --cloud-config, the path of a file naming at least the project", o.CloudProvider)}
+	}
+	return nil
 }
 
 // DefaultDNSTTL is --dns-ttl's default, Federation v1's.

@@ -1,0 +1,64 @@
+package ingresslb
+
+import (
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// backend is one Service port an Ingress sends traffic to.
+type backend struct {
+	service string
+	// port is the Service port's number, or else its name.
+	port     int32
+	portName string
+}
+
+func (b backend) String() string {
+	if b.portName != "" {
+		return fmt.Sprintf("%s:%s", b.service, b.portName)
+	}
+	return fmt.Sprintf("%s:%d", b.service, b.port)
+}
+
+// backendsOf lists the Service ports of an Ingress's default backend and
+// rules, each once, in the order they appear.
+func backendsOf(ing *networkingv1.Ingress) []backend {
+	var out []backend
+	add := func(b *networkingv1.IngressBackend) {
+		if b == nil || b.Service == nil {
+			return
+		}
+		be := backend{service: b.Service.Name, port: b.Service.Port.Number, portName: b.Service.Port.Name}
+		if !slices.Contains(out, be) {
+			out = append(out, be)
+		}
+	}
+	add(ing.Spec.DefaultBackend)
+	for _, r := range ing.Spec.Rules {
+		if r.HTTP == nil {
+			continue
+		}
+		for _, p := range r.HTTP.Paths {
+			add(&p.Backend)
+		}
+	}
+	return out
+}
+
+// servicePort finds the port b names in svc; -1 if it has none.
+func servicePort(svc *corev1.Service, b backend) int {
+	for i, p := range svc.Spec.Ports {
+		if (b.portName != "" && p.Name == b.portName) || (b.portName == "" && p.Port == b.port) {
+			return i
+		}
+	}
+	return -1
+}
+
+// hasNodePorts says the Service type gives its ports node ports.
+func hasNodePorts(svc *corev1.Service) bool {
+	return svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
+}
