@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,6 +41,9 @@ const (
 type CloudSimulator struct {
 	cluster string
 	client  kubernetes.Interface
+	// leaveGCE leaves Ingresses of GCE's class to the member's stand-in
+	// for GCE's ingress controller (Member.StartGLBC).
+	leaveGCE atomic.Bool
 }
 
 // StartCloudSimulator runs the simulator for a member until ctx ends.
@@ -99,6 +103,19 @@ func (s *CloudSimulator) syncService(ctx context.Context, obj interface{}) error
 	return err
 }
 
+// isGCE says ing is for GCE's ingress controller: class gce by
+// annotation, no class at all, or an IngressClass of that controller.
+func (s *CloudSimulator) isGCE(ctx context.Context, ing *networkingv1.Ingress) bool {
+	if class, ok := ing.Annotations["kubernetes.io/ingress.class"]; ok {
+		return class == "gce"
+	}
+	if ing.Spec.IngressClassName == nil {
+		return true
+	}
+	class, err := s.client.NetworkingV1().IngressClasses().Get(ctx, *ing.Spec.IngressClassName, metav1.GetOptions{})
+	return err == nil && class.Spec.Controller == "k8s.io/ingress-gce"
+}
+
 // ingressUID returns the cluster's ingress UID, creating it as GCE's
 // ingress controller does when the cluster has none.
 func (s *CloudSimulator) ingressUID(ctx context.Context) (string, error) {
@@ -123,7 +140,7 @@ func (s *CloudSimulator) ingressUID(ctx context.Context) (string, error) {
 
 func (s *CloudSimulator) syncIngress(ctx context.Context, obj interface{}) error {
 	ing, ok := obj.(*networkingv1.Ingress)
-	if !ok {
+	if !ok || (s.leaveGCE.Load() && s.isGCE(ctx, ing)) {
 		return nil
 	}
 	uid, err := s.ingressUID(ctx)

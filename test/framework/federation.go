@@ -49,6 +49,11 @@ type Options struct {
 	// DNS starts a CoreDNS serving DNSZone (Federation.DNS) and has the
 	// controller manager write Service records into it.
 	DNS bool
+	// Compute starts a simulated Google Cloud project (Federation.Cloud):
+	// a fake Compute Engine API, a stand-in for GCE's ingress controller
+	// in every member that has a zone, and the controller manager with
+	// --cloud-provider=gce pointed at it.
+	Compute bool
 	// FederationCPUs pin the federation-apiserver and the
 	// federation-controller-manager, and MemberCPUs the shared etcd and
 	// every member's processes (unless a member sets its own), so that a
@@ -70,6 +75,9 @@ type Federation struct {
 	// DNS is the CoreDNS the controller manager writes to, when
 	// Options.DNS asked for one.
 	DNS *DNSServer
+	// Cloud is the simulated Google Cloud project, when Options.Compute
+	// asked for one.
+	Cloud *CloudProject
 
 	Members []*Member
 	// Kubeconfig has the context federation-cluster (current) and one
@@ -132,6 +140,11 @@ func Start(ctx context.Context, opts Options) (_ *Federation, err error) {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	if opts.Compute {
+		if err := f.startCloudProject(ctx, opts); err != nil {
+			return nil, err
+		}
 	}
 	if err := f.writeKubeconfig(); err != nil {
 		return nil, err
@@ -239,10 +252,31 @@ func (f *Federation) startControllerManager(opts Options) error {
 	if f.DNS != nil {
 		args = append(args, f.DNS.ControllerManagerArgs()...)
 	}
+	if f.Cloud != nil {
+		args = append(args, f.Cloud.ControllerManagerArgs()...)
+	}
 	args = append(args, opts.ControllerManagerArgs...)
 	f.ControllerManager = NewProcess("federation-controller-manager", Binary("federation-controller-manager"), args, opts.LogDir)
 	f.ControllerManager.CPUs = opts.FederationCPUs
 	return f.ControllerManager.Start()
+}
+
+// startCloudProject starts the fake Compute Engine API and a GLBC
+// stand-in in every member with a zone.
+func (f *Federation) startCloudProject(ctx context.Context, opts Options) error {
+	var err error
+	if f.Cloud, err = StartCloudProject(ctx, filepath.Join(opts.Dir, "cloud")); err != nil {
+		return err
+	}
+	for _, m := range f.Members {
+		if m.Zone == "" || m.APIServerOnly {
+			continue
+		}
+		if err := m.StartGLBC(ctx, f.Cloud); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Member returns the member called name, or nil.
@@ -272,6 +306,9 @@ func (f *Federation) Stop() {
 		}
 	}
 	wg.Wait()
+	if f.Cloud != nil {
+		f.Cloud.Stop()
+	}
 	if f.APIServer != nil {
 		_ = f.APIServer.Stop(10 * time.Second)
 	}

@@ -76,7 +76,10 @@ type Member struct {
 
 	Client kubernetes.Interface
 
-	// stopCloud stops the member's cloud simulator.
+	// cloud simulates the member's cloud provider until cloudCtx ends;
+	// stopCloud ends it.
+	cloud     *CloudSimulator
+	cloudCtx  context.Context
 	stopCloud context.CancelFunc
 }
 
@@ -219,9 +222,8 @@ func StartMember(ctx context.Context, etcd *Etcd, pki *PKI, dir, logDir string, 
 		m.Stop()
 		return nil, err
 	}
-	cloudCtx, cancel := context.WithCancel(context.Background())
-	m.stopCloud = cancel
-	StartCloudSimulator(cloudCtx, m.Name, m.Client)
+	m.cloudCtx, m.stopCloud = context.WithCancel(context.Background())
+	m.cloud = StartCloudSimulator(m.cloudCtx, m.Name, m.Client)
 	return m, nil
 }
 

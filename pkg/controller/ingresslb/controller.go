@@ -272,6 +272,8 @@ func (c *Controller) enqueueIngressesOf(obj interface{}) {
 		for _, b := range backendsOf(ing) {
 			if b.service == svc.GetName() {
 				c.queue.Add(ingressKey + ing.Namespace + "/" + ing.Name)
+				// Its node ports may hold the Ingress back no more.
+				c.wake(ing)
 				break
 			}
 		}

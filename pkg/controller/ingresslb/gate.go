@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
@@ -25,7 +26,33 @@ func (c *Controller) Hold(fed *unstructured.Unstructured, cluster string) string
 	if ing.Annotations[GlobalStaticIPAnnotation] == "" {
 		return "waiting for the federation to reserve a global static IP for this Ingress (annotation " + GlobalStaticIPAnnotation + ")"
 	}
+	if reason := c.nodePortHold(ing); reason != "" {
+		return reason
+	}
 	return c.uidHold(cluster)
+}
+
+// nodePortHold says which backend Service port has no node port in the
+// federation yet: the member's GCE ingress controller would otherwise
+// build a backend service on the member's own node port, and leave it
+// behind when the federation's comes. A backend that cannot have one (not
+// federated, not of a node port type) holds nothing: its Warning event
+// says what to fix.
+func (c *Controller) nodePortHold(ing *networkingv1.Ingress) string {
+	for _, b := range backendsOf(ing) {
+		obj, exists, err := c.svcs.GetStore().GetByKey(ing.Namespace + "/" + b.service)
+		if err != nil || !exists {
+			continue
+		}
+		svc, err := toService(obj)
+		if err != nil || !hasNodePorts(svc) {
+			continue
+		}
+		if i := servicePort(svc, b); i >= 0 && svc.Spec.Ports[i].NodePort == 0 {
+			return fmt.Sprintf("waiting for backend Service %s port %s to have one node port in every cluster", b.service, b.String())
+		}
+	}
+	return ""
 }
 
 // uidHold says why cluster's UID is not the federation's yet, "" if it is.
@@ -56,13 +83,18 @@ func (c *Controller) OnChange(f func(namespace, name string)) {
 
 // wakeSync tells the sync to look at every GCE Ingress again.
 func (c *Controller) wakeSync() {
+	for _, ing := range c.gceIngresses() {
+		c.wake(ing)
+	}
+}
+
+// wake tells the sync to look at one Ingress again.
+func (c *Controller) wake(ing *networkingv1.Ingress) {
 	c.mu.Lock()
 	fs := append([]func(string, string){}, c.onChange...)
 	c.mu.Unlock()
-	for _, ing := range c.gceIngresses() {
-		for _, f := range fs {
-			f(ing.Namespace, ing.Name)
-		}
+	for _, f := range fs {
+		f(ing.Namespace, ing.Name)
 	}
 }
 

@@ -13,11 +13,16 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/kfederation/federation/pkg/controller"
+	"github.com/kfederation/federation/pkg/federatedtypes"
 )
 
 // notInLoadBalancerRetry is when an Ingress some member's backends are not
 // in yet is looked at again: GLBC adds them on its own time.
 const notInLoadBalancerRetry = 15 * time.Second
+
+// addressInUseRetry is when a deleted Ingress whose address a member's
+// forwarding rule still uses is looked at again.
+const addressInUseRetry = 3 * time.Second
 
 // syncIngress does one federated GCE Ingress's part: its address, its
 // backends' node ports, and what kubectl describe shows; the firewall
@@ -81,11 +86,22 @@ func (c *Controller) release(ctx context.Context, u *unstructured.Unstructured, 
 	if !slices.Contains(ing.Finalizers, Finalizer) {
 		return nil
 	}
+	if slices.Contains(ing.Finalizers, federatedtypes.Finalizer) {
+		// The members still have their copies, and their load balancers
+		// the address; taking that finalizer off brings the Ingress back.
+		return nil
+	}
 	if name := ing.Annotations[GlobalStaticIPAnnotation]; name != "" {
 		cctx, cancel := withTimeout(ctx)
 		defer cancel()
 		addr, err := c.cloud.GetAddress(cctx, name)
 		switch {
+		case err == nil && ownedBy(addr.Description, c.addressOwner(ing)) && addr.InUse:
+			// The members' GCE ingress controllers are still taking
+			// their forwarding rules down.
+			c.logger.V(2).Info("The global address is still in use; waiting", "ingress", ing.Namespace+"/"+ing.Name, "address", name)
+			c.queue.AddAfter(ingressKey+ing.Namespace+"/"+ing.Name, addressInUseRetry)
+			return nil
 		case err == nil && ownedBy(addr.Description, c.addressOwner(ing)):
 			if err := c.cloud.ReleaseAddress(cctx, name); err != nil {
 				c.recorder.Eventf(u, corev1.EventTypeWarning, ReasonAddressFailed, "Cannot release global address %s: %v", name, err)
