@@ -50,7 +50,7 @@ func FuzzDecodeCore(f *testing.F) { fuzzGroup(f, "") }
 // FuzzDecodeApps covers replicasets, deployments and daemonsets.
 func FuzzDecodeApps(f *testing.F) { fuzzGroup(f, "apps") }
 
-// FuzzDecodeNetworking covers ingresses.
+// FuzzDecodeNetworking covers ingresses and ingressclasses.
 func FuzzDecodeNetworking(f *testing.F) { fuzzGroup(f, "networking.k8s.io") }
 
 // FuzzDecodeBatch covers jobs.
@@ -83,6 +83,7 @@ var seeds = map[string][]string{
 	},
 	"networking.k8s.io": {
 		`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"ing"},"spec":{"ingressClassName":"nginx","tls":[{"hosts":["*.example.com"],"secretName":"tls"}],"defaultBackend":{"service":{"name":"web","port":{"number":80}}},"rules":[{"host":"shop.example.com","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"web","port":{"name":"http"}}}},{"path":"/static","pathType":"ImplementationSpecific","backend":{"resource":{"apiGroup":"example.com","kind":"Bucket","name":"b"}}}]}}]}}`,
+		`{"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"nginx","annotations":{"ingressclass.kubernetes.io/is-default-class":"true"}},"spec":{"controller":"k8s.io/ingress-nginx","parameters":{"apiGroup":"k8s.example.com","kind":"IngressParameters","name":"external-lb","scope":"Namespace","namespace":"ingress-nginx"}}}`,
 	},
 	"batch": {
 		`{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"job","annotations":{"federation.kubernetes.io/job-preferences":"{\"clusters\":{\"c1\":{\"minReplicas\":1,\"maxReplicas\":3}}}"}},"spec":{"parallelism":3,"completions":6,"completionMode":"Indexed","backoffLimit":2,"activeDeadlineSeconds":600,"ttlSecondsAfterFinished":60,"podFailurePolicy":{"rules":[{"action":"FailJob","onExitCodes":{"operator":"In","values":[42]}}]},"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"w","image":"busybox"}]}}}}`,

@@ -25,6 +25,7 @@ import (
 	namespacestore "k8s.io/kubernetes/pkg/registry/core/namespace/storage"
 	secretstore "k8s.io/kubernetes/pkg/registry/core/secret/storage"
 	ingressstore "k8s.io/kubernetes/pkg/registry/networking/ingress/storage"
+	ingressclassstore "k8s.io/kubernetes/pkg/registry/networking/ingressclass/storage"
 
 	// The stock kinds' internal types, conversions and defaults, registered
 	// in legacyscheme as kube-apiserver registers them.
@@ -96,7 +97,8 @@ func coreGroup(getter generic.RESTOptionsGetter, eventTTL time.Duration) (*gener
 	return info, nil
 }
 
-// namedGroups serves the workload, ingress, lease and federation groups.
+// namedGroups serves the workload, ingress (Ingresses and the cluster-scoped
+// IngressClasses they name), lease and federation groups.
 func namedGroups(getter generic.RESTOptionsGetter) ([]*genericapiserver.APIGroupInfo, error) {
 	rs, err := replicasetstore.NewStorage(getter)
 	if err != nil {
@@ -126,10 +128,15 @@ func namedGroups(getter generic.RESTOptionsGetter) ([]*genericapiserver.APIGroup
 	if err != nil {
 		return nil, fmt.Errorf("ingresses: %w", err)
 	}
+	ingClasses, err := ingressclassstore.NewREST(getter)
+	if err != nil {
+		return nil, fmt.Errorf("ingressclasses: %w", err)
+	}
 	networking := newGroupInfo(networkingv1.GroupName)
 	networking.VersionedResourcesStorageMap["v1"] = map[string]rest.Storage{
 		"ingresses":        ing,
 		"ingresses/status": ingStatus,
+		"ingressclasses":   ingClasses,
 	}
 
 	jobs, err := jobstore.NewStorage(getter)

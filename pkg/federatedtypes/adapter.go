@@ -18,7 +18,8 @@ type Adapter struct {
 	// the members.
 	GVR  schema.GroupVersionResource
 	Kind string
-	// Namespaced is false for namespaces.
+	// Namespaced is false for cluster-scoped kinds: namespaces and
+	// IngressClasses.
 	Namespaced bool
 	// Fields are the top-level fields, besides metadata, that members get
 	// from the federated object: "spec", or "data" for ConfigMaps.
@@ -83,13 +84,15 @@ func (a *Adapter) ControllerName() string {
 }
 
 // All returns the adapter of every federated kind, in propagation order:
-// namespaces first, since everything else lives in one.
+// namespaces first, since everything else lives in one; IngressClasses
+// before the Ingresses that name them.
 func All() []*Adapter {
 	return []*Adapter{
 		Namespace(),
 		Secret(),
 		ConfigMap(),
 		Service(),
+		IngressClass(),
 		Ingress(),
 		ReplicaSet(),
 		Deployment(),

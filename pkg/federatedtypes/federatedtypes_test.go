@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func u(o map[string]interface{}) *unstructured.Unstructured {
@@ -139,6 +140,10 @@ func TestSkips(t *testing.T) {
 		{"configmap in federation-system", ConfigMap(), u(map[string]interface{}{"kind": "ConfigMap", "metadata": map[string]interface{}{"namespace": "federation-system", "name": "c"}}), true},
 		{"configmap of a user", ConfigMap(), u(map[string]interface{}{"kind": "ConfigMap", "metadata": map[string]interface{}{"namespace": "shop", "name": "c"}}), false},
 		{"service", Service(), u(map[string]interface{}{"kind": "Service", "metadata": map[string]interface{}{"namespace": "shop", "name": "c"}}), false},
+		{"ingress class", IngressClass(), u(map[string]interface{}{"kind": "IngressClass", "metadata": map[string]interface{}{"name": "nginx"}}), false},
+		// Cluster-scoped: a class named like a system namespace is
+		// nobody's namespace.
+		{"ingress class named kube-system", IngressClass(), u(map[string]interface{}{"kind": "IngressClass", "metadata": map[string]interface{}{"name": "kube-system"}}), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,5 +151,54 @@ func TestSkips(t *testing.T) {
 				t.Errorf("Skips(%+v) = %v, want %v", IdentityOf(tc.obj), got, tc.skip)
 			}
 		})
+	}
+}
+
+// TestAll checks the kinds table as its users rely on it: one controller
+// name and one resource per kind, namespaces first (everything else lives
+// in one), IngressClasses before the Ingresses that name them, and the
+// scope of each kind as Kubernetes has it.
+func TestAll(t *testing.T) {
+	clusterScoped := map[string]bool{"Namespace": true, "IngressClass": true}
+	position := map[string]int{}
+	names := map[string]bool{}
+	resources := map[string]bool{}
+	for i, a := range All() {
+		if names[a.Name] || resources[a.GVR.String()] {
+			t.Errorf("%s: name %q or resource %s listed twice", a.Kind, a.Name, a.GVR)
+		}
+		names[a.Name], resources[a.GVR.String()] = true, true
+		position[a.Kind] = i
+		if a.Namespaced == clusterScoped[a.Kind] {
+			t.Errorf("%s: Namespaced = %v, want %v", a.Kind, a.Namespaced, !clusterScoped[a.Kind])
+		}
+		if len(a.Fields) == 0 {
+			t.Errorf("%s: no Fields: members would get only metadata", a.Kind)
+		}
+		if a.HasStatus != (a.AggregateStatus != nil) {
+			t.Errorf("%s: HasStatus = %v but AggregateStatus set = %v", a.Kind, a.HasStatus, a.AggregateStatus != nil)
+		}
+	}
+	if position["Namespace"] != 0 {
+		t.Errorf("Namespace is at %d, want first", position["Namespace"])
+	}
+	if ic, ing := position["IngressClass"], position["Ingress"]; ic >= ing {
+		t.Errorf("IngressClass at %d, Ingress at %d: the class must come first", ic, ing)
+	}
+}
+
+func TestIngressClass(t *testing.T) {
+	a := IngressClass()
+	want := schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"}
+	if a.GVR != want || a.Kind != "IngressClass" || a.Namespaced {
+		t.Errorf("IngressClass() = %s %s namespaced=%v, want cluster-scoped %s", a.GVR, a.Kind, a.Namespaced, want)
+	}
+	if !reflect.DeepEqual(a.Fields, []string{"spec"}) || a.HasStatus {
+		t.Errorf("IngressClass() sends %v, status %v; want spec only, no status", a.Fields, a.HasStatus)
+	}
+	// Nothing about a class is the members' own: no field is kept from
+	// them, nothing is prepared away, nothing split.
+	if a.Retain != nil || a.PrepareDesired != nil || len(a.Replicas) > 0 {
+		t.Error("IngressClass() keeps, drops or splits fields; members should get the spec as written")
 	}
 }

@@ -9,6 +9,21 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
+// IngressClass propagates IngressClasses, so that an Ingress naming a class
+// finds it in every member. It is cluster-scoped; members get the spec and
+// the annotations as written, ingressclass.kubernetes.io/is-default-class
+// included, so a class that is the federation's default is each member's
+// default too. There is no status.
+func IngressClass() *Adapter {
+	return &Adapter{
+		Name:       "ingressclass",
+		GVR:        schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"},
+		Kind:       "IngressClass",
+		Namespaced: false,
+		Fields:     []string{"spec"},
+	}
+}
+
 // Ingress propagates Ingresses; the federated status lists the load
 // balancer addresses of every member.
 func Ingress() *Adapter {

@@ -55,7 +55,9 @@ type kindCase struct {
 	name string
 	gvr  schema.GroupVersionResource
 	kind string
-	// clusterScoped is true for namespaces: the object is its own namespace.
+	// clusterScoped is true for kinds without a namespace: a Namespace
+	// (the object is its own namespace) and an IngressClass. Such a case's
+	// object is named after the namespace its round trip is given.
 	clusterScoped bool
 	// object is the typed object to create in the federation, in ns.
 	object func(ns string) runtime.Object
@@ -128,11 +130,7 @@ func internalAnnotation(key string) bool {
 // the kind's own checks, and a Propagation saying Propagated everywhere.
 // A copy found wrong is reported with what the Propagation says of it.
 func checkCopies(ctx context.Context, cs clients, c kindCase, ns, name string) error {
-	propNS := ns
-	if c.clusterScoped {
-		propNS = name
-	}
-	states, propErr := propagationStates(ctx, propNS, strings.ToLower(c.kind)+"."+name)
+	states, propErr := propagationStates(ctx, propagationNamespace(c, ns, name), strings.ToLower(c.kind)+"."+name)
 	fed, err := resourceIn(cs.fed, c, ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("federated object: %w", err)
@@ -166,6 +164,21 @@ func checkCopies(ctx context.Context, cs clients, c kindCase, ns, name string) e
 		}
 	}
 	return nil
+}
+
+// propagationNamespace is where the Propagation of the case's object name
+// is: in the object's namespace ns; a Namespace's in itself; that of any
+// other cluster-scoped object, which has no namespace of its own, in
+// federation-system.
+func propagationNamespace(c kindCase, ns, name string) string {
+	switch {
+	case !c.clusterScoped:
+		return ns
+	case c.kind == "Namespace":
+		return name
+	default:
+		return federationv1beta1.FederationSystemNamespace
+	}
 }
 
 // checkCopy checks one member's copy: marked managed, with the federated
@@ -335,6 +348,13 @@ func TestEveryKindPropagates(t *testing.T) {
 				_, err := resourceIn(cs.fed, c, ns).Get(ctx, name, metav1.GetOptions{})
 				return notFound("federated object", err)
 			})
+			// The record of where it went goes with it: that of a
+			// cluster-scoped object, in federation-system, goes with no
+			// namespace.
+			waitFor(t, kindWait, "its Propagation gone", func(ctx context.Context) error {
+				_, err := propagationStates(ctx, propagationNamespace(c, ns, name), strings.ToLower(c.kind)+"."+name)
+				return notFound("propagation", err)
+			})
 			t.Logf("deleted everywhere after %s", time.Since(deleted).Round(100*time.Millisecond))
 		})
 	}
@@ -394,6 +414,23 @@ func kindCases() []kindCase {
 				return setSpec(fed, &svc.Spec)
 			},
 			member: checkService,
+		},
+		{
+			// Cluster-scoped, but not a namespace: its Propagation is
+			// in federation-system. The default-class annotation goes
+			// to the members as written. The controller is immutable;
+			// the parameters are not.
+			name:          "ingressclass",
+			gvr:           schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"},
+			kind:          "IngressClass",
+			clusterScoped: true,
+			object:        ingressClassObject,
+			update: func(fed *unstructured.Unstructured) error {
+				return unstructured.SetNestedMap(fed.Object, map[string]interface{}{
+					"apiGroup": "k8s.example.com", "kind": "IngressParameters", "name": "external-lb", "scope": "Cluster",
+				}, "spec", "parameters")
+			},
+			member: checkIngressClassCopy,
 		},
 		{
 			name:   "ingress",
@@ -619,6 +656,27 @@ func checkService(_ *framework.Member, fed, cp *unstructured.Unstructured) error
 		if p.Name != q.Name || p.Port != q.Port || p.Protocol != q.Protocol || p.TargetPort != q.TargetPort {
 			return fmt.Errorf("port %d is %+v, the federation has %+v", i, q, p)
 		}
+	}
+	return nil
+}
+
+// ingressClassObject is named after the round trip's namespace, which it
+// does not live in, so that two tests' classes do not meet.
+func ingressClassObject(ns string) runtime.Object {
+	return &networkingv1.IngressClass{
+		ObjectMeta: metav1.ObjectMeta{Name: ns, Annotations: map[string]string{networkingv1.AnnotationIsDefaultIngressClass: "true"}},
+		Spec:       networkingv1.IngressClassSpec{Controller: "example.com/kinds-ingress-controller"},
+	}
+}
+
+// checkIngressClassCopy: the copy has the federated spec, and is the
+// member's default class as it is the federation's.
+func checkIngressClassCopy(_ *framework.Member, fed, cp *unstructured.Unstructured) error {
+	if err := sameFields("spec")(nil, fed, cp); err != nil {
+		return err
+	}
+	if v := cp.GetAnnotations()[networkingv1.AnnotationIsDefaultIngressClass]; v != "true" {
+		return fmt.Errorf("annotation %s=%q, want \"true\" as written", networkingv1.AnnotationIsDefaultIngressClass, v)
 	}
 	return nil
 }
@@ -999,15 +1057,29 @@ func TestResyncWritesNothing(t *testing.T) {
 		if _, err := resourceIn(cs.fed, c, ns).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("create %s: %v", c.kind, err)
 		}
+		if c.clusterScoped {
+			// Not in the namespace: it does not go with it.
+			t.Cleanup(func() {
+				_ = resourceIn(cs.fed, c, ns).Delete(context.Background(), obj.GetName(), metav1.DeleteOptions{PropagationPolicy: background})
+			})
+		}
 	}
 	nsCase := kindCases()[0]
+	// Cluster-scoped objects are named after the namespace (the namespace
+	// is its own object); the others are called sample.
+	nameOf := func(c kindCase) string {
+		if c.clusterScoped {
+			return ns
+		}
+		return "sample"
+	}
 	start := time.Now()
 	waitFor(t, 120*time.Second, "everything propagated and settled", func(ctx context.Context) error {
 		if err := checkCopies(ctx, cs, nsCase, ns, ns); err != nil {
 			return fmt.Errorf("namespace: %w", err)
 		}
 		for _, c := range cases {
-			if err := checkCopies(ctx, cs, c, ns, "sample"); err != nil {
+			if err := checkCopies(ctx, cs, c, ns, nameOf(c)); err != nil {
 				return fmt.Errorf("%s: %w", c.kind, err)
 			}
 		}
@@ -1019,12 +1091,6 @@ func TestResyncWritesNothing(t *testing.T) {
 	// status is settled, the federated objects (whose status is the
 	// members') and the Propagations saying where they went.
 	all := append([]kindCase{nsCase}, cases...)
-	nameOf := func(c kindCase) string {
-		if c.clusterScoped {
-			return ns
-		}
-		return "sample"
-	}
 	fc, err := f.FederationClient()
 	if err != nil {
 		t.Fatal(err)
@@ -1050,7 +1116,7 @@ func TestResyncWritesNothing(t *testing.T) {
 			}
 			out["federated "+c.kind] = "resourceVersion " + fed.GetResourceVersion()
 			prop := strings.ToLower(c.kind) + "." + name
-			p, err := fc.FederationV1beta1().Propagations(ns).Get(ctx, prop, metav1.GetOptions{})
+			p, err := fc.FederationV1beta1().Propagations(propagationNamespace(c, ns, name)).Get(ctx, prop, metav1.GetOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1114,21 +1180,29 @@ func TestResyncWritesNothing(t *testing.T) {
 			return "federated " + c.kind, fmt.Sprintf("resourceVersion %s status %s", u.GetResourceVersion(), status), true
 		})
 	}
-	props, err := fc.FederationV1beta1().Propagations(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
+	// The Propagations are in the test's namespace, and those of
+	// cluster-scoped objects other than the namespace in federation-system.
+	propNamespaces := map[string]bool{}
+	for _, c := range all {
+		propNamespaces[propagationNamespace(c, ns, nameOf(c))] = true
 	}
-	w, err := fc.FederationV1beta1().Propagations(ns).Watch(watchCtx, metav1.ListOptions{ResourceVersion: props.ResourceVersion})
-	if err != nil {
-		t.Fatal(err)
-	}
-	watchAll(w, func(o runtime.Object) (string, string, bool) {
-		p, ok := o.(*federationv1beta1.Propagation)
-		if !ok {
-			return "", "", false
+	for propNS := range propNamespaces {
+		props, err := fc.FederationV1beta1().Propagations(propNS).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return "propagation " + p.Name, "resourceVersion " + p.ResourceVersion + " " + describePropagation(p), true
-	})
+		w, err := fc.FederationV1beta1().Propagations(propNS).Watch(watchCtx, metav1.ListOptions{ResourceVersion: props.ResourceVersion})
+		if err != nil {
+			t.Fatal(err)
+		}
+		watchAll(w, func(o runtime.Object) (string, string, bool) {
+			p, ok := o.(*federationv1beta1.Propagation)
+			if !ok {
+				return "", "", false
+			}
+			return "propagation " + p.Name, "resourceVersion " + p.ResourceVersion + " " + describePropagation(p), true
+		})
+	}
 
 	compare := func(when string, before, after map[string]string) {
 		t.Helper()
@@ -1182,7 +1256,7 @@ func TestResyncWritesNothing(t *testing.T) {
 		var wrong []string
 		for _, c := range all {
 			prop := strings.ToLower(c.kind) + "." + nameOf(c)
-			p, err := fc.FederationV1beta1().Propagations(ns).Get(ctx, prop, metav1.GetOptions{})
+			p, err := fc.FederationV1beta1().Propagations(propagationNamespace(c, ns, nameOf(c))).Get(ctx, prop, metav1.GetOptions{})
 			if err != nil {
 				return err
 			}

@@ -45,9 +45,10 @@ func NewAPIServerCommand(ctx context.Context) *cobra.Command {
 		Short: "Serve the federation's API: the Kubernetes kinds users federate, and Clusters",
 		Long: `The federation-apiserver stores federated objects (Namespaces, Services,
 Secrets, ConfigMaps, Events, ReplicaSets, Deployments, DaemonSets, Jobs,
-Ingresses) and the Clusters they are spread over, in its own etcd. It speaks
-the Kubernetes API exactly as kube-apiserver does, so kubectl and client-go
-work unchanged. Without --etcd-servers it runs an embedded etcd.`,
+Ingresses, IngressClasses) and the Clusters they are spread over, in its
+own etcd. It speaks the Kubernetes API exactly as kube-apiserver does, so
+kubectl and client-go work unchanged. Without --etcd-servers it runs an
+embedded etcd.`,
 		SilenceUsage: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			return compatibility.DefaultComponentGlobalsRegistry.Set()

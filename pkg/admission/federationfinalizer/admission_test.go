@@ -11,6 +11,7 @@ import (
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/kubernetes/pkg/apis/apps"
 	"k8s.io/kubernetes/pkg/apis/core"
+	"k8s.io/kubernetes/pkg/apis/networking"
 
 	"github.com/kfederation/federation/pkg/federatedtypes"
 )
@@ -21,6 +22,7 @@ func TestAdmit(t *testing.T) {
 	namespaces := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	deployments := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 	events := schema.GroupVersionResource{Version: "v1", Resource: "events"}
+	ingressClasses := schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"}
 	meta := func(ns, name string, finalizers ...string) metav1.ObjectMeta {
 		return metav1.ObjectMeta{Namespace: ns, Name: name, Finalizers: finalizers}
 	}
@@ -40,6 +42,7 @@ func TestAdmit(t *testing.T) {
 		{"user namespace gets it", namespaces, "", &core.Namespace{ObjectMeta: meta("", "app")}, []string{federatedtypes.Finalizer}},
 		{"kube-system is a member's own", namespaces, "", &core.Namespace{ObjectMeta: meta("", "kube-system")}, nil},
 		{"events are not propagated", events, "", &core.Event{ObjectMeta: meta("app", "e1")}, nil},
+		{"ingress class gets it", ingressClasses, "", &networking.IngressClass{ObjectMeta: meta("", "nginx"), Spec: networking.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}, []string{federatedtypes.Finalizer}},
 	}
 	plugin := NewPlugin()
 	for _, tc := range cases {

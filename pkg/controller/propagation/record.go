@@ -31,11 +31,19 @@ const (
 )
 
 // propagationName is where the state of a federated object is kept: its
-// lower-case kind and name, in its namespace (a Namespace's in itself).
+// lower-case kind and name, in its namespace. A Namespace's is in itself, so
+// that it goes with it. Any other cluster-scoped object (an IngressClass)
+// has no namespace of its own: its Propagation is in federation-system,
+// which always exists and from which nothing is propagated, so that no
+// other Propagation is kept there to clash with it.
 func propagationName(kind, objNamespace, objName string) (namespace, name string) {
-	namespace = objNamespace
-	if namespace == "" {
+	switch {
+	case objNamespace != "":
+		namespace = objNamespace
+	case kind == "Namespace":
 		namespace = objName
+	default:
+		namespace = federationv1beta1.FederationSystemNamespace
 	}
 	return namespace, strings.ToLower(kind) + "." + objName
 }

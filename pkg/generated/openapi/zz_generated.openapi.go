@@ -504,7 +504,7 @@ func schema_kfederation_api_federation_v1beta1_Propagation(ref common.ReferenceC
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "Propagation says, for one federated object, where it went: one entry per member cluster with the state of its copy there. The sync controllers write it; users read it with `kubectl get propagations` to learn why an object did or did not reach a cluster. Its name is the federated object's lower-case kind and name (\"deployment.nginx\"), in the object's namespace (a Namespace's own Propagation lives in that namespace).",
+				Description: "Propagation says, for one federated object, where it went: one entry per member cluster with the state of its copy there. The sync controllers write it; users read it with `kubectl get propagations` to learn why an object did or did not reach a cluster. Its name is the federated object's lower-case kind and name (\"deployment.nginx\"), in the object's namespace (a Namespace's own Propagation lives in that namespace; that of any other cluster-scoped object, such as an IngressClass, in federation-system).",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"kind": {

@@ -371,7 +371,7 @@ func TestMemberRulesGrantExactlyWhatTheControllersNeed(t *testing.T) {
 		{APIGroups: []string{""}, Resources: []string{"configmaps", "namespaces", "secrets", "services"}, Verbs: sync},
 		{APIGroups: []string{"apps"}, Resources: []string{"daemonsets", "deployments", "replicasets"}, Verbs: sync},
 		{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: sync},
-		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses"}, Verbs: sync},
+		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingressclasses", "ingresses"}, Verbs: sync},
 		{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"get", "list", "watch"}},
 		{NonResourceURLs: []string{"/healthz", "/livez", "/readyz"}, Verbs: []string{"get"}},

@@ -455,7 +455,9 @@ func (o *UnjoinOptions) handleMemberObjects(ctx context.Context) []error {
 				total++
 				continue
 			}
-			if !a.Namespaced && (protectedNamespaces[item.GetName()] || item.GetName() == o.FederationSystemNamespace) {
+			// Namespaces only: an IngressClass is cluster-scoped too, but
+			// one called default is the federation's like any other.
+			if a.Kind == "Namespace" && (protectedNamespaces[item.GetName()] || item.GetName() == o.FederationSystemNamespace) {
 				fmt.Fprintf(o.Out, "Kept namespace %s in %s: it is the cluster's own; the federated objects in it were deleted\n", item.GetName(), o.ClusterName)
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,7 +39,7 @@ var (
 
 // fixture is a federation and a member in the state a successful join
 // leaves, plus what the federation propagated: namespace app with a
-// ConfigMap, and the adopted namespace default.
+// ConfigMap, the adopted namespace default, and an IngressClass default.
 type fixture struct {
 	fed       *fedfake.Clientset
 	fedKube   *k8sfake.Clientset
@@ -85,6 +86,8 @@ func newFixture(t *testing.T, member ...runtime.Object) *fixture {
 			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "members-own"}},
 			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: "app", Labels: managed}},
 			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "local", Namespace: "app"}},
+			// Cluster-scoped, and named like a namespace the member keeps.
+			&networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "default", Labels: managed}, Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}},
 		),
 	}
 }
@@ -164,7 +167,7 @@ func TestUnjoinRemovesWhatJoinCreatedAndLeavesPropagatedObjects(t *testing.T) {
 	if !f.dynExists(t, "configmaps", "app", "settings") || !f.dynExists(t, "namespaces", "", "app") {
 		t.Error("propagated objects were deleted without --delete-member-objects")
 	}
-	if want := `Left 3 objects managed by federation "federation" in us-central1-a (configmaps: 1, namespaces: 2)`; !strings.Contains(f.out.String(), want) {
+	if want := `Left 4 objects managed by federation "federation" in us-central1-a (configmaps: 1, ingressclasses: 1, namespaces: 2)`; !strings.Contains(f.out.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, f.out.String())
 	}
 }
@@ -182,10 +185,15 @@ func TestUnjoinDeletesPropagatedObjectsWhenAsked(t *testing.T) {
 	if !f.dynExists(t, "namespaces", "", "default") {
 		t.Error("namespace default was deleted")
 	}
+	// Only a namespace called default is the member's own.
+	_, err := f.memberDyn.Resource(networkingv1.SchemeGroupVersion.WithResource("ingressclasses")).Get(context.Background(), "default", metav1.GetOptions{})
+	if !apierrors.IsNotFound(err) {
+		t.Errorf("the propagated IngressClass default is still in the member: %v", err)
+	}
 	if !f.dynExists(t, "configmaps", "app", "local") || !f.dynExists(t, "namespaces", "", "members-own") {
 		t.Error("objects the federation does not manage were deleted")
 	}
-	if want := "Deleted 2 objects"; !strings.Contains(f.out.String(), want) {
+	if want := "Deleted 3 objects"; !strings.Contains(f.out.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, f.out.String())
 	}
 }

@@ -33,6 +33,7 @@ var servedResources = []string{
 	"daemonsets.apps",
 	"deployments.apps",
 	"events",
+	"ingressclasses.networking.k8s.io",
 	"ingresses.networking.k8s.io",
 	"jobs.batch",
 	"leases.coordination.k8s.io",
@@ -91,6 +92,8 @@ var servedKinds = []servedKind{
 		columns: []string{"NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"}},
 	{resource: "ingresses.networking.k8s.io", typeName: "ingress.networking.k8s.io", name: "web", namespaced: true, apiVersion: "networking.k8s.io/v1", kind: "Ingress",
 		columns: []string{"NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"}},
+	{resource: "ingressclasses.networking.k8s.io", typeName: "ingressclass.networking.k8s.io", name: "nginx", apiVersion: "networking.k8s.io/v1", kind: "IngressClass",
+		columns: []string{"NAME", "CONTROLLER", "PARAMETERS", "AGE"}},
 	{resource: "jobs.batch", typeName: "job.batch", name: "migrate", namespaced: true, apiVersion: "batch/v1", kind: "Job",
 		columns: []string{"NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"}},
 	{resource: "leases.coordination.k8s.io", typeName: "lease.coordination.k8s.io", name: "leader", namespaced: true, apiVersion: "coordination.k8s.io/v1", kind: "Lease",
@@ -435,6 +438,7 @@ func TestKubectlAcceptance(t *testing.T) {
 			want  []string
 		}{
 			{"ingress.spec.rules", []string{"GROUP:      networking.k8s.io", "KIND:       Ingress", "FIELD: rules <[]IngressRule>", "host", "http"}},
+			{"ingressclass.spec", []string{"GROUP:      networking.k8s.io", "KIND:       IngressClass", "FIELD: spec <IngressClassSpec>", "controller", "parameters"}},
 			{"cluster.spec", []string{"GROUP:      federation.k8s.io", "KIND:       Cluster", "VERSION:    v1beta1", "FIELD: spec <ClusterSpec>", "serverAddressByClientCIDRs", "-required-", "secretRef"}},
 			{"clusters.spec.serverAddressByClientCIDRs", []string{"clientCIDR", "serverAddress"}},
 		} {

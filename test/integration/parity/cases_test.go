@@ -26,17 +26,18 @@ type endpoint struct {
 // to. The endpoint comes from the directory, not from the body, so that a
 // body of the wrong kind or version can be sent to it.
 var endpoints = map[string]endpoint{
-	"namespaces":  {"/api/v1", "namespaces", false},
-	"services":    {"/api/v1", "services", true},
-	"secrets":     {"/api/v1", "secrets", true},
-	"configmaps":  {"/api/v1", "configmaps", true},
-	"events":      {"/api/v1", "events", true},
-	"replicasets": {"/apis/apps/v1", "replicasets", true},
-	"deployments": {"/apis/apps/v1", "deployments", true},
-	"daemonsets":  {"/apis/apps/v1", "daemonsets", true},
-	"ingresses":   {"/apis/networking.k8s.io/v1", "ingresses", true},
-	"jobs":        {"/apis/batch/v1", "jobs", true},
-	"leases":      {"/apis/coordination.k8s.io/v1", "leases", true},
+	"namespaces":     {"/api/v1", "namespaces", false},
+	"services":       {"/api/v1", "services", true},
+	"secrets":        {"/api/v1", "secrets", true},
+	"configmaps":     {"/api/v1", "configmaps", true},
+	"events":         {"/api/v1", "events", true},
+	"replicasets":    {"/apis/apps/v1", "replicasets", true},
+	"deployments":    {"/apis/apps/v1", "deployments", true},
+	"daemonsets":     {"/apis/apps/v1", "daemonsets", true},
+	"ingresses":      {"/apis/networking.k8s.io/v1", "ingresses", true},
+	"ingressclasses": {"/apis/networking.k8s.io/v1", "ingressclasses", false},
+	"jobs":           {"/apis/batch/v1", "jobs", true},
+	"leases":         {"/apis/coordination.k8s.io/v1", "leases", true},
 }
 
 // namespacePlaceholder in a body is replaced by the test namespace, for

@@ -16,6 +16,7 @@ import (
 	cliflag "k8s.io/component-base/cli/flag"
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
+	"k8s.io/kubernetes/plugin/pkg/admission/network/defaultingressclass"
 	netutils "k8s.io/utils/net"
 
 	"github.com/kfederation/federation/pkg/admission/federationannotations"
@@ -81,17 +82,22 @@ func NewServerRunOptions() *ServerRunOptions {
 
 // newAdmissionOptions offers only the admission plugins that make sense
 // without the rest of a Kubernetes control plane: NamespaceLifecycle;
-// FederationFinalizer, which puts the federation's deletion finalizer on
-// new objects of propagated kinds (the federation-controller-manager takes
-// it off); and FederationAnnotations, which refuses federation annotations
-// the controllers could not parse.
+// DefaultIngressClass, kube-apiserver's own, which gives a new Ingress
+// without a class the IngressClass annotated as the default (the federated
+// Ingress then names, in every member, the class the federation propagated
+// there, rather than each member filling in its own default, which the sync
+// would take for drift); FederationFinalizer, which puts the federation's
+// deletion finalizer on new objects of propagated kinds (the
+// federation-controller-manager takes it off); and FederationAnnotations,
+// which refuses federation annotations the controllers could not parse.
 func newAdmissionOptions() *genericoptions.AdmissionOptions {
 	a := genericoptions.NewAdmissionOptions()
 	a.Plugins = admission.NewPlugins()
 	lifecycle.Register(a.Plugins)
+	defaultingressclass.Register(a.Plugins)
 	federationfinalizer.Register(a.Plugins)
 	federationannotations.Register(a.Plugins)
-	a.RecommendedPluginOrder = []string{lifecycle.PluginName, federationfinalizer.PluginName, federationannotations.PluginName}
+	a.RecommendedPluginOrder = []string{lifecycle.PluginName, defaultingressclass.PluginName, federationfinalizer.PluginName, federationannotations.PluginName}
 	a.DefaultOffPlugins = sets.New[string]()
 	return a
 }

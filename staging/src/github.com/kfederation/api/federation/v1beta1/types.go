@@ -138,7 +138,9 @@ type ClusterList struct {
 // write it; users read it with `kubectl get propagations` to learn why an
 // object did or did not reach a cluster. Its name is the federated
 // object's lower-case kind and name ("deployment.nginx"), in the object's
-// namespace (a Namespace's own Propagation lives in that namespace).
+// namespace (a Namespace's own Propagation lives in that namespace; that of
+// any other cluster-scoped object, such as an IngressClass, in
+// federation-system).
 type Propagation struct {
 	metav1.TypeMeta `json:",inline"`
 	// Standard object metadata.
