@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -235,6 +236,18 @@ func TestJoinAndUnjoin(t *testing.T) {
 			return err
 		}
 	}
+	// A cluster-scoped kind other than Namespace: what join grants covers
+	// it too.
+	class := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "kubefed-e2e"}, Spec: networkingv1.IngressClassSpec{Controller: "example.com/kubefed-e2e"}}
+	if _, err := fed.Client.NetworkingV1().IngressClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ingressClassIn := func(m *framework.Member) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := m.Client.NetworkingV1().IngressClasses().Get(ctx, class.Name, metav1.GetOptions{})
+			return err
+		}
+	}
 
 	r := kubefed(t, nil, "join", memberA, "--host-cluster-context="+fedContext)
 	mustSucceed(t, r,
@@ -247,6 +260,7 @@ func TestJoinAndUnjoin(t *testing.T) {
 		"Cluster us-central1-a joined the federation")
 	framework.Eventually(t, 60*time.Second, "cluster "+memberA+" Ready", func(ctx context.Context) error { return clusterReady(ctx, memberA) })
 	framework.Eventually(t, 60*time.Second, "ConfigMap in "+memberA, configMapIn(a))
+	framework.Eventually(t, 60*time.Second, "IngressClass in "+memberA, ingressClassIn(a))
 
 	t.Run("second join changes nothing", func(t *testing.T) {
 		before, err := fc.FederationV1beta1().Clusters().Get(ctx, memberA, metav1.GetOptions{})
@@ -286,6 +300,7 @@ func TestJoinAndUnjoin(t *testing.T) {
 	mustSucceed(t, r, "Cluster europe-west1-b joined the federation")
 	framework.Eventually(t, 60*time.Second, "cluster "+memberB+" Ready", func(ctx context.Context) error { return clusterReady(ctx, memberB) })
 	framework.Eventually(t, 60*time.Second, "ConfigMap in "+memberB, configMapIn(b))
+	framework.Eventually(t, 60*time.Second, "IngressClass in "+memberB, ingressClassIn(b))
 
 	t.Run("unjoin leaves propagated objects by default", func(t *testing.T) {
 		r := kubefed(t, nil, "unjoin", memberA, "--host-cluster-context="+fedContext)
@@ -315,10 +330,18 @@ func TestJoinAndUnjoin(t *testing.T) {
 			}
 			return nil
 		})
+		framework.Eventually(t, 60*time.Second, "IngressClass deleted from "+memberB, func(ctx context.Context) error {
+			if err := ingressClassIn(b)(ctx); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("still there: %v", err)
+			}
+			return nil
+		})
 	})
 
 	// Leave member A as the other tests expect to find it: with nothing of
 	// this test.
 	_ = fed.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
 	_ = a.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	_ = fed.Client.NetworkingV1().IngressClasses().Delete(ctx, class.Name, metav1.DeleteOptions{})
+	_ = a.Client.NetworkingV1().IngressClasses().Delete(ctx, class.Name, metav1.DeleteOptions{})
 }
