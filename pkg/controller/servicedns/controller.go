@@ -2,11 +2,9 @@ package servicedns
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -23,8 +21,13 @@ import (
 
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/controller"
+	"github.com/kfederation/federation/pkg/controller/dnsrecords"
 	"github.com/kfederation/federation/pkg/dnsprovider"
 )
+
+// ownerKind is the kind in the owner object of every record set this
+// controller writes: "service/mynamespace/nginx".
+const ownerKind = "service"
 
 // Name is the controller's name in --controllers and in logs.
 const Name = "service-dns"
@@ -64,9 +67,9 @@ type Controller struct {
 	members  members
 	synced   []cache.InformerSynced
 
-	health   *health
-	resolver *resolver
-	owned    *owned
+	health   *dnsrecords.Health
+	resolver *dnsrecords.Resolver
+	writer   *dnsrecords.Writer
 
 	queue    workqueue.TypedRateLimitingInterface[string]
 	recorder record.EventRecorder
@@ -83,19 +86,13 @@ func New(ctx context.Context, cctx *controller.Context, on bool, opts Options) *
 	return newController(ctx, cctx, on, opts, registryMembers{cctx.Clusters}, recorder)
 }
 
-// retryLimiter retries a Service whose records could not be written after
-// 100 ms, doubling up to 30 s: a provider that comes back is caught up
-// within half a minute, and one Service failing holds up no other.
-func retryLimiter() workqueue.TypedRateLimiter[string] {
-	return workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 30*time.Second)
-}
-
 func newController(ctx context.Context, cctx *controller.Context, on bool, opts Options, m members, recorder record.EventRecorder) *Controller {
 	if opts.SweepPeriod <= 0 {
 		opts.SweepPeriod = DefaultSweepPeriod
 	}
-	opts.Suffix = fqdn(opts.Suffix)
+	opts.Suffix = dnsrecords.FQDN(opts.Suffix)
 	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
+	logger := klog.FromContext(ctx).WithName(Name)
 	c := &Controller{
 		opts:       opts,
 		federation: cctx.FederationName,
@@ -104,15 +101,15 @@ func newController(ctx context.Context, cctx *controller.Context, on bool, opts 
 		clusters:   clusterInformer.Lister(),
 		registry:   cctx.Clusters,
 		members:    m,
-		health:     newHealth(opts.UnhealthyGrace),
-		resolver:   newResolver(),
-		owned:      newOwned(),
-		queue:      workqueue.NewTypedRateLimitingQueueWithConfig(retryLimiter(), workqueue.TypedRateLimitingQueueConfig[string]{Name: Name}),
+		health:     dnsrecords.NewHealth(opts.UnhealthyGrace),
+		resolver:   dnsrecords.NewResolver(),
+		writer:     dnsrecords.NewWriter(cctx.FederationName, ownerKind, "rename the Service", recorder, logger),
+		queue:      workqueue.NewTypedRateLimitingQueueWithConfig(dnsrecords.RetryLimiter(), workqueue.TypedRateLimitingQueueConfig[string]{Name: Name}),
 		recorder:   recorder,
-		logger:     klog.FromContext(ctx).WithName(Name),
+		logger:     logger,
 	}
 	c.synced = []cache.InformerSynced{c.services.HasSynced, clusterInformer.Informer().HasSynced}
-	_, _ = c.services.AddEventHandler(handlerOf(c.enqueue))
+	_, _ = c.services.AddEventHandler(dnsrecords.HandlerOf(c.enqueue))
 	if !on {
 		return c
 	}
@@ -122,23 +119,13 @@ func newController(ctx context.Context, cctx *controller.Context, on bool, opts 
 		AddFunc:    func(interface{}) { c.enqueueAll() },
 		DeleteFunc: func(interface{}) { c.enqueueAll() },
 		UpdateFunc: func(old, cur interface{}) {
-			if dnsRelevantChange(old.(*federationv1beta1.Cluster), cur.(*federationv1beta1.Cluster)) {
+			if dnsrecords.ClusterChangeMatters(old.(*federationv1beta1.Cluster), cur.(*federationv1beta1.Cluster)) {
 				c.enqueueAll()
 			}
 		},
 	})
 	cctx.Clusters.OnChange(func(string) { c.enqueueAll() })
 	return c
-}
-
-// dnsRelevantChange says a Cluster changed in a way that can change
-// records: labels (selection), zones, region, readiness, deletion. The
-// status refresh every 30 s changes none of these.
-func dnsRelevantChange(old, cur *federationv1beta1.Cluster) bool {
-	return !equality.Semantic.DeepEqual(old.Labels, cur.Labels) ||
-		!slices.Equal(old.Status.Zones, cur.Status.Zones) || old.Status.Region != cur.Status.Region ||
-		controller.ClusterCallsItselfReady(old) != controller.ClusterCallsItselfReady(cur) ||
-		(old.DeletionTimestamp == nil) != (cur.DeletionTimestamp == nil)
 }
 
 func (c *Controller) enqueue(obj interface{}) {
@@ -187,14 +174,12 @@ func (c *Controller) Run(ctx context.Context, zone dnsprovider.Zone, workers int
 // left them: records of Services deleted while it was down, or changed by
 // hand.
 func (c *Controller) sweep(ctx context.Context) {
-	lctx, cancel := context.WithTimeout(ctx, providerTimeout)
-	defer cancel()
-	listed, err := c.zone.List(lctx, c.federation)
+	again, err := c.writer.Sweep(ctx, c.zone)
 	if err != nil {
-		c.logger.Error(err, "Cannot list the federation's DNS records; retrying at the next sweep", "zone", c.zone.Name(), "period", c.opts.SweepPeriod)
+		c.logger.Error(err, "Cannot list the federation's DNS records; retrying at the next sweep", "period", c.opts.SweepPeriod)
 		return
 	}
-	for _, key := range c.owned.load(listed) {
+	for _, key := range again {
 		c.queue.Add(key)
 	}
 }
@@ -214,7 +199,7 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 	switch {
 	case err == nil:
 		c.queue.Forget(key)
-	case pending(err):
+	case dnsrecords.Pending(err):
 		c.queue.AddAfter(key, time.Second)
 	default:
 		c.logger.Error(err, "Sync failed; retrying", "service", key)

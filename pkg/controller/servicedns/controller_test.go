@@ -35,6 +35,7 @@ import (
 	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/controller"
+	"github.com/kfederation/federation/pkg/controller/dnsrecords"
 	"github.com/kfederation/federation/pkg/dnsprovider"
 	"github.com/kfederation/federation/pkg/dnsprovider/clouddns"
 	"github.com/kfederation/federation/test/fakeclouddns"
@@ -179,9 +180,9 @@ func (f *fixture) start() {
 	f.queue = &recordingQueue{TypedRateLimitingInterface: c.queue, after: map[string]time.Duration{}}
 	c.queue = f.queue
 	f.t.Cleanup(c.queue.ShutDown)
-	c.health.now = func() time.Time { return f.now }
-	c.resolver.now = func() time.Time { return f.now }
-	c.resolver.lookup = f.lookup
+	c.health.Now = func() time.Time { return f.now }
+	c.resolver.Now = func() time.Time { return f.now }
+	c.resolver.Lookup = f.lookup
 	f.c = c
 	f.informer = c.services
 	cctx.DynamicInformers.Start(f.ctx.Done())
@@ -867,7 +868,7 @@ func TestReconcileProviderFailure(t *testing.T) {
 	f.zone.beforeApply = func() { f.dns.FailNext(1, http.StatusServiceUnavailable) }
 
 	err := f.reconcile(nginxKey)
-	if err == nil || pending(err) {
+	if err == nil || dnsrecords.Pending(err) {
 		t.Fatalf("reconcile while the provider answers 503 = %v, want an error to retry", err)
 	}
 	f.wantRecords("after the refused change")
@@ -895,7 +896,7 @@ func TestReconcileProviderReadFailure(t *testing.T) {
 	f := newFixture(t, defaultOptions(), nginx())
 	f.dns.FailNext(1, http.StatusServiceUnavailable)
 	err := f.reconcile(nginxKey)
-	if err == nil || pending(err) {
+	if err == nil || dnsrecords.Pending(err) {
 		t.Fatalf("reconcile while the provider answers 503 = %v, want an error to retry", err)
 	}
 	if got := f.requests()[fakeclouddns.MethodChangesCreate]; got != 0 {
@@ -1066,7 +1067,7 @@ func TestReconcileWaitsForMembers(t *testing.T) {
 	f := newFixture(t, defaultOptions(), nginx())
 	f.members.setSynced("europe-west1-b", false)
 	err := f.reconcile(nginxKey)
-	if !pending(err) || !errors.Is(err, clusterclient.ErrNotSynced) {
+	if !dnsrecords.Pending(err) || !errors.Is(err, clusterclient.ErrNotSynced) {
 		t.Errorf("reconcile with a member not synced = %v, want ErrNotSynced", err)
 	}
 	f.wantRecords("member not synced")
@@ -1083,7 +1084,7 @@ func TestReconcileWaitsForMembers(t *testing.T) {
 	if _, err := f.registry.Set("us-central1-a", &rest.Config{Host: "https://127.0.0.1:2"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.reconcile(nginxKey); !pending(err) {
+	if err := f.reconcile(nginxKey); !dnsrecords.Pending(err) {
 		t.Errorf("reconcile while settling = %v, want a pending error", err)
 	}
 	f.wantRecords("settling")

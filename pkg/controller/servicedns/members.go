@@ -1,22 +1,13 @@
 package servicedns
 
 import (
-	"fmt"
-
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/pkg/controller/dnsrecords"
 )
 
-var (
-	servicesGVR       = corev1.SchemeGroupVersion.WithResource("services")
-	endpointSlicesGVR = discoveryv1.SchemeGroupVersion.WithResource("endpointslices")
-)
+var servicesGVR = corev1.SchemeGroupVersion.WithResource("services")
 
 // members is what Service DNS reads of the member clusters, all from their
 // informers: never a request per sync.
@@ -37,114 +28,30 @@ type members interface {
 	Watch(f func(namespace, name string))
 }
 
-// registryMembers reads the registry's member informers. They hold only
-// objects labelled as the federation's; the EndpointSlice controller copies
-// a Service's labels onto its slices, so a federated Service's slices are
-// among them.
+// registryMembers reads the registry's member informers.
 type registryMembers struct{ r *clusterclient.Registry }
 
-func (m registryMembers) Ready(cluster string) bool {
-	c := m.r.Get(cluster)
-	return c != nil && c.Ready()
-}
+func (m registryMembers) m() dnsrecords.Members { return dnsrecords.Members{Registry: m.r} }
+
+func (m registryMembers) Ready(cluster string) bool { return m.m().Ready(cluster) }
 
 func (m registryMembers) Synced(cluster string) bool {
-	c := m.r.Get(cluster)
-	return c != nil && c.Synced(servicesGVR) && c.Synced(endpointSlicesGVR)
-}
-
-func (m registryMembers) informer(cluster string, gvr schema.GroupVersionResource) (cache.SharedIndexInformer, error) {
-	c := m.r.Get(cluster)
-	if c == nil {
-		return nil, fmt.Errorf("%w: cluster %s has no client", clusterclient.ErrNotSynced, cluster)
-	}
-	inf, _ := c.Informer(gvr)
-	if !inf.HasSynced() {
-		return nil, fmt.Errorf("%w: cache of %s in cluster %s", clusterclient.ErrNotSynced, gvr.Resource, cluster)
-	}
-	return inf, nil
+	return m.m().Synced(cluster, servicesGVR, dnsrecords.EndpointSlicesGVR)
 }
 
 func (m registryMembers) Service(cluster, namespace, name string) (*corev1.Service, error) {
-	inf, err := m.informer(cluster, servicesGVR)
-	if err != nil {
-		return nil, err
-	}
-	obj, exists, err := inf.GetStore().GetByKey(namespace + "/" + name)
-	if err != nil || !exists {
-		return nil, err
-	}
 	svc := &corev1.Service{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.(*unstructured.Unstructured).Object, svc); err != nil {
-		return nil, fmt.Errorf("cluster %s: Service %s/%s: %w", cluster, namespace, name, err)
+	if ok, err := m.m().Get(cluster, servicesGVR, namespace, name, svc); !ok || err != nil {
+		return nil, err
 	}
 	return svc, nil
 }
 
 func (m registryMembers) ReadyEndpoint(cluster, namespace, name string) (bool, error) {
-	inf, err := m.informer(cluster, endpointSlicesGVR)
-	if err != nil {
-		return false, err
-	}
-	objs, err := inf.GetIndexer().ByIndex(clusterclient.EndpointSliceServiceIndex, namespace+"/"+name)
-	if err != nil {
-		return false, err
-	}
-	for _, obj := range objs {
-		u := obj.(*unstructured.Unstructured)
-		slice := &discoveryv1.EndpointSlice{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, slice); err != nil {
-			return false, fmt.Errorf("cluster %s: EndpointSlice %s/%s: %w", cluster, namespace, u.GetName(), err)
-		}
-		if hasReadyEndpoint(slice) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// hasReadyEndpoint says whether a slice has an endpoint ready for traffic.
-// A ready condition that is not set counts as ready, as the API says
-// consumers should read it.
-func hasReadyEndpoint(slice *discoveryv1.EndpointSlice) bool {
-	for _, e := range slice.Endpoints {
-		if e.Conditions.Ready == nil || *e.Conditions.Ready {
-			return true
-		}
-	}
-	return false
+	return m.m().ReadyEndpoint(cluster, namespace, name)
 }
 
 func (m registryMembers) Watch(f func(namespace, name string)) {
-	onService := func(obj interface{}) {
-		if u, ok := objectOf(obj); ok {
-			f(u.GetNamespace(), u.GetName())
-		}
-	}
-	onSlice := func(obj interface{}) {
-		if u, ok := objectOf(obj); ok {
-			if svc := u.GetLabels()[discoveryv1.LabelServiceName]; svc != "" {
-				f(u.GetNamespace(), svc)
-			}
-		}
-	}
-	m.r.Members().Watch(servicesGVR, func(string) cache.ResourceEventHandler { return handlerOf(onService) })
-	m.r.Members().Watch(endpointSlicesGVR, func(string) cache.ResourceEventHandler { return handlerOf(onSlice) })
-}
-
-func handlerOf(f func(obj interface{})) cache.ResourceEventHandler {
-	return cache.ResourceEventHandlerFuncs{
-		AddFunc:    f,
-		UpdateFunc: func(_, obj interface{}) { f(obj) },
-		DeleteFunc: f,
-	}
-}
-
-// objectOf unwraps an informer's object, deleted or not.
-func objectOf(obj interface{}) (*unstructured.Unstructured, bool) {
-	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = d.Obj
-	}
-	u, ok := obj.(*unstructured.Unstructured)
-	return u, ok
+	m.m().Watch(servicesGVR, f)
+	m.m().WatchEndpoints(f)
 }

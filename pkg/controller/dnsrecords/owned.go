@@ -1,4 +1,4 @@
-package servicedns
+package dnsrecords
 
 import (
 	"slices"
@@ -8,28 +8,21 @@ import (
 	"github.com/kfederation/federation/pkg/dnsprovider"
 )
 
-// ownerKind prefixes the object of every record set this controller
-// writes: "service/mynamespace/nginx".
-const ownerKind = "service/"
-
-func ownerObject(key string) string { return ownerKind + key }
-
-// keyOfObject is the Service key of an owner's object, false for objects
-// of other controllers.
-func keyOfObject(object string) (string, bool) {
-	key, ok := strings.CutPrefix(object, ownerKind)
-	return key, ok
-}
-
-// owned remembers the record sets each Service owns in the zone, as this
-// controller last wrote or listed them, so that a Service whose records
+// owned remembers the record sets each object owns in the zone, as its
+// controller last wrote or listed them, so that an object whose records
 // are already as they should be costs no request to the provider at all:
 // not on a resync, and not after a restart (one List fills it). An entry
-// it is not sure of (never seen, or a change failed) makes the Service's
+// it is not sure of (never seen, or a change failed) makes the object's
 // names be read again before anything is written.
+//
+// Objects are keyed namespace/name; in the zone each is the owner object
+// prefix + key ("service/mynamespace/nginx"). A record set whose owner
+// object has another prefix is another controller's: the cache ignores it.
 type owned struct {
+	prefix string
+
 	mu sync.Mutex
-	// complete says a List filled the cache: a Service absent from it
+	// complete says a List filled the cache: an object absent from it
 	// owns nothing.
 	complete bool
 	sets     map[string]ownedEntry
@@ -43,7 +36,13 @@ type ownedEntry struct {
 	conflicts []string
 }
 
-func newOwned() *owned { return &owned{sets: map[string]ownedEntry{}} }
+func newOwned(prefix string) *owned { return &owned{prefix: prefix, sets: map[string]ownedEntry{}} }
+
+// keyOf is the object key of an owner object, false for objects of other
+// controllers.
+func (o *owned) keyOf(object string) (string, bool) {
+	return strings.CutPrefix(object, o.prefix)
+}
 
 // get returns what key owns, and whether that is known for sure.
 func (o *owned) get(key string) (ownedEntry, bool) {
@@ -76,16 +75,16 @@ func (o *owned) doubt(key string) {
 	o.sets[key] = e
 }
 
-// load compares a List of the zone with the cache: every Service whose
+// load compares a List of the zone with the cache: every object whose
 // listed record sets differ from what the cache says is doubted, the
 // listed names added to what it is known to own (so that they are read,
 // and deleted if not desired), and returned, to be looked at again; so
-// is every Service whose names were held by someone else, in case they
+// is every object whose names were held by someone else, in case they
 // are free now. The first load makes the cache complete.
 func (o *owned) load(listed []dnsprovider.Owned) (again []string) {
 	byKey := map[string][]dnsprovider.RecordSet{}
 	for _, rs := range listed {
-		if key, ok := keyOfObject(rs.Owner.Object); ok {
+		if key, ok := o.keyOf(rs.Owner.Object); ok {
 			byKey[key] = append(byKey[key], rs.RecordSet)
 		}
 	}
@@ -99,7 +98,7 @@ func (o *owned) load(listed []dnsprovider.Owned) (again []string) {
 		case !known && first:
 			// What a restart finds: taken as it is, no request needed.
 			o.sets[key] = ownedEntry{sets: sets}
-		case !known || !sameSets(e.sets, sets):
+		case !known || !SameSets(e.sets, sets):
 			e.sets = union(e.sets, sets)
 			e.unsure = true
 			o.sets[key] = e
@@ -132,22 +131,4 @@ func union(a, b []dnsprovider.RecordSet) []dnsprovider.RecordSet {
 		}
 	}
 	return out
-}
-
-// sameSets says a and b hold the same record sets, whatever their order.
-func sameSets(a, b []dnsprovider.RecordSet) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	byName := map[string]dnsprovider.RecordSet{}
-	for _, rs := range a {
-		byName[rs.Name+" "+string(rs.Type)] = rs
-	}
-	for _, rs := range b {
-		other, ok := byName[rs.Name+" "+string(rs.Type)]
-		if !ok || !sameSet(rs, other) {
-			return false
-		}
-	}
-	return true
 }
