@@ -6,6 +6,7 @@ import (
 	"github.com/kfederation/federation/cmd/federation-controller-manager/app/options"
 	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/controller/cluster"
+	"github.com/kfederation/federation/pkg/controller/ingressdns"
 	"github.com/kfederation/federation/pkg/controller/ingresslb"
 	"github.com/kfederation/federation/pkg/controller/namespace"
 	"github.com/kfederation/federation/pkg/controller/propagation"
@@ -29,11 +30,15 @@ type controllerEntry struct {
 // turns them on and off by name. Each federated kind's sync controller is
 // named after its adapter: "service", "replicaset", ...
 func controllers(o *options.Options) []controllerEntry {
+	// Service DNS and Ingress DNS write into one zone of one provider.
+	zone := newDNSZone(o)
 	return append([]controllerEntry{
 		{name: "cluster", start: cluster.Start},
 		{name: "namespace-lifecycle", start: namespace.Start},
-		{name: servicedns.Name, start: startServiceDNS(o), whenDisabled: releaseServiceDNS(o),
+		{name: servicedns.Name, start: startServiceDNS(o, zone), whenDisabled: releaseServiceDNS(o),
 			disabledNote: "federated Services get no DNS records, and deleting one leaves the records it has"},
+		{name: ingressdns.Name, start: startIngressDNS(o, zone), whenDisabled: releaseIngressDNS(o),
+			disabledNote: "federated Ingresses get no DNS records for their hosts, and deleting one leaves the records it has"},
 		// Before the sync controllers: it is the Ingress sync's gate.
 		{name: ingresslb.Name, start: startIngressLB(o), whenDisabled: releaseIngressLB(o),
 			disabledNote: "Ingresses of class gce get no shared global address, UID or firewall rule, and deleting one leaves the address the federation reserved for it"},

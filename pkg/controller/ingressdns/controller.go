@@ -1,0 +1,286 @@
+package ingressdns
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
+	fedlisters "github.com/kfederation/client-go/listers/federation/v1beta1"
+
+	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/pkg/controller"
+	"github.com/kfederation/federation/pkg/controller/dnsrecords"
+	"github.com/kfederation/federation/pkg/dnsprovider"
+)
+
+// Name is the controller's name in --controllers and in logs.
+const Name = "ingress-dns"
+
+// ownerKind is the kind in the owner object of every record set this
+// controller writes: "ingress/shop/web".
+const ownerKind = "ingress"
+
+// Options are the controller's settings from the command line.
+type Options struct {
+	// TTL of the records, in seconds (--dns-ttl).
+	TTL int64
+	// UnhealthyGrace is how long a member may be not Ready before its
+	// addresses leave the records (--dns-unhealthy-grace).
+	UnhealthyGrace time.Duration
+	// SweepPeriod is how often the zone is listed to find records of
+	// Ingresses that are gone and records changed behind the federation's
+	// back.
+	SweepPeriod time.Duration
+	// LeaveGCEIngresses says the Ingress load balancer controller runs
+	// (--cloud-provider=gce) and gives GCE's Ingresses, those of class gce
+	// and those with no class at all, one global address: they get no
+	// records here. Without it every Ingress is this controller's, GCE's
+	// included: each member's own load balancer gives it an address of its
+	// own, as any other class's does.
+	LeaveGCEIngresses bool
+}
+
+// DefaultSweepPeriod is Options.SweepPeriod unless set.
+const DefaultSweepPeriod = 5 * time.Minute
+
+// backendIndex indexes federated Ingresses by the Services they send
+// traffic to ("namespace/service"), so that a change of a Service's
+// endpoints in a member finds the Ingresses whose health it changes.
+const backendIndex = "ingress-dns-backend"
+
+// Controller publishes the DNS records of federated Ingresses.
+type Controller struct {
+	opts       Options
+	federation string
+	// zone is where records go; nil turns the controller into one that
+	// only takes its finalizer off deleted Ingresses (DNS is off).
+	zone dnsprovider.Zone
+
+	ingresses cache.SharedIndexInformer
+	// classes are the federation's IngressClasses; nil while DNS is off.
+	classes  cache.SharedIndexInformer
+	dynamic  dynamic.Interface
+	clusters fedlisters.ClusterLister
+	registry *clusterclient.Registry
+	members  members
+	synced   []cache.InformerSynced
+
+	health   *dnsrecords.Health
+	resolver *dnsrecords.Resolver
+	writer   *dnsrecords.Writer
+
+	// skipped holds, per Ingress, the hosts last reported as getting no
+	// record, so that the event is not repeated every sync.
+	skippedMu sync.Mutex
+	skipped   map[string]string
+
+	queue    workqueue.TypedRateLimitingInterface[string]
+	recorder record.EventRecorder
+	logger   klog.Logger
+}
+
+// New wires the controller to the federation's informers and the member
+// clusters, before the informers start. With on false, it is the
+// controller that stands in while DNS is off. Run starts it.
+func New(ctx context.Context, cctx *controller.Context, on bool, opts Options) *Controller {
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
+	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + Name})
+	return newController(ctx, cctx, on, opts, registryMembers{cctx.Clusters}, recorder)
+}
+
+func newController(ctx context.Context, cctx *controller.Context, on bool, opts Options, m members, recorder record.EventRecorder) *Controller {
+	if opts.SweepPeriod <= 0 {
+		opts.SweepPeriod = DefaultSweepPeriod
+	}
+	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
+	logger := klog.FromContext(ctx).WithName(Name)
+	c := &Controller{
+		opts:       opts,
+		federation: cctx.FederationName,
+		ingresses:  cctx.DynamicInformers.ForResource(ingressesGVR).Informer(),
+		dynamic:    cctx.DynamicClient,
+		clusters:   clusterInformer.Lister(),
+		registry:   cctx.Clusters,
+		members:    m,
+		health:     dnsrecords.NewHealth(opts.UnhealthyGrace),
+		resolver:   dnsrecords.NewResolver(),
+		writer:     dnsrecords.NewWriter(cctx.FederationName, ownerKind, "change the Ingress's host", recorder, logger),
+		skipped:    map[string]string{},
+		queue:      workqueue.NewTypedRateLimitingQueueWithConfig(dnsrecords.RetryLimiter(), workqueue.TypedRateLimitingQueueConfig[string]{Name: Name}),
+		recorder:   recorder,
+		logger:     logger,
+	}
+	c.synced = []cache.InformerSynced{c.ingresses.HasSynced, clusterInformer.Informer().HasSynced}
+	_, _ = c.ingresses.AddEventHandler(dnsrecords.HandlerOf(c.enqueue))
+	if !on {
+		return c
+	}
+	if err := c.ingresses.AddIndexers(cache.Indexers{backendIndex: indexByBackend}); err != nil {
+		// Only possible once the informer runs: a wiring mistake.
+		utilruntime.HandleError(fmt.Errorf("%s: index Ingresses by backend: %w", Name, err))
+	}
+	// A class that changes its controller moves its Ingresses to or from
+	// GCE's load balancer.
+	c.classes = cctx.DynamicInformers.ForResource(ingressClassesGVR).Informer()
+	c.synced = append(c.synced, c.classes.HasSynced)
+	_, _ = c.classes.AddEventHandler(dnsrecords.HandlerOf(func(interface{}) { c.enqueueAll() }))
+	// A cluster joining, leaving or changing readiness changes every
+	// Ingress's records.
+	_, _ = clusterInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(interface{}) { c.enqueueAll() },
+		DeleteFunc: func(interface{}) { c.enqueueAll() },
+		UpdateFunc: func(old, cur interface{}) {
+			if dnsrecords.ClusterChangeMatters(old.(*federationv1beta1.Cluster), cur.(*federationv1beta1.Cluster)) {
+				c.enqueueAll()
+			}
+		},
+	})
+	cctx.Clusters.OnChange(func(string) { c.enqueueAll() })
+	return c
+}
+
+// indexByBackend is backendIndex: the namespace/name of every Service an
+// Ingress sends traffic to.
+func indexByBackend(obj interface{}) ([]string, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return nil, nil
+	}
+	ing := &networkingv1.Ingress{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, ing); err != nil {
+		return nil, nil
+	}
+	var out []string
+	for _, svc := range allBackends(ing) {
+		out = append(out, ing.Namespace+"/"+svc)
+	}
+	return out, nil
+}
+
+func (c *Controller) enqueue(obj interface{}) {
+	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+		c.queue.Add(key)
+	}
+}
+
+func (c *Controller) enqueueAll() {
+	for _, key := range c.ingresses.GetStore().ListKeys() {
+		c.queue.Add(key)
+	}
+}
+
+// enqueueBackend queues every Ingress that sends traffic to the Service.
+func (c *Controller) enqueueBackend(namespace, service string) {
+	objs, err := c.ingresses.GetIndexer().ByIndex(backendIndex, namespace+"/"+service)
+	if err != nil {
+		return
+	}
+	for _, obj := range objs {
+		c.enqueue(obj)
+	}
+}
+
+// Run waits for the caches, reads what the zone holds, and runs workers
+// and the sweep until ctx ends. A nil zone (DNS off) only takes the
+// finalizer off deleted Ingresses.
+func (c *Controller) Run(ctx context.Context, zone dnsprovider.Zone, workers int) {
+	defer utilruntime.HandleCrash()
+	c.zone = zone
+	defer c.queue.ShutDown()
+	if c.zone == nil {
+		c.logger.Info("Ingress DNS is off (no --dns-provider, or left out by --controllers): federated Ingresses get no DNS records")
+	} else {
+		c.logger.Info("Starting", "zone", c.zone.Name())
+	}
+	if !cache.WaitForNamedCacheSync(Name, ctx.Done(), c.synced...) {
+		return
+	}
+	if c.zone != nil {
+		c.members.Watch(func(namespace, name string) { c.queue.Add(namespace + "/" + name) }, c.enqueueBackend)
+		// One List before the first sync: after a restart, every Ingress
+		// whose records are as they should be then costs no request.
+		c.sweep(ctx)
+		go wait.UntilWithContext(ctx, c.sweep, c.opts.SweepPeriod)
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
+	}
+	<-ctx.Done()
+	c.logger.Info("Stopping")
+}
+
+// sweep lists every record set the federation owns in the zone and looks
+// again at each Ingress whose records are not as this controller last
+// left them: records of Ingresses deleted while it was down, or changed by
+// hand, and names someone else held.
+func (c *Controller) sweep(ctx context.Context) {
+	again, err := c.writer.Sweep(ctx, c.zone)
+	if err != nil {
+		c.logger.Error(err, "Cannot list the federation's DNS records; retrying at the next sweep", "period", c.opts.SweepPeriod)
+		return
+	}
+	for _, key := range again {
+		c.queue.Add(key)
+	}
+}
+
+func (c *Controller) runWorker(ctx context.Context) {
+	for c.processNextWorkItem(ctx) {
+	}
+}
+
+func (c *Controller) processNextWorkItem(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	err := c.reconcile(ctx, key)
+	switch {
+	case err == nil:
+		c.queue.Forget(key)
+	case dnsrecords.Pending(err):
+		c.queue.AddAfter(key, time.Second)
+	default:
+		c.logger.Error(err, "Sync failed; retrying", "ingress", key)
+		c.queue.AddRateLimited(key)
+	}
+	return true
+}
+
+// resource is the federation's dynamic client for Ingresses in obj's
+// namespace.
+func (c *Controller) resource(obj *unstructured.Unstructured) dynamic.ResourceInterface {
+	return c.dynamic.Resource(ingressesGVR).Namespace(obj.GetNamespace())
+}
+
+// classController is the spec.controller of the federation's IngressClass
+// called name, "" if it has none.
+func (c *Controller) classController(name string) string {
+	if c.classes == nil {
+		return ""
+	}
+	obj, exists, err := c.classes.GetStore().GetByKey(name)
+	if err != nil || !exists {
+		return ""
+	}
+	ctl, _, _ := unstructured.NestedString(obj.(*unstructured.Unstructured).Object, "spec", "controller")
+	return ctl
+}
