@@ -16,6 +16,14 @@ type backend struct {
 	portName string
 }
 
+// portString names the port alone: "80" or "http".
+func (b backend) portString() string {
+	if b.portName != "" {
+		return b.portName
+	}
+	return fmt.Sprint(b.port)
+}
+
 func (b backend) String() string {
 	if b.portName != "" {
 		return fmt.Sprintf("%s:%s", b.service, b.portName)

@@ -2,9 +2,13 @@ package ingresslb
 
 import (
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/kfederation/federation/pkg/controller"
 )
 
-// classOf says which controller an Ingress is for: GCE's, or another.
+// classOf says which controller an Ingress is for, by the rule Ingress DNS
+// uses too (controller.IsGCEIngress), so that no Ingress is both's or
+// neither's.
 type classOf struct {
 	// classless says an Ingress with no class at all is GCE's: the
 	// controller manager runs with --cloud-provider=gce.
@@ -14,14 +18,7 @@ type classOf struct {
 	controller func(name string) string
 }
 
-// isGCE says ing is for GLBC: class "gce" by annotation, or an
-// IngressClass whose controller is GLBC's, or no class on GCE.
+// isGCE says ing is for GLBC.
 func (c classOf) isGCE(ing *networkingv1.Ingress) bool {
-	if class, ok := ing.Annotations[IngressClassAnnotation]; ok {
-		return class == GCEClass
-	}
-	if ing.Spec.IngressClassName != nil {
-		return c.controller != nil && c.controller(*ing.Spec.IngressClassName) == GCEController
-	}
-	return c.classless
+	return controller.IsGCEIngress(ing, c.controller, c.classless)
 }

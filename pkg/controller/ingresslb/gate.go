@@ -49,7 +49,7 @@ func (c *Controller) nodePortHold(ing *networkingv1.Ingress) string {
 			continue
 		}
 		if i := servicePort(svc, b); i >= 0 && svc.Spec.Ports[i].NodePort == 0 {
-			return fmt.Sprintf("waiting for backend Service %s port %s to have one node port in every cluster", b.service, b.String())
+			return fmt.Sprintf("waiting for backend Service %s port %s to have one node port in every cluster", b.service, b.portString())
 		}
 	}
 	return ""

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+
+	"github.com/kfederation/federation/pkg/controller"
 )
 
 // Names and annotations shared with GCE's ingress controller (GLBC) in
@@ -16,12 +18,11 @@ const (
 	// one, so that every member's load balancer has the same address.
 	GlobalStaticIPAnnotation = "kubernetes.io/ingress.global-static-ip-name"
 	// IngressClassAnnotation is the Ingress class before IngressClass
-	// objects; "gce" is GLBC's.
-	IngressClassAnnotation = "kubernetes.io/ingress.class"
-	// GCEClass is GLBC's class in IngressClassAnnotation.
-	GCEClass = "gce"
-	// GCEController is GLBC's name in an IngressClass's spec.controller.
-	GCEController = "k8s.io/ingress-gce"
+	// objects; GCEClass is GLBC's there, GCEController in an
+	// IngressClass's spec.controller.
+	IngressClassAnnotation = controller.IngressClassAnnotation
+	GCEClass               = controller.GCEIngressClass
+	GCEController          = controller.GCEIngressController
 	// UIDConfigMap in UIDNamespace holds a member's ingress UID under
 	// UIDKey, which GLBC names every load balancer resource with, and its
 	// firewall rule's suffix under ProviderUIDKey.

@@ -50,7 +50,7 @@ func (c *Controller) ensureNodePort(ctx context.Context, ing *networkingv1.Ingre
 	i := servicePort(svc, b)
 	switch {
 	case i < 0:
-		c.recorder.Eventf(ing, corev1.EventTypeWarning, ReasonBackendNoNodePort, "Backend Service %s/%s has no port %s", ing.Namespace, b.service, b.String())
+		c.recorder.Eventf(ing, corev1.EventTypeWarning, ReasonBackendNoNodePort, "Backend Service %s/%s has no port %s", ing.Namespace, b.service, b.portString())
 		return 0, nil
 	case !hasNodePorts(svc):
 		c.recorder.Eventf(ing, corev1.EventTypeWarning, ReasonBackendNoNodePort,
@@ -71,7 +71,7 @@ func (c *Controller) ensureNodePort(ctx context.Context, ing *networkingv1.Ingre
 		return 0, fmt.Errorf("write node port %d into federated Service %s/%s: %w", port, svc.Namespace, svc.Name, err)
 	}
 	c.recorder.Eventf(ing, corev1.EventTypeNormal, ReasonNodePortChosen,
-		"Service %s/%s port %s uses node port %d, allocated by cluster %s, in every cluster", svc.Namespace, svc.Name, b.String(), port, cluster)
+		"Service %s/%s port %s uses node port %d, allocated by cluster %s, in every cluster", svc.Namespace, svc.Name, b.portString(), port, cluster)
 	return port, nil
 }
 

@@ -156,12 +156,19 @@ type loadBalancer struct {
 	urlMaps, proxies, rules, backends, addresses, firewalls []string
 }
 
-func cloudState() loadBalancer {
+func cloudState() loadBalancer { return cloudStateOf("") }
+
+// cloudStateOf is cloudState with only the URL maps, proxies and
+// forwarding rules GLBC names after the Ingress ns-name ("" for all).
+func cloudStateOf(nsName string) loadBalancer {
 	s, p := fed.Cloud.Server, fed.Cloud.Project
+	mine := func(names []string) []string {
+		return slices.DeleteFunc(names, func(n string) bool { return nsName != "" && !strings.Contains(n, "-"+nsName+"--") })
+	}
 	return loadBalancer{
-		urlMaps:   s.Names(p, "urlMaps"),
-		proxies:   s.Names(p, "targetHttpProxies"),
-		rules:     s.Names(p, "globalForwardingRules"),
+		urlMaps:   mine(s.Names(p, "urlMaps")),
+		proxies:   mine(s.Names(p, "targetHttpProxies")),
+		rules:     mine(s.Names(p, "globalForwardingRules")),
 		backends:  s.Names(p, "backendServices"),
 		addresses: s.Names(p, "globalAddresses"),
 		firewalls: s.Names(p, "firewalls"),
@@ -176,7 +183,7 @@ func waitOneLoadBalancer(t *testing.T, ns, name, ip, uid string, port int32, mem
 	t.Helper()
 	svc, project := fed.Cloud.Service, fed.Cloud.Project
 	framework.Eventually(t, settle, "one load balancer on "+ip, func(ctx context.Context) error {
-		lb := cloudState()
+		lb := cloudStateOf(ns + "-" + name)
 		if len(lb.urlMaps) != 1 || len(lb.proxies) != 1 || len(lb.rules) != 1 {
 			return fmt.Errorf("want one URL map, proxy and forwarding rule: %+v", lb)
 		}
