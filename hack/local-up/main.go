@@ -49,6 +49,9 @@ func run() error {
 		EmbeddedEtcd:   true,
 		FederationName: federationName,
 		DNS:            true,
+		// A simulated Google Cloud project: a fake Compute Engine API and
+		// a stand-in for GCE's ingress controller in every member.
+		Compute: true,
 		Members: []framework.MemberOptions{
 			{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
 			{Name: "us-central1-b", Zone: "us-central1-b", Region: "us-central1"},
@@ -103,10 +106,13 @@ What a pod in us-central1-a gets for the federated Service: its own
 cluster's Service while that shard is healthy, else a CNAME to the zone's
 name above (each member's DNS address is in %s):
 %s
+%s
+%s
 kubectl is in %s. Logs of every process are in %s.
 Press Ctrl-C to stop everything.
 `, time.Since(start).Round(time.Second), f.Kubeconfig, f.DNS.Addr, dnsAddress, digLines(f.DNS),
 		filepath.Join(dir, "<member>", "dns-address"), memberDigLine(f.Member("us-central1-a")),
+		ingressLines(root, dnsAddress, f.DNS), globalIngressLines(f.Cloud),
 		filepath.Join(root, "_output", "bin"), f.LogDir)
 	<-ctx.Done()
 	fmt.Println("\nStopping...")
@@ -136,4 +142,35 @@ func memberDigLine(m *framework.Member) string {
 		return "  (cannot split the DNS address: " + err.Error() + ")\n"
 	}
 	return fmt.Sprintf("  dig @%s -p %s nginx.default.%s.svc.%s\n", host, port, federationName, framework.ClusterDomain)
+}
+
+// ingressLines show Ingress DNS: an Ingress of class nginx over the
+// Service above, whose host is in the zone, and a dig that finds it at
+// every member's own Ingress address, reading the DNS server's address
+// from its file as a script would.
+func ingressLines(root, dnsAddress string, d *framework.DNSServer) string {
+	file, err := filepath.Rel(root, dnsAddress)
+	if err != nil {
+		file = dnsAddress
+	}
+	host := "shop." + strings.TrimSuffix(d.Zone, ".")
+	return fmt.Sprintf(`An Ingress of class nginx whose host is in the zone gets an A record of
+every member's own Ingress address while its backends are ready there:
+  kubectl --context=federation-cluster create ingress shop --class=nginx --rule="%[1]s/*=nginx:80"
+  dig @$(cut -d: -f1 %[2]s) -p $(cut -d: -f2 %[2]s) +short %[1]s
+`, host, file)
+}
+
+// globalIngressLines show an Ingress without a class (GCE's, since the
+// controller manager runs with --cloud-provider=gce) on one global load
+// balancer of the simulated Google Cloud project.
+func globalIngressLines(p *framework.CloudProject) string {
+	return fmt.Sprintf(`An Ingress without a class is GCE's: every member's copy shares one global
+load balancer on one static IP, reserved by the federation in the simulated
+Google Cloud project (Compute Engine API at %s):
+  kubectl --context=federation-cluster create ingress web --default-backend=nginx:80
+  kubectl --context=federation-cluster get ingress web      # one address
+  kubectl --context=us-central1-a get ingress web           # the same address
+  kubectl --context=federation-cluster describe ingress web # address, firewall rule, clusters
+`, p.Server.Endpoint())
 }
