@@ -2,6 +2,8 @@ package controller
 
 import (
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/cache"
 )
 
 // Which controller an Ingress is for. GCE's (GLBC's) Ingresses get one
@@ -35,4 +37,25 @@ func IsGCEIngress(ing *networkingv1.Ingress, classController func(name string) s
 		return classController != nil && classController(*ing.Spec.IngressClassName) == GCEIngressController
 	}
 	return classlessIsGCE
+}
+
+// IngressClassControllers returns the classController of IsGCEIngress
+// over the federation's IngressClasses in store (unstructured, keyed by
+// name); a nil store knows no class.
+func IngressClassControllers(store cache.Store) func(name string) string {
+	return func(name string) string {
+		if store == nil {
+			return ""
+		}
+		obj, exists, err := store.GetByKey(name)
+		if err != nil || !exists {
+			return ""
+		}
+		u, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return ""
+		}
+		ctl, _, _ := unstructured.NestedString(u.Object, "spec", "controller")
+		return ctl
+	}
 }

@@ -99,6 +99,19 @@ func (w *Writer) Publish(ctx context.Context, zone dnsprovider.Zone, key string,
 	return nil
 }
 
+// SweepInto sweeps (see Sweep) and hands each key to look at again to
+// enqueue. A failed sweep is logged and left to the next one, period later.
+func (w *Writer) SweepInto(ctx context.Context, zone dnsprovider.Zone, enqueue func(string), logger klog.Logger, period time.Duration) {
+	again, err := w.Sweep(ctx, zone)
+	if err != nil {
+		logger.Error(err, "Cannot list the federation's DNS records; retrying at the next sweep", "period", period)
+		return
+	}
+	for _, key := range again {
+		enqueue(key)
+	}
+}
+
 // Sweep lists every record set the federation owns in zone and returns
 // the key of each object whose records are not as this Writer last left
 // them (records of objects deleted while the controller was down, or

@@ -162,9 +162,7 @@ func (c *Controller) Run(ctx context.Context, zone dnsprovider.Zone, workers int
 		c.sweep(ctx)
 		go wait.UntilWithContext(ctx, c.sweep, c.opts.SweepPeriod)
 	}
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
-	}
+	controller.Worker{Queue: c.queue, Sync: c.reconcile, Pending: dnsrecords.Pending, Logger: c.logger, KeyName: "service"}.Run(ctx, workers)
 	<-ctx.Done()
 	c.logger.Info("Stopping")
 }
@@ -174,38 +172,7 @@ func (c *Controller) Run(ctx context.Context, zone dnsprovider.Zone, workers int
 // left them: records of Services deleted while it was down, or changed by
 // hand.
 func (c *Controller) sweep(ctx context.Context) {
-	again, err := c.writer.Sweep(ctx, c.zone)
-	if err != nil {
-		c.logger.Error(err, "Cannot list the federation's DNS records; retrying at the next sweep", "period", c.opts.SweepPeriod)
-		return
-	}
-	for _, key := range again {
-		c.queue.Add(key)
-	}
-}
-
-func (c *Controller) runWorker(ctx context.Context) {
-	for c.processNextWorkItem(ctx) {
-	}
-}
-
-func (c *Controller) processNextWorkItem(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-	err := c.reconcile(ctx, key)
-	switch {
-	case err == nil:
-		c.queue.Forget(key)
-	case dnsrecords.Pending(err):
-		c.queue.AddAfter(key, time.Second)
-	default:
-		c.logger.Error(err, "Sync failed; retrying", "service", key)
-		c.queue.AddRateLimited(key)
-	}
-	return true
+	c.writer.SweepInto(ctx, c.zone, c.queue.Add, c.logger, c.opts.SweepPeriod)
 }
 
 // resource is the federation's dynamic client for Services in obj's
