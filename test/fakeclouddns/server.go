@@ -37,6 +37,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kfederation/federation/test/fakegoogle"
 )
 
 // The methods the server counts requests under, named as the API names them.
@@ -233,7 +235,7 @@ func (s *Server) PutRecordSet(project, managedZone string, rs RecordSet) error {
 		in.Deletions = []wireRecordSet{{RecordSet: old}}
 	}
 	if _, err := z.apply(in, time.Now()); err != nil {
-		return errors.New(err.message)
+		return errors.New(err.Message)
 	}
 	return nil
 }
@@ -790,67 +792,16 @@ func page(n int, q url.Values, defaultSize int) (start, end int, next string, er
 }
 
 // apiError is an error answer in Google's JSON error shape.
-type apiError struct {
-	code    int
-	reason  string
-	message string
-}
+type apiError = fakegoogle.Error
 
 func errorf(code int, reason, format string, args ...any) *apiError {
-	return &apiError{code: code, reason: reason, message: fmt.Sprintf(format, args...)}
+	return fakegoogle.Errorf(code, reason, format, args...)
 }
 
 // fault is the answer to a request FailNext fails, worded as the API words
 // it.
-func fault(code int) *apiError {
-	switch code {
-	case http.StatusTooManyRequests:
-		return errorf(code, "rateLimitExceeded", "Rate limit exceeded (injected by the fake Cloud DNS server)")
-	case http.StatusServiceUnavailable:
-		return errorf(code, "backendError", "The service is currently unavailable (injected by the fake Cloud DNS server)")
-	default:
-		return errorf(code, "backendError", "%s (injected by the fake Cloud DNS server)", http.StatusText(code))
-	}
-}
+func fault(code int) *apiError { return fakegoogle.Fault(code, "fake Cloud DNS server") }
 
-// statuses are the canonical status names Google puts beside the code.
-var statuses = map[int]string{
-	http.StatusBadRequest:          "INVALID_ARGUMENT",
-	http.StatusNotFound:            "NOT_FOUND",
-	http.StatusConflict:            "ALREADY_EXISTS",
-	http.StatusPreconditionFailed:  "FAILED_PRECONDITION",
-	http.StatusTooManyRequests:     "RESOURCE_EXHAUSTED",
-	http.StatusInternalServerError: "INTERNAL",
-	http.StatusServiceUnavailable:  "UNAVAILABLE",
-}
+func writeError(w http.ResponseWriter, e *apiError) { fakegoogle.WriteError(w, e) }
 
-func writeError(w http.ResponseWriter, e *apiError) {
-	type item struct {
-		Domain  string `json:"domain"`
-		Reason  string `json:"reason"`
-		Message string `json:"message"`
-	}
-	type body struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-		Errors  []item `json:"errors"`
-		Status  string `json:"status,omitempty"`
-	}
-	writeJSON(w, e.code, map[string]body{"error": {
-		Code:    e.code,
-		Message: e.message,
-		Errors:  []item{{Domain: "global", Reason: e.reason, Message: e.message}},
-		Status:  statuses[e.code],
-	}})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "encode the response: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(code)
-	_, _ = w.Write(b)
-}
+func writeJSON(w http.ResponseWriter, code int, v any) { fakegoogle.WriteJSON(w, code, v) }

@@ -1,20 +1,17 @@
 package fakecompute
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/kfederation/federation/test/fakegoogle"
 )
 
 // apiError is an error answer in Google's JSON error shape.
-type apiError struct {
-	code    int
-	reason  string
-	message string
-}
+type apiError = fakegoogle.Error
 
 func errorf(code int, reason, format string, args ...any) *apiError {
-	return &apiError{code: code, reason: reason, message: fmt.Sprintf(format, args...)}
+	return fakegoogle.Errorf(code, reason, format, args...)
 }
 
 // notFound is the API's answer for a resource that does not exist, whether
@@ -54,27 +51,7 @@ func checkFingerprint(sent any, current any) *apiError {
 
 // fault is the answer to a request FailNext fails, worded as the API words
 // it.
-func fault(code int) *apiError {
-	switch code {
-	case http.StatusTooManyRequests:
-		return errorf(code, "rateLimitExceeded", "Rate Limit Exceeded (injected by the fake Compute Engine server)")
-	case http.StatusServiceUnavailable:
-		return errorf(code, "backendError", "The service is currently unavailable (injected by the fake Compute Engine server)")
-	default:
-		return errorf(code, "backendError", "%s (injected by the fake Compute Engine server)", http.StatusText(code))
-	}
-}
-
-// statuses are the canonical status names Google puts beside the code.
-var statuses = map[int]string{
-	http.StatusBadRequest:          "INVALID_ARGUMENT",
-	http.StatusNotFound:            "NOT_FOUND",
-	http.StatusConflict:            "ALREADY_EXISTS",
-	http.StatusPreconditionFailed:  "FAILED_PRECONDITION",
-	http.StatusTooManyRequests:     "RESOURCE_EXHAUSTED",
-	http.StatusInternalServerError: "INTERNAL",
-	http.StatusServiceUnavailable:  "UNAVAILABLE",
-}
+func fault(code int) *apiError { return fakegoogle.Fault(code, "fake Compute Engine server") }
 
 // operationCodes are the codes an operation's error carries for the reasons
 // an HTTP error would have had: a change that fails only when its slow
@@ -88,33 +65,6 @@ var operationCodes = map[string]string{
 	"invalid":                        "INVALID_FIELD_VALUE",
 }
 
-func writeError(w http.ResponseWriter, e *apiError) {
-	type item struct {
-		Domain  string `json:"domain"`
-		Reason  string `json:"reason"`
-		Message string `json:"message"`
-	}
-	type body struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-		Errors  []item `json:"errors"`
-		Status  string `json:"status,omitempty"`
-	}
-	writeJSON(w, e.code, map[string]body{"error": {
-		Code:    e.code,
-		Message: e.message,
-		Errors:  []item{{Domain: "global", Reason: e.reason, Message: e.message}},
-		Status:  statuses[e.code],
-	}})
-}
+func writeError(w http.ResponseWriter, e *apiError) { fakegoogle.WriteError(w, e) }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "encode the response: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(code)
-	_, _ = w.Write(b)
-}
+func writeJSON(w http.ResponseWriter, code int, v any) { fakegoogle.WriteJSON(w, code, v) }

@@ -109,13 +109,13 @@ func (op *operation) finish(err *apiError) {
 	if err == nil {
 		return
 	}
-	code, ok := operationCodes[err.reason]
+	code, ok := operationCodes[err.Reason]
 	if !ok {
 		code = "INTERNAL_ERROR"
 	}
-	op.wire.Error = &operationError{Errors: []operationErrorItem{{Code: code, Message: err.message}}}
-	op.wire.HTTPErrorStatusCode = err.code
-	op.wire.HTTPErrorMessage = strings.ToUpper(http.StatusText(err.code))
+	op.wire.Error = &operationError{Errors: []operationErrorItem{{Code: code, Message: err.Message}}}
+	op.wire.HTTPErrorStatusCode = err.Code
+	op.wire.HTTPErrorMessage = strings.ToUpper(http.StatusText(err.Code))
 }
 
 // pollOperation serves Get and Wait of global and zonal operations alike.
