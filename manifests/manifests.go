@@ -43,6 +43,15 @@ const (
 	DNSProviderSecretName = "federation-dns-provider"
 	DNSProviderConfigKey  = "provider.yaml"
 	DNSProviderMountPath  = "/etc/federation/dns"
+
+	// CloudConfigSecretName holds the cloud's configuration (the
+	// controller manager's --cloud-config), under CloudConfigKey, and the
+	// files it names; the controller manager mounts it at
+	// CloudConfigMountPath. The templates spell these three out: keep them
+	// in step.
+	CloudConfigSecretName = "federation-cloud-config"
+	CloudConfigKey        = "cloud-config.yaml"
+	CloudConfigMountPath  = "/etc/federation/cloud"
 )
 
 // File is one entry of a Secret's data.
@@ -83,6 +92,19 @@ type FederationValues struct {
 	// DNSConfigHash changes when any of the DNS settings do, so that the
 	// controller manager restarts and reads them.
 	DNSConfigHash string
+
+	// CloudProvider turns on the controller manager's Ingress global load
+	// balancer on that cloud (gce); empty for none.
+	CloudProvider string
+	// CloudConfig is the cloud's configuration file, which the controller
+	// manager reads (--cloud-config) from the Secret CloudConfigSecretName.
+	CloudConfig []byte
+	// CloudConfigFiles are more files in that Secret, next to the
+	// configuration: the credentials it names.
+	CloudConfigFiles []File
+	// CloudConfigHash changes when any of the cloud settings do, so that
+	// the controller manager restarts and reads them.
+	CloudConfigHash string
 
 	// PEM-encoded CA, serving and admin client certificates and keys.
 	CACert, CAKey           []byte

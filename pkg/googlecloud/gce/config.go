@@ -26,7 +26,7 @@ const DefaultNetwork = "default"
 //
 //	project: my-project
 //	network: default
-//	credentialsFile: /etc/federation/gce/key.json
+//	credentialsFile: /etc/federation/cloud/key.json
 //	credentialsType: service_account
 //	endpoint: https://compute.googleapis.com/compute/v1/
 //

@@ -53,6 +53,10 @@ const (
 	DNSProviderCoreDNS     = "coredns"
 	DNSProviderGoogleCloud = "google-clouddns"
 
+	// CloudProviderGCE is the one --cloud-provider: federated Ingresses on
+	// one Google Cloud global load balancer.
+	CloudProviderGCE = "gce"
+
 	ServiceTypeLoadBalancer = string(corev1.ServiceTypeLoadBalancer)
 	ServiceTypeNodePort     = string(corev1.ServiceTypeNodePort)
 )
@@ -96,6 +100,14 @@ federation-dns-provider, mounted in the controller manager's pod at
 are paths in that pod: add them to the Secret with --dns-provider-secret-file
 and name them /etc/federation/dns/NAME, or mount them yourself.
 
+With --cloud-provider=gce, the federation-controller-manager puts federated
+Ingresses of class gce (and those without a class) on one global load balancer,
+with the Compute Engine API that --cloud-config configures. That file goes into
+the Secret federation-cloud-config, mounted in the controller manager's pod at
+/etc/federation/cloud; a credentialsFile it names is a path in that pod: add
+the file with --cloud-secret-file and name it /etc/federation/cloud/NAME, or
+mount it yourself.
+
 Running kubefed init again re-applies everything and issues new certificates
 from the same CA, kept in the Secret federation-ca.`
 
@@ -111,6 +123,11 @@ from the same CA, kept in the Secret federation-ca.`
   kubefed init myfed --host-cluster-context=host --dns-provider=coredns --dns-zone-name=example.com \
       --dns-provider-config=coredns.yaml --dns-provider-secret-file=etcd-client.crt \
       --dns-provider-secret-file=etcd-client.key --dns-provider-secret-file=etcd-ca.crt=ca.pem
+
+  # One global load balancer for federated GCE Ingresses; gce.yaml names
+  # credentialsFile: /etc/federation/cloud/key.json
+  kubefed init myfed --host-cluster-context=host --cloud-provider=gce \
+      --cloud-config=gce.yaml --cloud-secret-file=key.json=service-account.json
 
   # Print the manifests, and change nothing
   kubefed init myfed --host-cluster-context=host --dry-run`
@@ -134,6 +151,16 @@ type InitOptions struct {
 	// that Secret too, for the configuration to name as
 	// /etc/federation/dns/NAME.
 	DNSProviderSecretFiles []string
+	// CloudProvider "gce" turns on the controller manager's Ingress global
+	// load balancer; "" leaves it off.
+	CloudProvider string
+	// CloudConfig is a local file with the cloud's configuration, which
+	// goes into the Secret federation-cloud-config.
+	CloudConfig string
+	// CloudSecretFiles, [NAME=]PATH, are local files that go into that
+	// Secret too, for the configuration to name as
+	// /etc/federation/cloud/NAME.
+	CloudSecretFiles []string
 	// EtcdServers is an existing etcd; empty deploys one.
 	EtcdServers    []string
 	EtcdImage      string
@@ -167,7 +194,9 @@ type InitOptions struct {
 	kubeconfig     *clioptions.Kubeconfig
 	kubeconfigPath string
 	// dns is what loadDNS read, once.
-	dns *dnsSecret
+	dns *secretContent
+	// cloud is what loadCloud read, once.
+	cloud *secretContent
 }
 
 // NewInitOptions returns the defaults.
@@ -211,6 +240,9 @@ func NewCmdInit(streams clioptions.IOStreams) *cobra.Command {
 	fs.StringVar(&o.DNSZoneName, "dns-zone-name", o.DNSZoneName, "DNS zone of the Service DNS records, e.g. example.com. Required with --dns-provider.")
 	fs.StringVar(&o.DNSProviderConfig, "dns-provider-config", o.DNSProviderConfig, "Local YAML file with the DNS provider's configuration; required with --dns-provider. coredns: etcdEndpoints, etcdCertFile, etcdKeyFile, etcdCAFile, path. google-clouddns: project, credentialsFile, credentialsType, endpoint. It goes into the Secret federation-dns-provider, which the controller manager reads at /etc/federation/dns/provider.yaml. The files it names are paths inside the controller manager's pod: give them with --dns-provider-secret-file and name them /etc/federation/dns/NAME, or mount them yourself.")
 	fs.StringArrayVar(&o.DNSProviderSecretFiles, "dns-provider-secret-file", o.DNSProviderSecretFiles, "[NAME=]LOCAL_FILE to add to the Secret federation-dns-provider, which the controller manager sees as /etc/federation/dns/NAME (default NAME: the file's base name), such as an etcd client certificate and key or a Cloud DNS credentials JSON. Repeat for more files.")
+	fs.StringVar(&o.CloudProvider, "cloud-provider", o.CloudProvider, "Cloud of the member clusters, for federated Ingresses on one global load balancer: gce. Empty for none.")
+	fs.StringVar(&o.CloudConfig, "cloud-config", o.CloudConfig, "Local YAML file with the cloud's configuration; required with --cloud-provider. gce: project, network, credentialsFile, credentialsType, endpoint. It goes into the Secret federation-cloud-config, which the controller manager reads at /etc/federation/cloud/cloud-config.yaml. A credentialsFile is a path inside the controller manager's pod: give the file with --cloud-secret-file and name it /etc/federation/cloud/NAME, or mount it yourself.")
+	fs.StringArrayVar(&o.CloudSecretFiles, "cloud-secret-file", o.CloudSecretFiles, "[NAME=]LOCAL_FILE to add to the Secret federation-cloud-config, which the controller manager sees as /etc/federation/cloud/NAME (default NAME: the file's base name), such as a Compute Engine credentials JSON. Repeat for more files.")
 	fs.StringSliceVar(&o.EtcdServers, "etcd-servers", o.EtcdServers, "URLs of an existing etcd for the federation-apiserver, comma-separated. Empty deploys etcd as a StatefulSet with a persistent volume.")
 	fs.StringVar(&o.EtcdImage, "etcd-image", o.EtcdImage, "Image of the etcd StatefulSet.")
 	fs.StringVar(&o.EtcdPVCapacity, "etcd-pv-capacity", o.EtcdPVCapacity, "Size of etcd's persistent volume.")
@@ -272,6 +304,18 @@ func (o *InitOptions) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("--dns-provider %q is not supported; use %s or %s", o.DNSProvider, DNSProviderCoreDNS, DNSProviderGoogleCloud))
+	}
+	switch o.CloudProvider {
+	case "":
+		if o.CloudConfig != "" || len(o.CloudSecretFiles) > 0 {
+			errs = append(errs, fmt.Errorf("--cloud-config and --cloud-secret-file need --cloud-provider (%s)", CloudProviderGCE))
+		}
+	case CloudProviderGCE:
+		if err := o.loadCloud(); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--cloud-provider %q is not supported; use %s", o.CloudProvider, CloudProviderGCE))
 	}
 	for _, s := range o.EtcdServers {
 		u, err := url.Parse(s)
@@ -412,6 +456,7 @@ func (o *InitOptions) values(c *credentials) manifests.FederationValues {
 		APIServerServiceType:  o.APIServerServiceType,
 		DNSProvider:           o.DNSProvider,
 		DNSZoneName:           strings.TrimSuffix(o.DNSZoneName, "."),
+		CloudProvider:         o.CloudProvider,
 		ControllerManagerUser: o.controllerManagerUser(),
 	}
 	if len(o.EtcdServers) == 0 {
@@ -422,6 +467,11 @@ func (o *InitOptions) values(c *credentials) manifests.FederationValues {
 		v.DNSProviderConfig = o.dns.config
 		v.DNSProviderFiles = o.dns.files
 		v.DNSConfigHash = o.dns.hash(v.DNSProvider, v.DNSZoneName)
+	}
+	if o.CloudProvider != "" && o.cloud != nil {
+		v.CloudConfig = o.cloud.config
+		v.CloudConfigFiles = o.cloud.files
+		v.CloudConfigHash = o.cloud.hash(v.CloudProvider)
 	}
 	if c != nil {
 		v.CACert, v.CAKey = c.ca.certPEM, c.ca.keyPEM
@@ -434,11 +484,16 @@ func (o *InitOptions) values(c *credentials) manifests.FederationValues {
 }
 
 // Render returns the manifests for credentials c as objects, in apply
-// order. With --dns-provider it reads the provider's files, unless Validate
-// has.
+// order. With --dns-provider or --cloud-provider it reads their files,
+// unless Validate has.
 func (o *InitOptions) Render(c *credentials) ([]byte, []*unstructured.Unstructured, error) {
 	if o.DNSProvider != "" {
 		if err := o.loadDNS(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if o.CloudProvider != "" {
+		if err := o.loadCloud(); err != nil {
 			return nil, nil, err
 		}
 	}

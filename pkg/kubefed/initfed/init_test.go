@@ -70,6 +70,22 @@ func withCoreDNS(t *testing.T, o *InitOptions) {
 	}
 }
 
+// gceConfig is a --cloud-config for gce whose credentials are in the
+// Secret's mount.
+const gceConfig = `project: my-project
+network: fed-net
+credentialsFile: /etc/federation/cloud/key.json
+`
+
+// withGCE turns the Ingress global load balancer on with gceConfig and its
+// credentials file.
+func withGCE(t *testing.T, o *InitOptions) {
+	t.Helper()
+	o.CloudProvider = CloudProviderGCE
+	o.CloudConfig = writeFile(t, "gce.yaml", gceConfig)
+	o.CloudSecretFiles = []string{"key.json=" + writeFile(t, "sa.json", `{"type": "service_account"}`)}
+}
+
 func render(t *testing.T, o *InitOptions, external ...string) (*credentials, []*unstructured.Unstructured) {
 	t.Helper()
 	c, err := o.issue(nil, external)
@@ -126,6 +142,19 @@ func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 			"ServiceAccount/federation-controller-manager", "ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
 			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
 			"Secret/federation-dns-provider",
+			"Service/federation-apiserver", "Deployment/federation-apiserver",
+			"Deployment/federation-controller-manager",
+		}},
+		{"DNS and cloud", func(t *testing.T, o *InitOptions) {
+			withCoreDNS(t, o)
+			withGCE(t, o)
+		}, []string{
+			"Namespace/federation-system",
+			"ServiceAccount/federation-apiserver", "ClusterRoleBinding/federation:myfed:apiserver-auth-delegator",
+			"ServiceAccount/federation-controller-manager", "ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
+			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
+			"Secret/federation-dns-provider", "Secret/federation-cloud-config",
+			"Service/etcd", "StatefulSet/etcd", "NetworkPolicy/etcd",
 			"Service/federation-apiserver", "Deployment/federation-apiserver",
 			"Deployment/federation-controller-manager",
 		}},
@@ -216,15 +245,16 @@ func controllerManagerFlags(t *testing.T, objs []*unstructured.Unstructured) (*c
 	return cm, args
 }
 
-// dnsVolume returns the controller manager's volume and mount of the
-// Secret federation-dns-provider, nil if it has none.
-func dnsVolume(t *testing.T, objs []*unstructured.Unstructured) (volume, mount map[string]interface{}) {
+// secretVolume returns the controller manager's volume and mount of the
+// Secret secret, nil if it has none, and checks that nothing else is
+// mounted at mountPath.
+func secretVolume(t *testing.T, objs []*unstructured.Unstructured, secret, mountPath string) (volume, mount map[string]interface{}) {
 	t.Helper()
 	d := find(t, objs, "Deployment", manifests.ControllerManagerName)
 	volumes, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "volumes")
 	for _, v := range volumes {
 		v := v.(map[string]interface{})
-		if name, _, _ := unstructured.NestedString(v, "secret", "secretName"); name == manifests.DNSProviderSecretName {
+		if name, _, _ := unstructured.NestedString(v, "secret", "secretName"); name == secret {
 			volume = v
 		}
 	}
@@ -235,14 +265,75 @@ func dnsVolume(t *testing.T, objs []*unstructured.Unstructured) (volume, mount m
 		if volume != nil && m["name"] == volume["name"] {
 			mount = m
 		}
-		if m["mountPath"] == manifests.DNSProviderMountPath && mount == nil {
-			t.Errorf("%s is mounted from volume %v, not from the Secret %s", manifests.DNSProviderMountPath, m["name"], manifests.DNSProviderSecretName)
+		if m["mountPath"] == mountPath && (volume == nil || m["name"] != volume["name"]) {
+			t.Errorf("%s is mounted from volume %v, not from the Secret %s", mountPath, m["name"], secret)
 		}
 	}
 	return volume, mount
 }
 
-const dnsHashAnnotation = "federation.k8s.io/dns-config-hash"
+// checkSecretMounted checks that the controller manager mounts the Secret
+// secret read-only at mountPath.
+func checkSecretMounted(t *testing.T, objs []*unstructured.Unstructured, secret, mountPath string) {
+	t.Helper()
+	volume, mount := secretVolume(t, objs, secret, mountPath)
+	if volume == nil || mount == nil {
+		t.Fatalf("controller manager does not mount the Secret %s: volume %v, mount %v", secret, volume, mount)
+	}
+	if mount["mountPath"] != mountPath || mount["readOnly"] != true {
+		t.Errorf("volume of the Secret %s mounted as %v; want read-only at %s", secret, mount, mountPath)
+	}
+}
+
+// checkSecretData checks that the Secret name, in federation-system, holds
+// exactly the files want.
+func checkSecretData(t *testing.T, objs []*unstructured.Unstructured, name string, want map[string]string) {
+	t.Helper()
+	secret := find(t, objs, "Secret", name)
+	data, _, _ := unstructured.NestedStringMap(secret.Object, "data")
+	if len(data) != len(want) {
+		t.Errorf("Secret %s holds %d files, want %d: %v", name, len(data), len(want), data)
+	}
+	for k, v := range want {
+		if got, err := base64.StdEncoding.DecodeString(data[k]); err != nil || string(got) != v {
+			t.Errorf("Secret %s: %s holds %q (%v), want %q", name, k, got, err, v)
+		}
+	}
+	if secret.GetNamespace() != "federation-system" {
+		t.Errorf("Secret %s is in namespace %q", secret.GetName(), secret.GetNamespace())
+	}
+}
+
+// checkHashChanges checks that the pod template's annotation is set, stays
+// the same when nothing changes, and changes with each of changes.
+func checkHashChanges(t *testing.T, annotation string, base func(o *InitOptions), changes map[string]func(o *InitOptions)) {
+	t.Helper()
+	hash := func(modify func(o *InitOptions)) string {
+		o := testOptions()
+		base(o)
+		modify(o)
+		_, objs := render(t, o)
+		h := podAnnotations(t, objs)[annotation]
+		if h == "" {
+			t.Fatalf("pod template has no %s", annotation)
+		}
+		return h
+	}
+	same := hash(func(*InitOptions) {})
+	if again := hash(func(*InitOptions) {}); again != same {
+		t.Errorf("%s changed (%s, %s) though the settings did not", annotation, same, again)
+	}
+	for what, modify := range changes {
+		if h := hash(modify); h == same {
+			t.Errorf("changing the %s left the pod template's %s at %s", what, annotation, h)
+		}
+	}
+}
+
+const (
+	dnsHashAnnotation   = "federation.k8s.io/dns-config-hash"
+	cloudHashAnnotation = "federation.k8s.io/cloud-config-hash"
+)
 
 func podAnnotations(t *testing.T, objs []*unstructured.Unstructured) map[string]string {
 	t.Helper()
@@ -257,7 +348,7 @@ func TestControllerManagerServiceDNS(t *testing.T) {
 		if cm.DNSProvider != "" || cm.ZoneName != "" || cm.DNSProviderConfig != "" {
 			t.Errorf("Service DNS is on without --dns-provider: %v", args)
 		}
-		if volume, mount := dnsVolume(t, objs); volume != nil || mount != nil {
+		if volume, mount := secretVolume(t, objs, manifests.DNSProviderSecretName, manifests.DNSProviderMountPath); volume != nil || mount != nil {
 			t.Errorf("controller manager has the DNS volume %v mounted at %v without --dns-provider", volume, mount)
 		}
 		if _, ok := podAnnotations(t, objs)[dnsHashAnnotation]; ok {
@@ -281,52 +372,17 @@ func TestControllerManagerServiceDNS(t *testing.T) {
 		if want := manifests.DNSProviderMountPath + "/" + manifests.DNSProviderConfigKey; cm.DNSProviderConfig != want {
 			t.Errorf("--dns-provider-config=%s, but the Secret's config is at %s", cm.DNSProviderConfig, want)
 		}
-		volume, mount := dnsVolume(t, objs)
-		if volume == nil || mount == nil {
-			t.Fatalf("controller manager does not mount the Secret %s: volume %v, mount %v", manifests.DNSProviderSecretName, volume, mount)
-		}
-		if mount["mountPath"] != manifests.DNSProviderMountPath || mount["readOnly"] != true {
-			t.Errorf("DNS volume mounted as %v; want read-only at %s", mount, manifests.DNSProviderMountPath)
-		}
-
-		secret := find(t, objs, "Secret", manifests.DNSProviderSecretName)
-		data, _, _ := unstructured.NestedStringMap(secret.Object, "data")
-		want := map[string]string{
+		checkSecretMounted(t, objs, manifests.DNSProviderSecretName, manifests.DNSProviderMountPath)
+		checkSecretData(t, objs, manifests.DNSProviderSecretName, map[string]string{
 			"provider.yaml":   coreDNSConfig,
 			"etcd-client.crt": "CERT",
 			"etcd-client.key": "KEY",
 			"etcd-ca.crt":     "CA",
-		}
-		if len(data) != len(want) {
-			t.Errorf("Secret %s holds %d files, want %d: %v", manifests.DNSProviderSecretName, len(data), len(want), data)
-		}
-		for k, v := range want {
-			if got, err := base64.StdEncoding.DecodeString(data[k]); err != nil || string(got) != v {
-				t.Errorf("Secret %s: %s holds %q (%v), want %q", manifests.DNSProviderSecretName, k, got, err, v)
-			}
-		}
-		if secret.GetNamespace() != "federation-system" {
-			t.Errorf("Secret %s is in namespace %q", secret.GetName(), secret.GetNamespace())
-		}
+		})
 	})
 
 	t.Run("the pod restarts when the DNS config changes", func(t *testing.T) {
-		hash := func(modify func(o *InitOptions)) string {
-			o := testOptions()
-			withCoreDNS(t, o)
-			modify(o)
-			_, objs := render(t, o)
-			h := podAnnotations(t, objs)[dnsHashAnnotation]
-			if h == "" {
-				t.Fatalf("pod template has no %s", dnsHashAnnotation)
-			}
-			return h
-		}
-		same := hash(func(*InitOptions) {})
-		if again := hash(func(*InitOptions) {}); again != same {
-			t.Errorf("the hash changed (%s, %s) though the DNS settings did not", same, again)
-		}
-		for what, modify := range map[string]func(o *InitOptions){
+		checkHashChanges(t, dnsHashAnnotation, func(o *InitOptions) { withCoreDNS(t, o) }, map[string]func(o *InitOptions){
 			"config": func(o *InitOptions) {
 				o.DNSProviderConfig = writeFile(t, "coredns.yaml", strings.Replace(coreDNSConfig, "/skydns", "/dns", 1))
 			},
@@ -334,11 +390,83 @@ func TestControllerManagerServiceDNS(t *testing.T) {
 				o.DNSProviderSecretFiles[1] = writeFile(t, "etcd-client.key", "NEW KEY")
 			},
 			"zone": func(o *InitOptions) { o.DNSZoneName = "example.org" },
-		} {
-			if h := hash(modify); h == same {
-				t.Errorf("changing the %s left the pod template's %s at %s", what, dnsHashAnnotation, h)
+		})
+	})
+}
+
+func TestControllerManagerCloud(t *testing.T) {
+	t.Run("off", func(t *testing.T) {
+		o := testOptions()
+		withCoreDNS(t, o)
+		_, objs := render(t, o)
+		cm, args := controllerManagerFlags(t, objs)
+		if cm.CloudProvider != "" || cm.CloudConfig != "" {
+			t.Errorf("the global load balancer is on without --cloud-provider: %v", args)
+		}
+		if volume, mount := secretVolume(t, objs, manifests.CloudConfigSecretName, manifests.CloudConfigMountPath); volume != nil || mount != nil {
+			t.Errorf("controller manager has the cloud volume %v mounted at %v without --cloud-provider", volume, mount)
+		}
+		if _, ok := podAnnotations(t, objs)[cloudHashAnnotation]; ok {
+			t.Errorf("pod template has %s without --cloud-provider", cloudHashAnnotation)
+		}
+		for _, obj := range objs {
+			if obj.GetName() == manifests.CloudConfigSecretName {
+				t.Errorf("%s/%s rendered without --cloud-provider", obj.GetKind(), obj.GetName())
 			}
 		}
+	})
+
+	t.Run("gce", func(t *testing.T) {
+		o := testOptions()
+		withGCE(t, o)
+		_, objs := render(t, o)
+		cm, args := controllerManagerFlags(t, objs)
+		if cm.CloudProvider != "gce" || cm.CloudConfig != "/etc/federation/cloud/cloud-config.yaml" {
+			t.Errorf("controller manager args %v; want --cloud-provider=gce --cloud-config=/etc/federation/cloud/cloud-config.yaml", args)
+		}
+		if want := manifests.CloudConfigMountPath + "/" + manifests.CloudConfigKey; cm.CloudConfig != want {
+			t.Errorf("--cloud-config=%s, but the Secret's config is at %s", cm.CloudConfig, want)
+		}
+		if cm.DNSProvider != "" {
+			t.Errorf("Service DNS is on with only --cloud-provider: %v", args)
+		}
+		checkSecretMounted(t, objs, manifests.CloudConfigSecretName, manifests.CloudConfigMountPath)
+		checkSecretData(t, objs, manifests.CloudConfigSecretName, map[string]string{
+			"cloud-config.yaml": gceConfig,
+			"key.json":          `{"type": "service_account"}`,
+		})
+	})
+
+	t.Run("gce beside Service DNS", func(t *testing.T) {
+		o := testOptions()
+		withCoreDNS(t, o)
+		withGCE(t, o)
+		_, objs := render(t, o)
+		cm, args := controllerManagerFlags(t, objs)
+		if cm.CloudProvider != "gce" || cm.DNSProvider != DNSProviderCoreDNS {
+			t.Errorf("controller manager args %v; want both --cloud-provider and --dns-provider", args)
+		}
+		checkSecretMounted(t, objs, manifests.DNSProviderSecretName, manifests.DNSProviderMountPath)
+		checkSecretMounted(t, objs, manifests.CloudConfigSecretName, manifests.CloudConfigMountPath)
+		a := podAnnotations(t, objs)
+		if a[dnsHashAnnotation] == "" || a[cloudHashAnnotation] == "" {
+			t.Errorf("pod template annotations %v; want both hashes", a)
+		}
+	})
+
+	t.Run("the pod restarts when the cloud config changes", func(t *testing.T) {
+		checkHashChanges(t, cloudHashAnnotation, func(o *InitOptions) { withGCE(t, o) }, map[string]func(o *InitOptions){
+			"config": func(o *InitOptions) {
+				o.CloudConfig = writeFile(t, "gce.yaml", strings.Replace(gceConfig, "fed-net", "default", 1))
+			},
+			"a secret file": func(o *InitOptions) {
+				o.CloudSecretFiles[0] = "key.json=" + writeFile(t, "sa.json", `{"type": "service_account", "new": true}`)
+			},
+			"name of a secret file": func(o *InitOptions) {
+				o.CloudConfig = writeFile(t, "gce.yaml", strings.Replace(gceConfig, "key.json", "sa.json", 1))
+				o.CloudSecretFiles[0] = "sa.json=" + writeFile(t, "sa.json", `{"type": "service_account"}`)
+			},
+		})
 	})
 }
 
@@ -410,6 +538,14 @@ func TestValidate(t *testing.T) {
 		o.DNSProviderConfig = writeFile(t, "provider.yaml", config)
 		o.DNSProviderSecretFiles = files
 	}
+	// cloud turns the global load balancer on with a gce config file
+	// holding config, and the secret files files.
+	cloud := func(t *testing.T, o *InitOptions, config string, files ...string) {
+		o.CloudProvider = CloudProviderGCE
+		o.CloudConfig = writeFile(t, "gce.yaml", config)
+		o.CloudSecretFiles = files
+	}
+	big := strings.Repeat("x", 600<<10)
 	for _, tc := range []struct {
 		name   string
 		modify func(t *testing.T, o *InitOptions)
@@ -497,6 +633,86 @@ func TestValidate(t *testing.T) {
 		{"secret files with one name", func(t *testing.T, o *InitOptions) {
 			dns(t, o, DNSProviderGoogleCloud, "project: my-project\n", writeFile(t, "x", "1"), "x="+writeFile(t, "y", "2"))
 		}, "another one is named x too"},
+
+		{"gce", func(t *testing.T, o *InitOptions) { withGCE(t, o) }, ""},
+		{"gce beside Service DNS", func(t *testing.T, o *InitOptions) {
+			withCoreDNS(t, o)
+			withGCE(t, o)
+		}, ""},
+		{"gce with Application Default Credentials", func(t *testing.T, o *InitOptions) { cloud(t, o, "project: my-project\n") }, ""},
+		{"gce with a key file mounted by the admin", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\ncredentialsFile: /var/run/secrets/gcp/key.json\n")
+		}, ""},
+		{"gce with a secret file under its base name", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\ncredentialsFile: /etc/federation/cloud/sa.json\n", writeFile(t, "sa.json", "{}"))
+		}, ""},
+		{"unknown cloud provider", func(t *testing.T, o *InitOptions) {
+			o.CloudProvider, o.CloudConfig = "aws", writeFile(t, "aws.yaml", "region: x\n")
+		}, `--cloud-provider "aws" is not supported; use gce`},
+		{"cloud provider without config", func(_ *testing.T, o *InitOptions) { o.CloudProvider = CloudProviderGCE },
+			"--cloud-config is required with --cloud-provider=gce: a local YAML file with project"},
+		{"cloud config without provider", func(t *testing.T, o *InitOptions) { o.CloudConfig = writeFile(t, "gce.yaml", "project: p\n") },
+			"--cloud-config and --cloud-secret-file need --cloud-provider (gce)"},
+		{"cloud secret file without provider", func(_ *testing.T, o *InitOptions) { o.CloudSecretFiles = []string{"key.json"} },
+			"--cloud-config and --cloud-secret-file need --cloud-provider (gce)"},
+		{"cloud config unreadable", func(t *testing.T, o *InitOptions) {
+			o.CloudProvider, o.CloudConfig = CloudProviderGCE, filepath.Join(t.TempDir(), "missing.yaml")
+		}, "--cloud-config: cannot read /"},
+		{"cloud config is a directory", func(t *testing.T, o *InitOptions) {
+			o.CloudProvider, o.CloudConfig = CloudProviderGCE, t.TempDir()
+		}, "is a directory; give a file"},
+		{"cloud config too large", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\n#"+big+big+"\n")
+		}, "bytes; the Secret federation-cloud-config can hold at most 1048576"},
+		{"gce config empty", func(t *testing.T, o *InitOptions) { cloud(t, o, "") },
+			"the Google Cloud configuration is empty"},
+		{"gce config with a misspelt field", func(t *testing.T, o *InitOptions) { cloud(t, o, "project: my-project\nnetwrok: default\n") },
+			`unknown field "netwrok"`},
+		{"gce config names the file", func(t *testing.T, o *InitOptions) { cloud(t, o, "projects: my-project\n") },
+			"--cloud-config /"},
+		{"gce config not YAML", func(t *testing.T, o *InitOptions) { cloud(t, o, "project: [\n") },
+			"parse the Google Cloud configuration"},
+		{"gce config invalid project", func(t *testing.T, o *InitOptions) { cloud(t, o, "project: My Project\n") },
+			`project: "My Project" is not a Google Cloud project ID`},
+		{"gce config invalid network", func(t *testing.T, o *InitOptions) { cloud(t, o, "project: my-project\nnetwork: Fed_Net\n") },
+			`network: "Fed_Net" is not a VPC network name`},
+		{"gce credentials type without file", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\ncredentialsType: service_account\n")
+		}, "credentialsType: set without credentialsFile"},
+		{"gce credentials not in the Secret", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\ncredentialsFile: /etc/federation/cloud/key.json\n")
+		}, "credentialsFile is /etc/federation/cloud/key.json, in the Secret federation-cloud-config, but no --cloud-secret-file is named key.json; add --cloud-secret-file=key.json=LOCAL_FILE"},
+		{"gce credentials at a relative path", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\ncredentialsFile: key.json\n", "key.json="+writeFile(t, "sa.json", "{}"))
+		}, `credentialsFile "key.json" is not an absolute path; give the file's path inside the controller manager's pod, such as /etc/federation/cloud/NAME with --cloud-secret-file=NAME=LOCAL_FILE`},
+		{"gce credentials below the Secret's mount", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\ncredentialsFile: /etc/federation/cloud/gcp/key.json\n", "key.json="+writeFile(t, "sa.json", "{}"))
+		}, "the files of --cloud-secret-file are at /etc/federation/cloud/NAME, with no directory below"},
+		{"gce credentials under the cloud mount, given only to the DNS Secret", func(t *testing.T, o *InitOptions) {
+			withCoreDNS(t, o)
+			cloud(t, o, "project: my-project\ncredentialsFile: /etc/federation/cloud/etcd-ca.crt\n")
+		}, "no --cloud-secret-file is named etcd-ca.crt"},
+		{"cloud secret file missing", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\n", filepath.Join(t.TempDir(), "gone.json"))
+		}, "--cloud-secret-file: cannot read /"},
+		{"cloud secret file without a file", func(t *testing.T, o *InitOptions) { cloud(t, o, "project: my-project\n", "key.json=") },
+			`--cloud-secret-file "key.json=": no file`},
+		{"cloud secret file named like the config", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\n", "cloud-config.yaml="+writeFile(t, "x", "x"))
+		}, "the name cloud-config.yaml is the --cloud-config's"},
+		{"cloud secret file with a bad name", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\n", "a/b="+writeFile(t, "x", "x"))
+		}, `--cloud-secret-file "a/b=`},
+		{"cloud secret files with one name", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\n", writeFile(t, "x", "1"), "x="+writeFile(t, "y", "2"))
+		}, "--cloud-secret-file \"x=/"},
+		{"cloud secret files too large together", func(t *testing.T, o *InitOptions) {
+			cloud(t, o, "project: my-project\n", "a="+writeFile(t, "a", big), "b="+writeFile(t, "b", big))
+		}, "--cloud-config and --cloud-secret-file come to 1228820 bytes; the Secret federation-cloud-config can hold at most 1048576"},
+		{"DNS and cloud errors together", func(t *testing.T, o *InitOptions) {
+			o.DNSProviderConfig = writeFile(t, "c.yaml", "project: p\n")
+			o.CloudConfig = writeFile(t, "gce.yaml", "project: p\n")
+		}, "--dns-provider-config and --dns-provider-secret-file need --dns-provider (coredns or google-clouddns)\n--cloud-config and --cloud-secret-file need --cloud-provider (gce)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOptions()
@@ -578,6 +794,11 @@ func TestDryRunPrintsParsableManifestsAndTouchesNothing(t *testing.T) {
 	}{
 		{"no DNS", func(*testing.T, *InitOptions) {}, 16},
 		{"DNS", withCoreDNS, 17},
+		{"cloud", withGCE, 17},
+		{"DNS and cloud", func(t *testing.T, o *InitOptions) {
+			withCoreDNS(t, o)
+			withGCE(t, o)
+		}, 18},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOptions()
@@ -600,9 +821,9 @@ func TestDryRunPrintsParsableManifestsAndTouchesNothing(t *testing.T) {
 	}
 }
 
-// TestDNSErrorsDoNotQuoteTheFiles: a provider config or a secret file may
-// hold a secret where it should not; no error shows it.
-func TestDNSErrorsDoNotQuoteTheFiles(t *testing.T) {
+// TestConfigErrorsDoNotQuoteTheFiles: a provider or cloud config may hold
+// a secret where it should not; no error shows it.
+func TestConfigErrorsDoNotQuoteTheFiles(t *testing.T) {
 	const secret = "s3cr3t-t0ken"
 	for name, modify := range map[string]func(o *InitOptions){
 		"google-clouddns field": func(o *InitOptions) {
@@ -625,17 +846,55 @@ func TestDNSErrorsDoNotQuoteTheFiles(t *testing.T) {
 			o.DNSProvider = DNSProviderCoreDNS
 			o.DNSProviderConfig = writeFile(t, "c.yaml", "etcdEndpoints: "+secret+"\n")
 		},
+		"gce field": func(o *InitOptions) {
+			o.CloudProvider = CloudProviderGCE
+			o.CloudConfig = writeFile(t, "gce.yaml", "project: my-project\nprivateKey: "+secret+"\n")
+		},
+		"gce not YAML": func(o *InitOptions) {
+			o.CloudProvider = CloudProviderGCE
+			o.CloudConfig = writeFile(t, "gce.yaml", "project: [ "+secret+"\n")
+		},
+		"gce wrong type": func(o *InitOptions) {
+			o.CloudProvider = CloudProviderGCE
+			o.CloudConfig = writeFile(t, "gce.yaml", "project: my-project\nnetwork: {key: "+secret+"}\n")
+		},
+		"gce endpoint with a password": func(o *InitOptions) {
+			o.CloudProvider = CloudProviderGCE
+			o.CloudConfig = writeFile(t, "gce.yaml", "project: my-project\nendpoint: \"https://user:"+secret+"@compute.example.com/\"\n")
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := testOptions()
 			modify(o)
-			o.DNSZoneName = "example.com"
+			if o.DNSProvider != "" {
+				o.DNSZoneName = "example.com"
+			}
 			err := o.Validate()
 			if err == nil {
 				t.Fatal("no error")
 			}
 			if strings.Contains(err.Error(), secret) {
 				t.Errorf("the error quotes the file: %v", err)
+			}
+		})
+	}
+}
+
+// TestSecretFileFlagsKeepCommas: a file name may hold a comma, so the
+// repeatable file flags are not comma-separated lists.
+func TestSecretFileFlagsKeepCommas(t *testing.T) {
+	cmd := NewCmdInit(clioptions.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
+	for _, name := range []string{"dns-provider-secret-file", "cloud-secret-file"} {
+		t.Run(name, func(t *testing.T) {
+			if err := cmd.Flags().Parse([]string{"--" + name + "=a,b.json", "--" + name + "=k=c.json"}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := cmd.Flags().GetStringArray(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, "|") != "a,b.json|k=c.json" {
+				t.Errorf("--%s gave %q, want [a,b.json k=c.json]", name, got)
 			}
 		})
 	}
