@@ -120,6 +120,7 @@ const (
 type Controller struct {
 	cctx     *controller.Context
 	cloud    Cloud
+	members  members
 	opts     Options
 	class    classOf
 	ings     cache.SharedIndexInformer
@@ -149,25 +150,36 @@ type Controller struct {
 // nil cloud it only takes its finalizer off deleted Ingresses (the
 // controller is turned off), leaving their addresses.
 func New(ctx context.Context, cctx *controller.Context, cloud Cloud, opts Options) *Controller {
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
+	recorder := broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "federation-" + Name})
+	c := newController(ctx, cctx, cloud, opts, registryMembers{cctx.Clusters}, recorder)
+	cctx.Clusters.OnChange(func(string) { c.queue.Add(uidsKey) })
+	return c
+}
+
+// newController is New with the member clusters and the event recorder
+// given, and without the registry's wake-ups: tests hand in fakes and
+// call the syncs themselves.
+func newController(ctx context.Context, cctx *controller.Context, cloud Cloud, opts Options, m members, recorder record.EventRecorder) *Controller {
 	if opts.Resync <= 0 {
 		opts.Resync = time.Minute
 	}
 	if opts.UIDSettle <= 0 {
 		opts.UIDSettle = 10 * time.Second
 	}
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
 	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
 	c := &Controller{
 		cctx:      cctx,
 		cloud:     cloud,
 		opts:      opts,
+		members:   m,
 		ings:      cctx.DynamicInformers.ForResource(ingressGVR).Informer(),
 		svcs:      cctx.DynamicInformers.ForResource(serviceGVR).Informer(),
 		classes:   cctx.DynamicInformers.ForResource(ingressClassGVR).Informer(),
 		clusters:  clusterInformer.Lister(),
 		queue:     workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, 2*time.Minute), workqueue.TypedRateLimitingQueueConfig[string]{Name: Name}),
-		recorder:  broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "federation-" + Name}),
+		recorder:  recorder,
 		logger:    klog.FromContext(ctx).WithName(Name),
 		conflicts: map[string]string{},
 		settling:  map[string]time.Time{},
@@ -190,7 +202,6 @@ func New(ctx context.Context, cctx *controller.Context, cloud Cloud, opts Option
 		UpdateFunc: c.clusterUpdated,
 		DeleteFunc: func(interface{}) { c.queue.Add(uidsKey); c.queue.Add(firewallKey) },
 	})
-	cctx.Clusters.OnChange(func(string) { c.queue.Add(uidsKey) })
 	return c
 }
 

@@ -18,7 +18,7 @@ func (c *Controller) syncFirewall(ctx context.Context) error {
 	cctx, cancel := withTimeout(ctx)
 	defer cancel()
 	if len(ports) == 0 {
-		return c.cloud.DeleteFirewall(cctx, name)
+		return c.deleteFirewall(cctx, name)
 	}
 	tags, err := c.memberTags(cctx)
 	if err != nil {
@@ -49,6 +49,22 @@ func (c *Controller) syncFirewall(ctx context.Context) error {
 		c.logger.Info("Firewall rule updated", "rule", name, "ports", ports, "targetTags", tags)
 	}
 	return nil
+}
+
+// deleteFirewall deletes the federation's rule called name; a rule of
+// that name someone else made stays, as it would if an Ingress needed it.
+func (c *Controller) deleteFirewall(ctx context.Context, name string) error {
+	have, err := c.cloud.GetFirewall(ctx, name)
+	switch {
+	case isNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	case !ownedBy(have.Description, ownerNote{Federation: c.cctx.FederationName}):
+		c.logger.V(2).Info("No GCE Ingress left, but the firewall rule is not this federation's; leaving it", "rule", name, "description", have.Description)
+		return nil
+	}
+	return c.cloud.DeleteFirewall(ctx, name)
 }
 
 // allNodePorts are the node ports of the backends of every GCE Ingress

@@ -3,7 +3,6 @@ package ingresslb
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -85,20 +84,18 @@ func typeOf(svc *corev1.Service) corev1.ServiceType {
 // allocatedNodePort is the node port the first Ready member, by name,
 // allocated for port in its copy of svc.
 func (c *Controller) allocatedNodePort(svc *corev1.Service, port corev1.ServicePort) (int32, string) {
-	ready := c.cctx.Clusters.Ready()
-	sort.Slice(ready, func(i, j int) bool { return ready[i].Name < ready[j].Name })
-	for _, m := range ready {
-		obj, exists, err := m.Get(serviceGVR, svc.Namespace+"/"+svc.Name)
-		if err != nil || !exists {
+	for _, name := range c.readyMembers() {
+		obj, ok := c.members.Cached(name, serviceGVR, svc.Namespace+"/"+svc.Name)
+		if !ok {
 			continue
 		}
 		member := &corev1.Service{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.(runtime.Unstructured).UnstructuredContent(), member); err != nil {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, member); err != nil {
 			continue
 		}
 		for _, p := range member.Spec.Ports {
 			if p.Port == port.Port && p.Name == port.Name && p.Protocol == port.Protocol && p.NodePort != 0 {
-				return p.NodePort, m.Name
+				return p.NodePort, name
 			}
 		}
 	}

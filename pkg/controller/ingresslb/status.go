@@ -61,13 +61,13 @@ func (c *Controller) membersInLoadBalancer(ctx context.Context, key string, port
 	}
 	var lines []string
 	allIn := uid != "" && len(ports) > 0
-	for _, m := range c.readyMembers() {
-		if _, exists, err := m.Get(ingressGVR, key); err != nil || !exists {
+	for _, name := range c.readyMembers() {
+		if _, ok := c.members.Cached(name, ingressGVR, key); !ok {
 			continue
 		}
-		state := c.memberState(m.Name, uid, ports, groups)
+		state := c.memberState(name, uid, ports, groups)
 		allIn = allIn && state == stateIn
-		lines = append(lines, m.Name+": "+state)
+		lines = append(lines, name+": "+state)
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "; "), allIn, nil

@@ -43,17 +43,17 @@ func (c *Controller) syncUIDs(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// readyMembers are the Ready members with clients, sorted by name.
-func (c *Controller) readyMembers() []*clusterclient.Cluster {
-	ready := c.cctx.Clusters.Ready()
-	sort.Slice(ready, func(i, j int) bool { return ready[i].Name < ready[j].Name })
+// readyMembers are the Ready members, sorted by name.
+func (c *Controller) readyMembers() []string {
+	ready := c.members.Ready()
+	sort.Strings(ready)
 	return ready
 }
 
 // federationUID is the UID every member's GLBC shares: the one recorded on
 // the Cluster objects; else the first Ready member's own (by name), so
 // that its existing load balancers keep their names; else a new one.
-func (c *Controller) federationUID(ctx context.Context, ready []*clusterclient.Cluster) (string, error) {
+func (c *Controller) federationUID(ctx context.Context, ready []string) (string, error) {
 	c.mu.Lock()
 	uid := c.uid
 	c.mu.Unlock()
@@ -61,14 +61,18 @@ func (c *Controller) federationUID(ctx context.Context, ready []*clusterclient.C
 		return uid, nil
 	}
 	if uid = c.recordedUID(); uid == "" {
-		for _, m := range ready {
-			cm, err := getUIDConfigMap(ctx, m.Shared)
+		for _, name := range ready {
+			client := c.members.Client(name)
+			if client == nil {
+				continue
+			}
+			cm, err := getUIDConfigMap(ctx, client)
 			if err != nil {
-				return "", fmt.Errorf("cluster %s: read ConfigMap %s/%s: %w", m.Name, UIDNamespace, UIDConfigMap, err)
+				return "", fmt.Errorf("cluster %s: read ConfigMap %s/%s: %w", name, UIDNamespace, UIDConfigMap, err)
 			}
 			if cm != nil && cm.Data[UIDKey] != "" {
 				uid = cm.Data[UIDKey]
-				c.logger.Info("Adopting the ingress UID of the first member that has one", "cluster", m.Name, "uid", uid)
+				c.logger.Info("Adopting the ingress UID of the first member that has one", "cluster", name, "uid", uid)
 				break
 			}
 		}
@@ -110,42 +114,47 @@ func (c *Controller) recordedUID() string {
 // syncMemberUID brings one member's ConfigMap in line with uid, unless the
 // member's own different UID is in use, and then records uid on its
 // Cluster. It says whether a hold on the member lifted.
-func (c *Controller) syncMemberUID(ctx context.Context, m *clusterclient.Cluster, uid string) (bool, error) {
-	logger := c.logger.WithValues("cluster", m.Name)
-	want := map[string]string{UIDKey: uid, ProviderUIDKey: ProviderUID(c.cctx.FederationName, m.Name)}
-	cm, err := getUIDConfigMap(ctx, m.Shared)
+func (c *Controller) syncMemberUID(ctx context.Context, cluster, uid string) (bool, error) {
+	client := c.members.Client(cluster)
+	if client == nil {
+		// It left since Ready was read; its leaving queues the UIDs again.
+		return false, nil
+	}
+	logger := c.logger.WithValues("cluster", cluster)
+	want := map[string]string{UIDKey: uid, ProviderUIDKey: ProviderUID(c.cctx.FederationName, cluster)}
+	cm, err := getUIDConfigMap(ctx, client)
 	if err != nil {
-		return false, fmt.Errorf("cluster %s: read ConfigMap %s/%s: %w", m.Name, UIDNamespace, UIDConfigMap, err)
+		return false, fmt.Errorf("cluster %s: read ConfigMap %s/%s: %w", cluster, UIDNamespace, UIDConfigMap, err)
 	}
 	if cm != nil && cm.Data[UIDKey] != "" && cm.Data[UIDKey] != uid {
-		if inUse, err := c.ownGCEIngresses(ctx, m); err != nil {
+		if inUse, err := c.ownGCEIngresses(ctx, cluster, client); err != nil {
 			return false, err
 		} else if len(inUse) > 0 {
-			return false, c.reportConflict(m.Name, cm.Data[UIDKey], uid, inUse)
+			return false, c.reportConflict(cluster, cm.Data[UIDKey], uid, inUse)
 		}
 	}
-	c.clearConflict(m.Name)
+	c.clearConflict(cluster)
 	changedUID := cm != nil && cm.Data[UIDKey] != "" && cm.Data[UIDKey] != uid
-	if err := writeUIDConfigMap(ctx, m.Shared, cm, want); err != nil {
-		return false, fmt.Errorf("cluster %s: write ConfigMap %s/%s: %w", m.Name, UIDNamespace, UIDConfigMap, err)
+	if err := writeUIDConfigMap(ctx, client, cm, want); err != nil {
+		return false, fmt.Errorf("cluster %s: write ConfigMap %s/%s: %w", cluster, UIDNamespace, UIDConfigMap, err)
 	}
 	if changedUID {
 		logger.Info("Changed the member's ingress UID to the federation's", "from", cm.Data[UIDKey], "to", uid)
 		c.mu.Lock()
-		c.settling[m.Name] = time.Now().Add(c.opts.UIDSettle)
+		c.settling[cluster] = time.Now().Add(c.opts.UIDSettle)
 		c.mu.Unlock()
 	}
-	lifted := c.settled(m.Name)
-	recorded, err := c.recordUID(ctx, m.Name, uid)
+	lifted := c.settled(cluster)
+	recorded, err := c.recordUID(ctx, cluster, uid)
 	return lifted || recorded, err
 }
 
 // ownGCEIngresses lists the member's GCE Ingresses that are not the
 // federation's: their load balancers carry the member's UID.
-func (c *Controller) ownGCEIngresses(ctx context.Context, m *clusterclient.Cluster) ([]string, error) {
-	list, err := m.Shared.NetworkingV1().Ingresses("").List(ctx, metav1.ListOptions{})
+func (c *Controller) ownGCEIngresses(ctx context.Context, cluster string, client kubernetes.Interface) ([]string, error) {
+	list, err := client.NetworkingV1().Ingresses("").List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("cluster %s: list Ingresses: %w", m.Name, err)
+		return nil, fmt.Errorf("cluster %s: list Ingresses: %w", cluster, err)
 	}
 	var out []string
 	for i := range list.Items {
