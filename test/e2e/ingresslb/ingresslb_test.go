@@ -318,7 +318,7 @@ func waitDeleted(t *testing.T, ns, name string) {
 		if _, err := fed.Client.NetworkingV1().Ingresses(ns).Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			return fmt.Errorf("the federated Ingress is still there (%v)", err)
 		}
-		if lb := cloudState(); len(lb.urlMaps)+len(lb.proxies)+len(lb.rules)+len(lb.backends) != 0 {
+		if lb := cloudStateOf(ns + "-" + name); len(lb.urlMaps)+len(lb.proxies)+len(lb.rules) != 0 {
 			return fmt.Errorf("load balancer left: %+v", lb)
 		}
 		return nil
@@ -339,10 +339,11 @@ func TestOneGlobalLoadBalancer(t *testing.T) {
 	checkUIDs(t, uid)
 
 	waitDeleted(t, ns, name)
-	framework.Eventually(t, settle, "the address released and the firewall rule deleted", func(ctx context.Context) error {
+	framework.Eventually(t, settle, "the address, the backend service and the firewall rule gone", func(ctx context.Context) error {
 		lb := cloudState()
-		if slices.Contains(lb.addresses, addrName) || slices.Contains(lb.firewalls, ingresslb.FirewallName(federationName)) {
-			return fmt.Errorf("left: addresses %v firewalls %v", lb.addresses, lb.firewalls)
+		if slices.Contains(lb.addresses, addrName) || slices.Contains(lb.firewalls, ingresslb.FirewallName(federationName)) ||
+			slices.Contains(lb.backends, ingresslb.BackendServiceName(port, uid)) {
+			return fmt.Errorf("left: addresses %v firewalls %v backends %v", lb.addresses, lb.firewalls, lb.backends)
 		}
 		return nil
 	})

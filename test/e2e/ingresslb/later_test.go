@@ -34,7 +34,7 @@ func TestMemberJoiningLater(t *testing.T) {
 	rejoined := false
 	t.Cleanup(func() {
 		if !rejoined {
-			_ = fed.Join(context.Background(), late, nil)
+			join(t, late)
 		}
 	})
 	early := []*framework.Member{fed.Member(zoneA), fed.Member(zoneB)}
@@ -50,9 +50,7 @@ func TestMemberJoiningLater(t *testing.T) {
 	port := nodePort(t, ns, early)
 	waitOneLoadBalancer(t, ns, name, ip, uid, port, early)
 
-	if err := fed.Join(ctx, late, nil); err != nil {
-		t.Fatal(err)
-	}
+	join(t, late)
 	rejoined = true
 	waitPropagation(t, ns, "ingress."+name, zoneE, federationv1beta1.PropagationPending, "is in use by its own Ingresses")
 	waitClusterEvent(t, zoneE, ingresslb.ReasonUIDConflict)
@@ -77,6 +75,15 @@ func TestMemberJoiningLater(t *testing.T) {
 	nodePort(t, ns, all)
 	waitOneLoadBalancer(t, ns, name, ip, uid, port, all)
 	waitDeleted(t, ns, name)
+}
+
+// join joins m again; kubefed join refuses while the namespace the unjoin
+// deleted is still going away.
+func join(t *testing.T, m *framework.Member) {
+	t.Helper()
+	framework.Eventually(t, settle, "kubefed join "+m.Name, func(ctx context.Context) error {
+		return fed.Join(ctx, m, nil)
+	})
 }
 
 func setMemberUID(t *testing.T, m *framework.Member, uid string) {
