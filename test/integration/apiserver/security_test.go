@@ -15,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/kfederation/federation/test/framework"
 )
 
@@ -292,4 +296,35 @@ func TestAuthorization(t *testing.T) {
 		// klog quotes the error, so the mode's own quotes are escaped.
 		mustContain(t, "federation-apiserver output", string(out), `--authorization-mode: unknown mode \"RBAC\"`, "use any of AlwaysAllow,AlwaysDeny,Webhook")
 	})
+}
+
+// TestSystemNamespacesCannotBeDeleted: as kube-apiserver refuses to delete
+// default, kube-system and kube-public, the federation also refuses
+// federation-system, which holds every member's credentials.
+func TestSystemNamespacesCannotBeDeleted(t *testing.T) {
+	f := framework.StartForTest(t, framework.Options{NoControllerManager: true})
+	ctx := context.Background()
+	// The federation starts without kube's own; a user may create them.
+	for _, ns := range []string{"kube-system", "kube-public"} {
+		if _, err := f.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+	for _, ns := range []string{"default", "kube-system", "kube-public", "federation-system"} {
+		err := f.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "may not be deleted") {
+			t.Errorf("delete namespace %s: %v, want 403 Forbidden: this namespace may not be deleted", ns, err)
+		}
+		got, err := f.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if err != nil || got.DeletionTimestamp != nil {
+			t.Errorf("namespace %s after the refused delete: %v, %v", ns, got, err)
+		}
+	}
+	// Any other namespace goes as usual.
+	if _, err := f.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "mortal"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Client.CoreV1().Namespaces().Delete(ctx, "mortal", metav1.DeleteOptions{}); err != nil {
+		t.Errorf("delete namespace mortal: %v", err)
+	}
 }

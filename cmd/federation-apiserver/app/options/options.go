@@ -4,9 +4,11 @@ package options
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/admission"
@@ -18,6 +20,8 @@ import (
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/kubernetes/plugin/pkg/admission/network/defaultingressclass"
 	netutils "k8s.io/utils/net"
+
+	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 
 	"github.com/kfederation/federation/pkg/admission/federationannotations"
 	"github.com/kfederation/federation/pkg/admission/federationfinalizer"
@@ -80,6 +84,10 @@ func NewServerRunOptions() *ServerRunOptions {
 	return s
 }
 
+// ImmortalNamespaces may not be deleted through the federation: kube's own
+// and federation-system.
+var ImmortalNamespaces = sets.New[string](metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, federationv1beta1.FederationSystemNamespace)
+
 // newAdmissionOptions offers only the admission plugins that make sense
 // without the rest of a Kubernetes control plane: NamespaceLifecycle;
 // DefaultIngressClass, kube-apiserver's own, which gives a new Ingress
@@ -93,7 +101,12 @@ func NewServerRunOptions() *ServerRunOptions {
 func newAdmissionOptions() *genericoptions.AdmissionOptions {
 	a := genericoptions.NewAdmissionOptions()
 	a.Plugins = admission.NewPlugins()
-	lifecycle.Register(a.Plugins)
+	// kube-apiserver's NamespaceLifecycle, with federation-system among the
+	// namespaces that may not be deleted: it holds every member's
+	// credentials, and one delete would take them all.
+	a.Plugins.Register(lifecycle.PluginName, func(io.Reader) (admission.Interface, error) {
+		return lifecycle.NewLifecycle(ImmortalNamespaces)
+	})
 	defaultingressclass.Register(a.Plugins)
 	federationfinalizer.Register(a.Plugins)
 	federationannotations.Register(a.Plugins)
