@@ -5,11 +5,15 @@
 package unjoin
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -83,6 +87,10 @@ type UnjoinOptions struct {
 	// DeleteMemberObjects deletes what the federation propagated to the
 	// member, instead of leaving it running.
 	DeleteMemberObjects bool
+	// Wait waits, up to Timeout, for the namespace unjoin deletes in the
+	// member to be gone, so that kubefed join can follow at once.
+	Wait    bool
+	Timeout time.Duration
 
 	// Clients and targets, built by Run from the kubeconfig unless set
 	// (tests set them).
@@ -106,6 +114,8 @@ func NewUnjoinOptions(streams clioptions.IOStreams) *UnjoinOptions {
 	return &UnjoinOptions{
 		FederationSystemNamespace: federationv1beta1.FederationSystemNamespace,
 		FederationName:            join.DefaultFederationName,
+		Wait:                      true,
+		Timeout:                   DefaultTimeout,
 		IOStreams:                 streams,
 	}
 }
@@ -135,6 +145,8 @@ func NewCmdUnjoin(streams clioptions.IOStreams) *cobra.Command {
 	fs.StringVar(&o.FederationSystemNamespace, "federation-system-namespace", o.FederationSystemNamespace, "Namespace in the cluster where kubefed join put the federation's ServiceAccount.")
 	fs.StringVar(&o.SecretName, "secret-name", o.SecretName, "Credential Secret in the federation, used when the Cluster object is already gone. Defaults to CLUSTER_NAME.")
 	fs.StringVar(&o.FederationName, "federation-name", o.FederationName, "The federation-controller-manager's --federation-name, as given to kubefed join.")
+	fs.BoolVar(&o.Wait, "wait", o.Wait, "Wait until the namespace unjoin deletes in the cluster is gone, as kubectl delete waits, so that the cluster can be joined again at once.")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long --wait waits at most.")
 	fs.BoolVar(&o.DeleteMemberObjects, "delete-member-objects", o.DeleteMemberObjects, "Also delete the objects the federation propagated to the cluster (label federation.k8s.io/managed-by=<federation-name>), including the namespaces it created or adopted there with everything in them. By default they stay and keep running.")
 	return cmd
 }
@@ -175,6 +187,9 @@ func (o *UnjoinOptions) Validate() error {
 	}
 	if msgs := validation.IsDNS1123Label(o.FederationSystemNamespace); len(msgs) > 0 {
 		errs = append(errs, fmt.Errorf("--federation-system-namespace %q is invalid: %s", o.FederationSystemNamespace, strings.Join(msgs, "; ")))
+	}
+	if o.Wait && o.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("--timeout must be positive with --wait, got %s", o.Timeout))
 	}
 	if o.kubeconfig != nil {
 		if err := o.kubeconfig.CheckContext("host-cluster-context", o.HostClusterContext); err != nil {
@@ -402,7 +417,7 @@ func (o *UnjoinOptions) removeNamespace(ctx context.Context, ns string) error {
 		fmt.Fprintf(o.Out, "Kept namespace %s in %s: kubefed join did not create it\n", ns, o.ClusterName)
 		return nil
 	case namespace.DeletionTimestamp != nil:
-		return nil
+		return o.waitGone(ctx, ns)
 	}
 	accounts, err := core.ServiceAccounts(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -426,6 +441,32 @@ func (o *UnjoinOptions) removeNamespace(ctx context.Context, ns string) error {
 		return o.Member.Explain(fmt.Errorf("delete namespace %s: %w", ns, err))
 	}
 	fmt.Fprintf(o.Out, "Deleted namespace %s from %s\n", ns, o.ClusterName)
+	return o.waitGone(ctx, ns)
+}
+
+// DefaultTimeout is how long --wait waits for the namespace by default.
+const DefaultTimeout = 2 * time.Minute
+
+// namespacePoll is how often waitGone looks.
+const namespacePoll = 500 * time.Millisecond
+
+// waitGone waits, with --wait, until the member's namespace ns is gone.
+func (o *UnjoinOptions) waitGone(ctx context.Context, ns string) error {
+	if !o.Wait {
+		return nil
+	}
+	fmt.Fprintf(o.Out, "Waiting for namespace %s in %s to be gone (--wait, up to %s)\n", ns, o.ClusterName, o.Timeout)
+	err := wait.PollUntilContextTimeout(ctx, namespacePoll, o.Timeout, true, func(ctx context.Context) (bool, error) {
+		_, err := o.MemberClient.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		// Anything else (still there, or a passing error): look again.
+		return false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("namespace %s in %s is still being deleted after %s; see what holds it with\n  %s get namespace %s -o yaml\nkubefed join refuses this cluster until it is gone", ns, o.ClusterName, o.Timeout, o.kubectl(o.ClusterContext), ns)
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -382,5 +383,65 @@ func TestUnjoinReportsACorefileItCannotRead(t *testing.T) {
 	}
 	if want := `remove the lines ending in "# added by kubefed join" by hand`; !strings.Contains(f.out.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, f.out.String())
+	}
+}
+
+// TestUnjoinWaitsForTheNamespace: with --wait (the default) unjoin
+// returns once the member's namespace is gone, or says after --timeout
+// that it is still terminating; without it, it returns at once.
+func TestUnjoinWaitsForTheNamespace(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		wait       bool
+		getsLeft   int // Gets that still find the namespace terminating; -1: forever
+		wantErr    string
+		wantPolled bool
+	}{
+		{name: "gone after a few looks", wait: true, getsLeft: 2, wantPolled: true},
+		{name: "never gone", wait: true, getsLeft: -1, wantErr: "is still being deleted after"},
+		{name: "without --wait", wait: false, getsLeft: -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, joinedObjects()...)
+			// The member's namespace controller takes its time: Gets
+			// after the delete find it terminating.
+			deleted, left, polled := false, tc.getsLeft, 0
+			f.member.PrependReactor("delete", "namespaces", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				deleted = true
+				return true, nil, nil
+			})
+			f.member.PrependReactor("get", "namespaces", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				if !deleted {
+					return false, nil, nil
+				}
+				polled++
+				if left == 0 {
+					return true, nil, apierrors.NewNotFound(corev1.Resource("namespaces"), names.Namespace)
+				}
+				if left > 0 {
+					left--
+				}
+				now := metav1.Now()
+				return true, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: names.Namespace, DeletionTimestamp: &now}}, nil
+			})
+			o := f.options()
+			o.Wait, o.Timeout = tc.wait, 2*time.Second
+			err := o.Run(context.Background())
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("unjoin: %v\n%s", err, f.out.String())
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("unjoin = %v, want an error saying %q", err, tc.wantErr)
+			}
+			if !deleted {
+				t.Fatal("the namespace was not deleted")
+			}
+			if tc.wantPolled && left != 0 {
+				t.Errorf("unjoin returned with the namespace still there (%d looks left)", left)
+			}
+			if !tc.wait && polled > 0 {
+				t.Errorf("without --wait unjoin looked %d times", polled)
+			}
+		})
 	}
 }
