@@ -15,10 +15,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kfederation/federation/pkg/federatedtypes"
 	"github.com/kfederation/federation/test/framework"
 )
 
@@ -104,7 +107,11 @@ func TestParityWithKubeAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := framework.StartForTest(t, framework.Options{
-		NoControllerManager: true,
+		// The admission chain as shipped, FederationFinalizer included:
+		// nothing here is deleted, so no controller manager needs to take
+		// the finalizer off again.
+		NoControllerManager:        true,
+		ControllerManagerElsewhere: true,
 		// Only the member's kube-apiserver is needed: its controllers
 		// would only add endpoints and pods the test does not look at.
 		Members: []framework.MemberOptions{{Name: "m1", Zone: "z", Region: "r", APIServerOnly: true}},
@@ -238,12 +245,40 @@ func compareCreated(t *testing.T, c parityCase, kubeObj, fedObj map[string]any) 
 			t.Fatalf("parse the case's Service: %v", err)
 		}
 	}
+	fedObj = withoutFederationFinalizer(t, c, fedObj)
 	k, fd := withoutServerAssigned(kubeObj, userSvc), withoutServerAssigned(fedObj, userSvc)
 	if !reflect.DeepEqual(k, fd) {
 		kj, _ := json.MarshalIndent(k, "", "  ")
 		fj, _ := json.MarshalIndent(fd, "", "  ")
 		t.Errorf("created objects differ:\n--- kube-apiserver\n%s\n--- federation-apiserver\n%s", kj, fj)
 	}
+}
+
+// withoutFederationFinalizer checks that the federation put its deletion
+// finalizer on an object of a kind it propagates (FederationFinalizer
+// admission), and returns the object without it, as kube-apiserver would
+// have stored it.
+func withoutFederationFinalizer(t *testing.T, c parityCase, obj map[string]any) map[string]any {
+	t.Helper()
+	u := &unstructured.Unstructured{Object: runtime.DeepCopyJSON(obj)}
+	propagated := false
+	for _, a := range federatedtypes.All() {
+		if a.GVR.Resource == c.Endpoint.resource && !a.Skips(federatedtypes.IdentityOf(u)) {
+			propagated = true
+		}
+	}
+	finalizers := u.GetFinalizers()
+	has := slices.Contains(finalizers, federatedtypes.Finalizer)
+	if propagated != has {
+		t.Errorf("%s: finalizers %v; the federation's %s should be there exactly when the kind is propagated (%v)", c.name(), finalizers, federatedtypes.Finalizer, propagated)
+	}
+	finalizers = slices.DeleteFunc(finalizers, func(f string) bool { return f == federatedtypes.Finalizer })
+	if len(finalizers) == 0 {
+		unstructured.RemoveNestedField(u.Object, "metadata", "finalizers")
+	} else {
+		u.SetFinalizers(finalizers)
+	}
+	return u.Object
 }
 
 // withoutServerAssigned is obj without what a server assigns by itself. userSvc is
