@@ -107,6 +107,9 @@ type JoinOptions struct {
 	DryRun bool
 	// TokenTimeout bounds the wait for the member's token controller.
 	TokenTimeout time.Duration
+	// NamespaceTimeout bounds the wait for a namespace join needs that an
+	// earlier unjoin is still deleting.
+	NamespaceTimeout time.Duration
 
 	// Clients and targets, built by Run from the kubeconfig unless set
 	// (tests set them).
@@ -134,6 +137,7 @@ func NewJoinOptions(streams clioptions.IOStreams) *JoinOptions {
 		FederationSystemNamespace: federationv1beta1.FederationSystemNamespace,
 		FederationName:            DefaultFederationName,
 		TokenTimeout:              DefaultTokenTimeout,
+		NamespaceTimeout:          DefaultNamespaceTimeout,
 		IOStreams:                 streams,
 	}
 }
@@ -166,6 +170,7 @@ func NewCmdJoin(streams clioptions.IOStreams) *cobra.Command {
 	fs.StringVar(&o.DNSZoneName, "dns-zone-name", o.DNSZoneName, "The federation's DNS zone, e.g. example.com: the controller manager's --zone-name (kubefed init's --dns-zone-name). With it, join adds the federation to the federation plugin's stanza in the cluster's Corefile (ConfigMap kube-system/coredns), so that its pods resolve <service>.<namespace>.<federation-name>.svc.<cluster domain>. Joining an already joined cluster with it only does that.")
 	fs.StringVar(&o.ServiceDNSSuffix, "service-dns-suffix", o.ServiceDNSSuffix, "The controller manager's --service-dns-suffix, if it runs with one: the suffix of the federated Services' DNS names. Defaults to --dns-zone-name.")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Print what would be created, and change nothing.")
+	fs.DurationVar(&o.NamespaceTimeout, "namespace-timeout", o.NamespaceTimeout, "How long to wait for the federation's namespace in the cluster to be gone when an earlier unjoin is still deleting it.")
 	fs.DurationVar(&o.TokenTimeout, "token-timeout", o.TokenTimeout, "How long to wait for the cluster's token controller to issue the ServiceAccount's token.")
 	return cmd
 }
@@ -429,6 +434,37 @@ func (p permission) String() string {
 	return p.verb + " " + r
 }
 
+// DefaultNamespaceTimeout is --namespace-timeout's default.
+const DefaultNamespaceTimeout = 2 * time.Minute
+
+// waitNamespaceGone waits, up to NamespaceTimeout, for the member's
+// namespace ns to be gone if it is being deleted (an unjoin just ran):
+// nothing can be created in it until then.
+func (o *JoinOptions) waitNamespaceGone(ctx context.Context, ns string) error {
+	core := o.MemberClient.CoreV1()
+	cur, err := core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil || cur.DeletionTimestamp == nil {
+		// Absent, present, or unreadable: ensure says what to do.
+		return nil
+	}
+	if o.DryRun {
+		fmt.Fprintf(o.Out, "Would wait for namespace %s in %s, being deleted, to be gone\n", ns, o.ClusterName)
+		return nil
+	}
+	fmt.Fprintf(o.Out, "Waiting for namespace %s in %s, being deleted, to be gone (up to %s)\n", ns, o.ClusterName, o.NamespaceTimeout)
+	err = wait.PollUntilContextTimeout(ctx, namespacePoll, o.NamespaceTimeout, true, func(ctx context.Context) (bool, error) {
+		_, err := core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		return fmt.Errorf("namespace %s in %s is still being deleted after %s; see what holds it with\n  %s get namespace %s -o yaml\nthen join again", ns, o.ClusterName, o.NamespaceTimeout, o.kubectl(o.ClusterContext), ns)
+	}
+	return nil
+}
+
+// namespacePoll is how often waitNamespaceGone looks.
+const namespacePoll = 500 * time.Millisecond
+
 // setUpMember creates the federation's ServiceAccount in the member and
 // returns its token and the CA the federation should trust.
 func (o *JoinOptions) setUpMember(ctx context.Context, j *journal) (token, ca []byte, err error) {
@@ -438,6 +474,9 @@ func (o *JoinOptions) setUpMember(ctx context.Context, j *journal) (token, ca []
 	labels := map[string]string{JoinedByLabel: o.FederationName}
 	ns := names.Namespace
 
+	if err := o.waitNamespaceGone(ctx, ns); err != nil {
+		return nil, nil, err
+	}
 	// A namespace that exists is used as it is and never removed by unjoin;
 	// one join creates carries the label, which tells unjoin it may go.
 	err = o.ensure(ctx, j, object{

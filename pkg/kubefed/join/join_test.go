@@ -473,3 +473,50 @@ func FuzzSameServer(f *testing.F) {
 		}
 	})
 }
+
+// TestJoinWaitsForANamespaceBeingDeleted: right after an unjoin, the
+// member's namespace is still terminating; join waits until it is gone
+// (up to --namespace-timeout) instead of failing.
+func TestJoinWaitsForANamespaceBeingDeleted(t *testing.T) {
+	names := MemberObjectNames(DefaultFederationName, federationv1beta1.FederationSystemNamespace)
+	for _, tc := range []struct {
+		name    string
+		looks   int // Gets that still find it terminating; -1: forever
+		wantErr string
+	}{
+		{name: "gone soon", looks: 2},
+		{name: "never gone", looks: -1, wantErr: "is still being deleted after"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			left := tc.looks
+			f.member.PrependReactor("get", "namespaces", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				if a.(k8stesting.GetAction).GetName() != names.Namespace || left == 0 {
+					return false, nil, nil
+				}
+				if left > 0 {
+					left--
+				}
+				now := metav1.Now()
+				return true, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: names.Namespace, DeletionTimestamp: &now}}, nil
+			})
+			o := f.options()
+			o.NamespaceTimeout = 2 * time.Second
+			err := o.Run(context.Background())
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("join: %v\n%s", err, f.out.String())
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("join = %v, want an error saying %q", err, tc.wantErr)
+			}
+			if !strings.Contains(f.out.String(), "Waiting for namespace "+names.Namespace) {
+				t.Errorf("join did not say it waits:\n%s", f.out.String())
+			}
+			if tc.wantErr == "" {
+				if _, err := f.member.CoreV1().Namespaces().Get(context.Background(), names.Namespace, metav1.GetOptions{}); err != nil {
+					t.Errorf("the namespace was not created after the wait: %v", err)
+				}
+			}
+		})
+	}
+}
