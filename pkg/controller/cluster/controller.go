@@ -4,12 +4,13 @@
 // to the registry, which is what turns operations on and off for a member.
 //
 // Clients are built by a work queue of cluster names, fed by the Cluster
-// informer (creation, spec changes, deletion) and by a Secret informer on the
-// federation-system namespace (credential changes). Probing is a separate
-// loop: every monitor period each cluster gets its own goroutine sending
-// GET /readyz bounded by the probe timeout, and a cluster whose previous
-// probe is still running is skipped, so a hanging member neither delays the
-// others nor piles up goroutines.
+// informer (creation, changes of the spec or of the annotation
+// federation.kubernetes.io/insecure-skip-tls-verify, deletion) and by a
+// Secret informer on the federation-system namespace (credential changes).
+// Probing is a separate loop: every monitor period each cluster gets its own
+// goroutine sending GET /readyz bounded by the probe timeout, and a cluster
+// whose previous probe is still running is skipped, so a hanging member
+// neither delays the others nor piles up goroutines.
 //
 // Outcomes, as the Ready condition's reason and the Offline condition:
 //
@@ -19,8 +20,16 @@
 //   - the member's serving certificate is not trusted: ClusterCredentialsInvalid,
 //     since the CA comes from the Secret; Offline=False, a TLS server did answer.
 //   - no answer (connection refused, timeout, DNS): ClusterNotReachable; Offline=True.
-//   - no usable credentials (ClusterSecretMissing, ClusterCredentialsInvalid) or
-//     no usable server address (ClusterConfigInvalid): Offline=Unknown.
+//   - no usable credentials (ClusterSecretMissing, ClusterCredentialsInvalid),
+//     credentials that are refused (ClusterCredentialsRefused), or no usable
+//     server address or annotation (ClusterConfigInvalid): Offline=Unknown.
+//
+// Credentials are refused when the Secret's kubeconfig asks for anything
+// but inline credentials (clusterclient.RefusedError): an exec plugin, an
+// auth-provider, a file path, basic authentication, impersonation, a proxy,
+// or skipping TLS verification when the Cluster does not allow it. The
+// message names the refused field by its path in the kubeconfig, e.g.
+// users[0].user.exec, and nothing in it was run or read.
 //
 // Offline is Unknown, not True, when the credentials or address are unusable
 // because no probe was sent at all: the member may well be up, and
@@ -79,6 +88,7 @@ import (
 	fedinformers "github.com/kfederation/client-go/informers/externalversions/federation/v1beta1"
 	fedlisters "github.com/kfederation/client-go/listers/federation/v1beta1"
 
+	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/controller"
 
@@ -115,7 +125,12 @@ const (
 	// ReasonClusterCredentialsInvalid: the Secret has no usable credentials,
 	// or its CA does not trust the member's serving certificate.
 	ReasonClusterCredentialsInvalid = "ClusterCredentialsInvalid"
-	// ReasonClusterConfigInvalid: the Cluster's spec gives no usable server address.
+	// ReasonClusterCredentialsRefused: the Secret's kubeconfig asks for more
+	// than inline credentials; the message names the refused field.
+	ReasonClusterCredentialsRefused = "ClusterCredentialsRefused"
+	// ReasonClusterConfigInvalid: the Cluster's spec gives no usable server
+	// address, or its annotation federation.kubernetes.io/insecure-skip-tls-verify
+	// is neither "true" nor "false".
 	ReasonClusterConfigInvalid = "ClusterConfigInvalid"
 )
 
@@ -259,8 +274,10 @@ func NewController(ctx context.Context, kubeClient kubernetes.Interface, fedClie
 			oldC, ok1 := oldObj.(*federationv1beta1.Cluster)
 			newC, ok2 := newObj.(*federationv1beta1.Cluster)
 			// Our own status writes come back as updates; only a spec
-			// change can change the client.
-			if ok1 && ok2 && equality.Semantic.DeepEqual(oldC.Spec, newC.Spec) {
+			// change, or one of the annotation that turns TLS verification
+			// off, can change the client.
+			if ok1 && ok2 && equality.Semantic.DeepEqual(oldC.Spec, newC.Spec) &&
+				oldC.Annotations[annotations.InsecureSkipTLSVerify] == newC.Annotations[annotations.InsecureSkipTLSVerify] {
 				return
 			}
 			c.enqueueCluster(newObj)
@@ -471,20 +488,28 @@ func (c *Controller) restConfig(cluster *federationv1beta1.Cluster) (*rest.Confi
 		return nil, nil, fmt.Errorf("cluster %s: read secret %s: %w", cluster.Name, secretRef(name), err)
 	}
 	cfg, err := clusterclient.RESTConfig(cluster, secret)
+	var refused *clusterclient.RefusedError
 	switch {
 	case err == nil:
 		return cfg, nil, nil
+	case errors.As(err, &refused):
+		// A RefusedError names a field and quotes no value.
+		return nil, unprobed(ReasonClusterCredentialsRefused, fmt.Sprintf(
+			"Secret %s key %q: %s is refused: %s. Nothing in the kubeconfig was run or read.",
+			secretRef(name), refused.Key, refused.Field, refused.Why)), nil
 	case errors.Is(err, clusterclient.ErrCredentials):
-		// err may quote the bytes of a kubeconfig that failed to parse:
-		// say which key is wrong, never what it holds.
+		// Say which key is wrong, never what it holds: clusterclient
+		// quotes no Secret byte, and this message stays so whatever a
+		// future error wraps.
 		msg := fmt.Sprintf("Secret %s holds none of the expected keys: it needs %s.", secretRef(name), expectedKeys())
 		if len(secret.Data[clusterclient.SecretKubeconfigKey]) > 0 {
-			msg = fmt.Sprintf("Secret %s key %q is not a usable kubeconfig: it must parse and have a current context naming a cluster and a user.",
+			msg = fmt.Sprintf("Secret %s key %q is not a usable kubeconfig: it must parse and have a current context naming a cluster, and a user with a token or with client-certificate-data and client-key-data.",
 				secretRef(name), clusterclient.SecretKubeconfigKey)
 		}
 		return nil, unprobed(ReasonClusterCredentialsInvalid, msg), nil
 	default:
-		// Errors about the server address quote only the Cluster's spec.
+		// Errors about the server address or the annotation quote only
+		// the Cluster's spec and annotations.
 		return nil, unprobed(ReasonClusterConfigInvalid, err.Error()), nil
 	}
 }

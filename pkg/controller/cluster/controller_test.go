@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +32,7 @@ import (
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
 	"k8s.io/utils/clock"
@@ -38,6 +42,7 @@ import (
 	fedfake "github.com/kfederation/client-go/clientset/versioned/fake"
 	fedinformers "github.com/kfederation/client-go/informers/externalversions"
 
+	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 	"github.com/kfederation/federation/pkg/clusterclient"
 )
 
@@ -359,6 +364,8 @@ func TestProbeOutcomes(t *testing.T) {
 		registered  bool
 		memberReady bool
 		maxDuration time.Duration
+		// annotations are the Cluster's.
+		annotations map[string]string
 	}{
 		{
 			name: "ok",
@@ -467,6 +474,70 @@ func TestProbeOutcomes(t *testing.T) {
 			msg:     []string{"federation-system/" + secretName, `"ca.crt"`},
 		},
 		{
+			name: "kubeconfig with a token and CA",
+			setup: func(t *testing.T) (string, *corev1.Secret) {
+				m := newMember(t, "ok")
+				return m.srv.URL, kubeconfigSecret(secretName, clusterCA(caPEM(m.srv)), "    token: "+testToken+"\n")
+			},
+			ready:       wantCond{federationv1beta1.ConditionTrue, ReasonClusterReady},
+			offline:     wantCond{federationv1beta1.ConditionFalse, ReasonClusterReachable},
+			registered:  true,
+			memberReady: true,
+		},
+		{
+			name: "kubeconfig with an exec plugin",
+			setup: func(t *testing.T) (string, *corev1.Secret) {
+				m := newMember(t, "ok")
+				return m.srv.URL, kubeconfigSecret(secretName, clusterCA(caPEM(m.srv)), execUser(t))
+			},
+			ready:   wantCond{federationv1beta1.ConditionFalse, ReasonClusterCredentialsRefused},
+			offline: wantCond{federationv1beta1.ConditionUnknown, ReasonClusterCredentialsRefused},
+			msg:     []string{"federation-system/" + secretName, `"kubeconfig"`, "users[0].user.exec"},
+		},
+		{
+			name: "kubeconfig with a tokenFile",
+			setup: func(t *testing.T) (string, *corev1.Secret) {
+				m := newMember(t, "ok")
+				return m.srv.URL, kubeconfigSecret(secretName, clusterCA(caPEM(m.srv)), "    tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token\n")
+			},
+			ready:   wantCond{federationv1beta1.ConditionFalse, ReasonClusterCredentialsRefused},
+			offline: wantCond{federationv1beta1.ConditionUnknown, ReasonClusterCredentialsRefused},
+			msg:     []string{"federation-system/" + secretName, "users[0].user.tokenFile"},
+		},
+		{
+			name: "kubeconfig skipping TLS verification without the Cluster's consent",
+			setup: func(t *testing.T) (string, *corev1.Secret) {
+				m := newMember(t, "ok")
+				return m.srv.URL, kubeconfigSecret(secretName, "    insecure-skip-tls-verify: true\n", "    token: "+testToken+"\n")
+			},
+			ready:   wantCond{federationv1beta1.ConditionFalse, ReasonClusterCredentialsRefused},
+			offline: wantCond{federationv1beta1.ConditionUnknown, ReasonClusterCredentialsRefused},
+			msg:     []string{"clusters[0].cluster.insecure-skip-tls-verify", annotations.InsecureSkipTLSVerify},
+		},
+		{
+			name: "Cluster skipping TLS verification",
+			setup: func(t *testing.T) (string, *corev1.Secret) {
+				m := newMember(t, "ok")
+				return m.srv.URL, kubeconfigSecret(secretName, "    insecure-skip-tls-verify: true\n", "    token: "+testToken+"\n")
+			},
+			annotations: map[string]string{annotations.InsecureSkipTLSVerify: "true"},
+			ready:       wantCond{federationv1beta1.ConditionTrue, ReasonClusterReady},
+			offline:     wantCond{federationv1beta1.ConditionFalse, ReasonClusterReachable},
+			registered:  true,
+			memberReady: true,
+		},
+		{
+			name: "Cluster annotation neither true nor false",
+			setup: func(t *testing.T) (string, *corev1.Secret) {
+				m := newMember(t, "ok")
+				return m.srv.URL, tokenSecret(secretName, testToken, caPEM(m.srv))
+			},
+			annotations: map[string]string{annotations.InsecureSkipTLSVerify: "yes"},
+			ready:       wantCond{federationv1beta1.ConditionFalse, ReasonClusterConfigInvalid},
+			offline:     wantCond{federationv1beta1.ConditionUnknown, ReasonClusterConfigInvalid},
+			msg:         []string{annotations.InsecureSkipTLSVerify},
+		},
+		{
 			name: "unparsable kubeconfig",
 			setup: func(t *testing.T) (string, *corev1.Secret) {
 				return newMember(t, "ok").srv.URL, newSecret(secretName, map[string][]byte{clusterclient.SecretKubeconfigKey: []byte(badKubeconfig)})
@@ -483,7 +554,9 @@ func TestProbeOutcomes(t *testing.T) {
 			if secret != nil {
 				secrets = append(secrets, secret)
 			}
-			f := newFixture(t, testOptions(), true, secrets, []*federationv1beta1.Cluster{newCluster("c1", server, secretName)})
+			cluster := newCluster("c1", server, secretName)
+			cluster.Annotations = tc.annotations
+			f := newFixture(t, testOptions(), true, secrets, []*federationv1beta1.Cluster{cluster})
 			f.sync("c1")
 
 			start := time.Now()
@@ -528,6 +601,34 @@ func TestProbeOutcomes(t *testing.T) {
 			f.assertNoSecrets("c1", events, badKubeconfig)
 		})
 	}
+}
+
+// kubeconfigSecret returns a credential Secret holding a kubeconfig whose
+// current context uses a cluster and a user with the given fields, each
+// line indented by 4 spaces.
+func kubeconfigSecret(name, clusterFields, userFields string) *corev1.Secret {
+	kc := "apiVersion: v1\nkind: Config\ncurrent-context: ctx\n" +
+		"contexts:\n- name: ctx\n  context: {cluster: member, user: fed}\n" +
+		"clusters:\n- name: member\n  cluster:\n    server: https://ignored.invalid\n" + clusterFields +
+		"users:\n- name: fed\n  user:\n" + userFields
+	return newSecret(name, map[string][]byte{clusterclient.SecretKubeconfigKey: []byte(kc)})
+}
+
+// clusterCA is the kubeconfig cluster field holding ca inline.
+func clusterCA(ca []byte) string {
+	return "    certificate-authority-data: " + base64.StdEncoding.EncodeToString(ca) + "\n"
+}
+
+// execUser is a kubeconfig user whose exec plugin would create a file, and
+// it checks at the end of the test that the file does not exist.
+func execUser(t *testing.T) string {
+	marker := filepath.Join(t.TempDir(), "exec-ran")
+	t.Cleanup(func() {
+		if _, err := os.Stat(marker); !os.IsNotExist(err) {
+			t.Errorf("the kubeconfig's exec command ran: %s exists", marker)
+		}
+	})
+	return "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      interactiveMode: Never\n      command: touch\n      args: [" + marker + "]\n"
 }
 
 func TestStatusRefreshAndTransitionTimes(t *testing.T) {
@@ -748,6 +849,36 @@ func TestRun(t *testing.T) {
 	})
 	if c := f.registry.Get("healthy"); c == nil || c.Ready() || c.Config.BearerToken != wrongToken {
 		t.Error("registry does not hold the rebuilt, not Ready client")
+	}
+
+	// A kubeconfig that skips TLS verification is refused until the
+	// Cluster allows it; annotating the Cluster rebuilds the client.
+	if _, err := f.kube.CoreV1().Secrets(federationv1beta1.FederationSystemNamespace).Update(f.ctx,
+		kubeconfigSecret("healthy", "    insecure-skip-tls-verify: true\n", "    token: "+testToken+"\n"), metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("kubeconfig refused", 2*time.Second, func() bool {
+		return readyReason("healthy") == ReasonClusterCredentialsRefused
+	})
+	if f.registry.Get("healthy") != nil {
+		t.Error("the refused cluster is still in the registry")
+	}
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		c, err := f.fed.FederationV1beta1().Clusters().Get(f.ctx, "healthy", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		c.Annotations = map[string]string{annotations.InsecureSkipTLSVerify: "true"}
+		_, err = f.fed.FederationV1beta1().Clusters().Update(f.ctx, c, metav1.UpdateOptions{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("Ready once the Cluster skips TLS verification", 2*time.Second, func() bool {
+		return readyReason("healthy") == ReasonClusterReady
+	})
+	if c := f.registry.Get("healthy"); c == nil || !c.Config.Insecure {
+		t.Error("registry does not hold the rebuilt client that skips TLS verification")
 	}
 
 	// A deleted Cluster leaves the registry.

@@ -1,6 +1,6 @@
 // Package annotations is the one place that knows the federation's
-// annotations on member-bound objects: their keys, their JSON formats, how
-// to parse them and how to report what is wrong with them.
+// annotations, on member-bound objects and on Clusters: their keys, their
+// JSON formats, how to parse them and how to report what is wrong with them.
 //
 // Parsing and validation share one code path, so a value the admission
 // plugin accepts is exactly a value the controllers can parse; the
