@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/admission"
 
+	"github.com/kfederation/federation/pkg/apis/federation"
 	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 )
 
@@ -46,6 +47,11 @@ var replicaPreferencesByResource = map[schema.GroupResource]string{
 // preferences on the wrong kind. (The cluster selector, by contrast, is
 // checked on every kind.)
 var dnsTTLResource = corev1.Resource("services")
+
+// clustersResource is where InsecureSkipTLSVerify means something: a
+// value the cluster controller cannot read is refused at the door rather
+// than found later as a NotReady Cluster.
+var clustersResource = schema.GroupResource{Group: federation.GroupName, Resource: "clusters"}
 
 // Plugin validates the federation annotations of every object created or
 // updated through the main resource.
@@ -119,6 +125,11 @@ func validateAnnotations(gr schema.GroupResource, newAnnotations, oldAnnotations
 	if gr == dnsTTLResource {
 		if value, ok := changed(annotations.DNSTTL); ok {
 			errs = append(errs, annotations.ValidateDNSTTL(value, fldPath)...)
+		}
+	}
+	if gr == clustersResource {
+		if value, ok := changed(annotations.InsecureSkipTLSVerify); ok {
+			errs = append(errs, annotations.ValidateInsecureSkipTLSVerify(value, fldPath)...)
 		}
 	}
 	return errs

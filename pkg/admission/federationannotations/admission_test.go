@@ -21,6 +21,7 @@ import (
 	"k8s.io/kubernetes/pkg/apis/batch"
 	"k8s.io/kubernetes/pkg/apis/core"
 
+	"github.com/kfederation/federation/pkg/apis/federation"
 	"github.com/kfederation/federation/pkg/apis/federation/annotations"
 )
 
@@ -62,6 +63,10 @@ func deployment(ann map[string]string) runtime.Object {
 	return &apps.Deployment{ObjectMeta: objectMeta(ann)}
 }
 
+func cluster(ann map[string]string) runtime.Object {
+	return &federation.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "us-central1-a", Annotations: ann}}
+}
+
 func job(ann map[string]string) runtime.Object {
 	return &batch.Job{ObjectMeta: objectMeta(ann)}
 }
@@ -79,6 +84,7 @@ var (
 	services    = request{gvk: corev1.SchemeGroupVersion.WithKind("Service"), gvr: corev1.SchemeGroupVersion.WithResource("services")}
 	replicaSets = request{gvk: appsv1.SchemeGroupVersion.WithKind("ReplicaSet"), gvr: appsv1.SchemeGroupVersion.WithResource("replicasets")}
 	deployments = request{gvk: appsv1.SchemeGroupVersion.WithKind("Deployment"), gvr: appsv1.SchemeGroupVersion.WithResource("deployments")}
+	clusters    = request{gvk: federation.SchemeGroupVersion.WithKind("Cluster"), gvr: federation.SchemeGroupVersion.WithResource("clusters")}
 	jobs        = request{gvk: batchv1.SchemeGroupVersion.WithKind("Job"), gvr: batchv1.SchemeGroupVersion.WithResource("jobs")}
 )
 
@@ -167,6 +173,20 @@ func TestValidate(t *testing.T) {
 			request:    jobs.create(job(map[string]string{annotations.ClusterSelector: `[{"key":"a"`})),
 			wantFields: []string{path(annotations.ClusterSelector)},
 			wantDetail: "ends too early",
+		},
+		{
+			name:    "cluster that skips TLS verification",
+			request: clusters.create(cluster(map[string]string{annotations.InsecureSkipTLSVerify: "true"})),
+		},
+		{
+			name:       "cluster with a TLS verification value nobody can read",
+			request:    clusters.create(cluster(map[string]string{annotations.InsecureSkipTLSVerify: "yes"})),
+			wantFields: []string{path(annotations.InsecureSkipTLSVerify)},
+			wantDetail: `must be "true" or "false"`,
+		},
+		{
+			name:    "the TLS annotation on another kind is inert",
+			request: services.create(service(map[string]string{annotations.InsecureSkipTLSVerify: "yes"})),
 		},
 		{
 			name: "every bad annotation is reported",
