@@ -35,6 +35,14 @@ const (
 	APIServerPort = 6443
 	// ServicePort is the port of the federation-apiserver's Service.
 	ServicePort = 443
+	// ControllerManagerPort is the federation-controller-manager's secure
+	// port (--secure-port, its default) in its pod, which the kubelet
+	// probes over HTTPS.
+	ControllerManagerPort = 10253
+	// ClientCAMountPath is where the controller manager finds the
+	// federation's CA certificate (--client-ca-file), the ca.crt of the
+	// federation-apiserver's serving Secret.
+	ClientCAMountPath = "/etc/federation/client-ca"
 
 	// DNSProviderSecretName holds the DNS provider's configuration, under
 	// DNSProviderConfigKey, and the files it names; the controller manager

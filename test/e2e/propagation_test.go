@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 			// A member write may take 30s (the default is 10s), so that
 			// TestSlowMemberDoesNotHoldUpTheOthers can hold a member's
 			// writes that long without them failing.
-			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "-v=2", "--member-request-timeout=30s"},
+			ControllerManagerArgs: []string{"--leader-elect=false", "-v=2", "--member-request-timeout=30s"},
 		},
 	}, func(f *framework.Federation) { sharedFed = f }))
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 )
@@ -72,6 +75,11 @@ type Federation struct {
 	Endpoint          Endpoint
 	Client            kubernetes.Interface
 	ControllerManager *Process
+	// ControllerManagerEndpoint is the controller manager's secure port
+	// (/healthz, /metrics, /debug/pprof with --profiling) with the
+	// federation admin's certificate, of group system:masters, which may
+	// read everything there.
+	ControllerManagerEndpoint Endpoint
 	// DNS is the CoreDNS the controller manager writes to, when
 	// Options.DNS asked for one.
 	DNS *DNSServer
@@ -245,7 +253,36 @@ func (f *Federation) startControllerManager(opts Options) error {
 	if err := WriteKubeconfig(kubeconfig, f.Endpoint); err != nil {
 		return err
 	}
-	args := []string{"--kubeconfig=" + kubeconfig}
+	// The controller manager serves on a free port of 127.0.0.1 with a
+	// certificate of the framework's CA, and trusts that CA's client
+	// certificates, so that the admin's may read /metrics. It has no
+	// cluster to ask about tokens (--authentication-kubeconfig): tests
+	// that want one add it.
+	port, err := FreePort()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(opts.Dir, "federation-controller-manager")
+	cert, key, err := f.PKI.CA.IssueServing(dir, "serving", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
+	if err != nil {
+		return err
+	}
+	f.ControllerManagerEndpoint = Endpoint{
+		Server:   fmt.Sprintf("https://127.0.0.1:%d", port),
+		CAFile:   f.PKI.CA.CertFile,
+		CertFile: f.Endpoint.CertFile,
+		KeyFile:  f.Endpoint.KeyFile,
+	}
+	args := []string{
+		"--kubeconfig=" + kubeconfig,
+		"--bind-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(port),
+		"--tls-cert-file=" + cert,
+		"--tls-private-key-file=" + key,
+		"--client-ca-file=" + f.PKI.CA.CertFile,
+		// As kubefed init's: no front proxy stands before it.
+		"--authentication-skip-lookup=true",
+	}
 	if opts.FederationName != "" {
 		args = append(args, "--federation-name="+opts.FederationName)
 	}
@@ -259,6 +296,35 @@ func (f *Federation) startControllerManager(opts Options) error {
 	f.ControllerManager = NewProcess("federation-controller-manager", Binary("federation-controller-manager"), args, opts.LogDir)
 	f.ControllerManager.CPUs = opts.FederationCPUs
 	return f.ControllerManager.Start()
+}
+
+// ControllerManagerGet reads path from the controller manager's secure
+// port as the federation's admin, and fails unless the answer is 200.
+func (f *Federation) ControllerManagerGet(ctx context.Context, path string) ([]byte, error) {
+	if f.ControllerManagerEndpoint.Server == "" {
+		return nil, fmt.Errorf("GET %s: the framework started no controller manager", path)
+	}
+	client, err := rest.HTTPClientFor(f.ControllerManagerEndpoint.RESTConfig())
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.ControllerManagerEndpoint.Server+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s from the controller manager: %w", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s from the controller manager: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s from the controller manager: %s: %s", path, resp.Status, body)
+	}
+	return body, nil
 }
 
 // startCloudProject starts the fake Compute Engine API and a GLBC

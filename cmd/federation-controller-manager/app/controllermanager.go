@@ -4,18 +4,14 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/pprof"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apiserver/pkg/server/healthz"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -30,7 +26,6 @@ import (
 	"k8s.io/component-base/cli/globalflag"
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
-	"k8s.io/component-base/metrics/legacyregistry"
 	_ "k8s.io/component-base/metrics/prometheus/clientgo"  // client-go request metrics
 	_ "k8s.io/component-base/metrics/prometheus/workqueue" // work queue depth and latency
 	"k8s.io/component-base/term"
@@ -107,8 +102,8 @@ func federationConfig(o *options.Options) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// Run serves /healthz and /metrics, takes the leader lease, and runs the
-// enabled controllers until ctx ends.
+// Run serves the health paths and /metrics over HTTPS, takes the leader
+// lease, and runs the enabled controllers until ctx ends.
 func Run(ctx context.Context, o *options.Options) error {
 	cfg, err := federationConfig(o)
 	if err != nil {
@@ -118,9 +113,20 @@ func Run(ctx context.Context, o *options.Options) error {
 	if err != nil {
 		return err
 	}
-	checks := &healthChecks{}
-	if o.Port != 0 {
-		if err := serveHealthAndMetrics(ctx, net.JoinHostPort(o.BindAddress, strconv.Itoa(o.Port)), checks, o.Profiling); err != nil {
+	// The watchdog exists before leader election starts, so that the
+	// health paths check it from the first request.
+	var watchdog *leaderelection.HealthzAdaptor
+	var checks []healthz.HealthChecker
+	if o.LeaderElect {
+		watchdog = leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
+		checks = append(checks, watchdog)
+	}
+	serving, err := newSecureServing(o)
+	if err != nil {
+		return err
+	}
+	if serving != nil {
+		if err := serving.serve(ctx, checks...); err != nil {
 			return err
 		}
 	}
@@ -145,8 +151,6 @@ func Run(ctx context.Context, o *options.Options) error {
 	if err != nil {
 		return fmt.Errorf("create leader election lock: %w", err)
 	}
-	watchdog := leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
-	checks.leader = watchdog
 	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
 		Lock:            lock,
 		LeaseDuration:   o.LeaseDuration,
@@ -240,45 +244,5 @@ func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options)
 	cctx.FedInformers.Start(ctx.Done())
 	cctx.DynamicInformers.Start(ctx.Done())
 	klog.InfoS("Started controllers", "controllers", started)
-	return nil
-}
-
-type healthChecks struct {
-	leader *leaderelection.HealthzAdaptor
-}
-
-func serveHealthAndMetrics(ctx context.Context, addr string, checks *healthChecks, profiling bool) error {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if checks.leader != nil {
-			if err := checks.leader.Check(r); err != nil {
-				http.Error(w, "leader election: "+err.Error(), http.StatusInternalServerError)
-				return
-			}
-		}
-		_, _ = w.Write([]byte("ok"))
-	})
-	mux.Handle("/metrics", legacyregistry.Handler())
-	if profiling {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("serve /healthz and /metrics on %s: %w (choose another --port, or 0 to turn serving off)", addr, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
-	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			klog.ErrorS(err, "Health and metrics server stopped")
-		}
-	}()
 	return nil
 }

@@ -127,7 +127,8 @@ func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 		{"etcd deployed, load balancer", func(*testing.T, *InitOptions) {}, []string{
 			"Namespace/federation-system",
 			"ServiceAccount/federation-apiserver", "ClusterRoleBinding/federation:myfed:apiserver-auth-delegator",
-			"ServiceAccount/federation-controller-manager", "ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
+			"ServiceAccount/federation-controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager-auth-delegator",
+			"ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
 			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
 			"Service/etcd", "StatefulSet/etcd", "NetworkPolicy/etcd",
 			"Service/federation-apiserver", "Deployment/federation-apiserver",
@@ -139,7 +140,8 @@ func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 		}, []string{
 			"Namespace/federation-system",
 			"ServiceAccount/federation-apiserver", "ClusterRoleBinding/federation:myfed:apiserver-auth-delegator",
-			"ServiceAccount/federation-controller-manager", "ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
+			"ServiceAccount/federation-controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager-auth-delegator",
+			"ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
 			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
 			"Secret/federation-dns-provider",
 			"Service/federation-apiserver", "Deployment/federation-apiserver",
@@ -151,7 +153,8 @@ func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 		}, []string{
 			"Namespace/federation-system",
 			"ServiceAccount/federation-apiserver", "ClusterRoleBinding/federation:myfed:apiserver-auth-delegator",
-			"ServiceAccount/federation-controller-manager", "ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
+			"ServiceAccount/federation-controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager-auth-delegator",
+			"ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
 			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
 			"Secret/federation-dns-provider", "Secret/federation-cloud-config",
 			"Service/etcd", "StatefulSet/etcd", "NetworkPolicy/etcd",
@@ -223,6 +226,59 @@ func TestDeploymentsUseFlagsTheBinariesAccept(t *testing.T) {
 	}
 	if cm.FederationName != "myfed" {
 		t.Errorf("--federation-name = %q, want the federation's name", cm.FederationName)
+	}
+}
+
+// TestControllerManagerServesHTTPSOnly checks the controller manager's
+// serving in the Deployment: HTTPS on manifests.ControllerManagerPort,
+// probed over HTTPS, with the federation's CA for client certificates, the
+// host cluster asked about tokens, and no profiling.
+func TestControllerManagerServesHTTPSOnly(t *testing.T) {
+	_, objs := render(t, testOptions())
+	cm, args := controllerManagerFlags(t, objs)
+	if cm.SecureServing.BindPort != manifests.ControllerManagerPort || manifests.ControllerManagerPort != cmoptions.DefaultSecurePort {
+		t.Errorf("--secure-port = %d, want manifests.ControllerManagerPort %d, the binary's default %d", cm.SecureServing.BindPort, manifests.ControllerManagerPort, cmoptions.DefaultSecurePort)
+	}
+	if cm.Profiling {
+		t.Error("--profiling is on")
+	}
+	if want := manifests.ClientCAMountPath + "/ca.crt"; cm.Authentication.ClientCert.ClientCA != want {
+		t.Errorf("--client-ca-file = %q, want %q", cm.Authentication.ClientCert.ClientCA, want)
+	}
+	if !cm.Authentication.SkipInClusterLookup {
+		t.Errorf("the host cluster's request-header CA would be trusted: %v", args)
+	}
+
+	d := find(t, objs, "Deployment", manifests.ControllerManagerName)
+	if automount, _, _ := unstructured.NestedBool(d.Object, "spec", "template", "spec", "automountServiceAccountToken"); !automount {
+		t.Error("no service account token: TokenReview and SubjectAccessReview in the host cluster would fail")
+	}
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	c := containers[0].(map[string]interface{})
+	ports, _, _ := unstructured.NestedSlice(c, "ports")
+	if len(ports) != 1 || ports[0].(map[string]interface{})["name"] != "https" || ports[0].(map[string]interface{})["containerPort"] != int64(manifests.ControllerManagerPort) {
+		t.Errorf("ports = %v, want only https: %d", ports, manifests.ControllerManagerPort)
+	}
+	probe, _, _ := unstructured.NestedMap(c, "livenessProbe", "httpGet")
+	if probe["scheme"] != "HTTPS" || probe["path"] != "/healthz" || probe["port"] != "https" {
+		t.Errorf("liveness probe = %v, want HTTPS /healthz on port https", probe)
+	}
+
+	volume, mount := secretVolume(t, objs, "federation-apiserver-serving", manifests.ClientCAMountPath)
+	if volume == nil || mount == nil || mount["readOnly"] != true {
+		t.Fatalf("the federation's CA is not mounted read-only at %s: volume %v, mount %v", manifests.ClientCAMountPath, volume, mount)
+	}
+	// Only the CA certificate: not the federation-apiserver's serving key.
+	items, _, _ := unstructured.NestedSlice(volume, "secret", "items")
+	if len(items) != 1 || items[0].(map[string]interface{})["key"] != "ca.crt" || items[0].(map[string]interface{})["path"] != "ca.crt" {
+		t.Errorf("the client CA volume projects %v, want only ca.crt", items)
+	}
+
+	binding := find(t, objs, "ClusterRoleBinding", "federation:myfed:controller-manager-auth-delegator")
+	role, _, _ := unstructured.NestedString(binding.Object, "roleRef", "name")
+	subjects, _, _ := unstructured.NestedSlice(binding.Object, "subjects")
+	if role != "system:auth-delegator" || len(subjects) != 1 || subjects[0].(map[string]interface{})["name"] != manifests.ControllerManagerName {
+		t.Errorf("auth delegation binding: role %q, subjects %v", role, subjects)
 	}
 }
 
@@ -792,13 +848,13 @@ func TestDryRunPrintsParsableManifestsAndTouchesNothing(t *testing.T) {
 		modify func(t *testing.T, o *InitOptions)
 		want   int
 	}{
-		{"no DNS", func(*testing.T, *InitOptions) {}, 16},
-		{"DNS", withCoreDNS, 17},
-		{"cloud", withGCE, 17},
+		{"no DNS", func(*testing.T, *InitOptions) {}, 17},
+		{"DNS", withCoreDNS, 18},
+		{"cloud", withGCE, 18},
 		{"DNS and cloud", func(t *testing.T, o *InitOptions) {
 			withCoreDNS(t, o)
 			withGCE(t, o)
-		}, 18},
+		}, 19},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOptions()

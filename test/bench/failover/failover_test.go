@@ -43,7 +43,7 @@ func BenchmarkFailover(b *testing.B) {
 			{Name: "us-central1-b", Zone: "us-central1-b", Region: "us-central1"},
 			{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
 		},
-		ControllerManagerArgs: []string{"--port=0", "--leader-elect=false"},
+		ControllerManagerArgs: []string{"--leader-elect=false"},
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

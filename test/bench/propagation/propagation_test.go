@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -381,17 +379,15 @@ func saveAPIServerProfile(ctx context.Context, b *testing.B, c kubernetes.Interf
 	}
 }
 
-func saveProfile(b *testing.B, url, path string) {
-	resp, err := http.Get(url) //nolint:noctx // a local debug endpoint
+// saveControllerManagerPath saves what the controller manager's secure port
+// serves at urlPath (its metrics or a profile) to file.
+func saveControllerManagerPath(ctx context.Context, b *testing.B, f *framework.Federation, urlPath, file string) {
+	data, err := f.ControllerManagerGet(ctx, urlPath)
 	if err == nil {
-		defer resp.Body.Close()
-		var data []byte
-		if data, err = io.ReadAll(resp.Body); err == nil {
-			err = os.WriteFile(path, data, 0o644)
-		}
+		err = os.WriteFile(file, data, 0o644)
 	}
 	if err != nil {
-		b.Logf("profile %s: %v", url, err)
+		b.Logf("profile %s: %v", urlPath, err)
 	}
 }
 
@@ -564,13 +560,11 @@ func membersUsed(used map[string]time.Duration) time.Duration {
 // memberSyncSeconds is the controller manager's total time spent on member
 // writes so far, all clusters together (the sum of its
 // federation_sync_member_duration_seconds histogram).
-func memberSyncSeconds(cmPort int) float64 {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", cmPort)) //nolint:noctx // a local endpoint
+func memberSyncSeconds(ctx context.Context, f *framework.Federation) float64 {
+	data, err := f.ControllerManagerGet(ctx, "/metrics")
 	if err != nil {
 		return 0
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
 	var total float64
 	for _, line := range strings.Split(string(data), "\n") {
 		if !strings.HasPrefix(line, "federation_sync_member_duration_seconds_sum{") {
@@ -611,7 +605,7 @@ type roundResult struct {
 
 // measureRound writes n objects straight to the members (the floor) and n
 // through the federation, each into fresh namespaces.
-func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k kind, n, round int, profileDir string, cmPort int) roundResult {
+func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k kind, n, round int, profileDir string) roundResult {
 	var rd roundResult
 	// Members get slower as they fill up, so the order alternates from
 	// round to round (floor first in odd rounds), not to favour either.
@@ -672,7 +666,7 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 			profiles.Add(3)
 			go func() {
 				defer profiles.Done()
-				saveProfile(b, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%s", cmPort, seconds), prefix+"controller-manager.pprof")
+				saveControllerManagerPath(ctx, b, f, "/debug/pprof/profile?seconds="+seconds, prefix+"controller-manager.pprof")
 			}()
 			go func() {
 				defer profiles.Done()
@@ -685,12 +679,12 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		}
 		fedClient := writer(b, f.Endpoint)
 		fedCPU, fedTicks := cpuSnapshot(f), cpuTicks()
-		fedWriting := memberSyncSeconds(cmPort)
+		fedWriting := memberSyncSeconds(ctx, f)
 		rd.fed = run(ctx, b, n, 0, fedTracker, func(ctx context.Context, name string) error {
 			return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
 		})
 		rd.fedUsed, rd.fedBusy = cpuSince(f, fedCPU), busyText(fedTicks)
-		rd.fedInFlight = (memberSyncSeconds(cmPort) - fedWriting) / rd.fed.wall.Seconds() / float64(len(f.Members))
+		rd.fedInFlight = (memberSyncSeconds(ctx, f) - fedWriting) / rd.fed.wall.Seconds() / float64(len(f.Members))
 		// Events and Propagations trail the member writes: how long until
 		// the federation's records are complete too.
 		lastRecorded := recordedTracker.waitComplete(b, "had a Propagation saying Propagated")
@@ -720,10 +714,6 @@ func BenchmarkPropagation(b *testing.B) {
 	// federation-apiserver and the federation-controller-manager, taken
 	// during each federated phase at saturation, for `go tool pprof`.
 	profileDir := os.Getenv("FEDERATION_BENCH_PROFILE_DIR")
-	cmPort, err := framework.FreePort()
-	if err != nil {
-		b.Fatal(err)
-	}
 	fedCPUs, memberCPUs := pinning()
 	if fedCPUs != nil {
 		if err := framework.PinThisProcess(fedCPUs); err != nil {
@@ -735,10 +725,12 @@ func BenchmarkPropagation(b *testing.B) {
 		{Name: "us-central1-b", Zone: "us-central1-b", Region: "us-central1", Nodes: 1},
 		{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1", Nodes: 1},
 	}
+	cmArgs := []string{"--leader-elect=false", "--concurrent-syncs=20", "--kube-api-qps=1000", "--kube-api-burst=2000", "--member-api-qps=1000", "--member-api-burst=2000"}
 	if profileDir != "" {
 		for i := range members {
 			members[i].APIServerArgs = []string{"--profiling=true"}
 		}
+		cmArgs = append(cmArgs, "--profiling=true")
 	}
 	f := framework.StartForTest(b, framework.Options{
 		Members: members,
@@ -747,7 +739,7 @@ func BenchmarkPropagation(b *testing.B) {
 		EmbeddedEtcd:          true,
 		FederationCPUs:        fedCPUs,
 		MemberCPUs:            memberCPUs,
-		ControllerManagerArgs: []string{"--port=" + strconv.Itoa(cmPort), "--leader-elect=false", "--concurrent-syncs=20", "--kube-api-qps=1000", "--kube-api-burst=2000", "--member-api-qps=1000", "--member-api-burst=2000"},
+		ControllerManagerArgs: cmArgs,
 	})
 	ctx := context.Background()
 	if err := f.RegisterAll(ctx); err != nil {
@@ -785,7 +777,7 @@ func BenchmarkPropagation(b *testing.B) {
 		floorUsed, fedUsed := map[string]time.Duration{}, map[string]time.Duration{}
 		var floor result
 		for r := 1; r <= rounds; r++ {
-			rd := measureRound(ctx, b, f, k, n, r, profileDir, cmPort)
+			rd := measureRound(ctx, b, f, k, n, r, profileDir)
 			floor = rd.floor
 			reading(rd.fedRSS, held+n)
 			if !k.emptied {
@@ -872,7 +864,7 @@ func BenchmarkPropagation(b *testing.B) {
 		if data, err := f.Client.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx); err == nil {
 			_ = os.WriteFile(filepath.Join(profileDir, "apiserver.metrics"), data, 0o644)
 		}
-		saveProfile(b, fmt.Sprintf("http://127.0.0.1:%d/metrics", cmPort), filepath.Join(profileDir, "controller-manager.metrics"))
+		saveControllerManagerPath(ctx, b, f, "/metrics", filepath.Join(profileDir, "controller-manager.metrics"))
 		for _, m := range f.Members {
 			if data, err := m.Client.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx); err == nil {
 				_ = os.WriteFile(filepath.Join(profileDir, m.Name+".metrics"), data, 0o644)

@@ -12,9 +12,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -141,25 +139,20 @@ func BenchmarkServiceDNS(b *testing.B) {
 		members = append(members, framework.MemberOptions{Name: z.zone, Zone: z.zone, Region: z.region})
 		memberNames = append(memberNames, z.zone)
 	}
-	// FEDERATION_BENCH_DNS_PROFILE_DIR=dir serves the controller
-	// manager's metrics and profiles, and saves there a CPU profile of its
+	// FEDERATION_BENCH_DNS_PROFILE_DIR=dir turns the controller
+	// manager's profiling on, and saves there a CPU profile of its
 	// first minute of the publication and its metrics after the
 	// publication and at the end.
 	profileDir := os.Getenv("FEDERATION_BENCH_DNS_PROFILE_DIR")
-	port, cmURL := 0, ""
+	// -v=2 logs every provider write ("Updated DNS records"), which the
+	// benchmark reads back to split the time it measures.
+	cmArgs := []string{"--leader-elect=false", "-v=2"}
 	if profileDir != "" {
-		var err error
-		if port, err = framework.FreePort(); err != nil {
-			b.Fatal(err)
-		}
 		if err := os.MkdirAll(profileDir, 0o755); err != nil {
 			b.Fatal(err)
 		}
-		cmURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+		cmArgs = append(cmArgs, "--profiling=true")
 	}
-	// -v=2 logs every provider write ("Updated DNS records"), which the
-	// benchmark reads back to split the time it measures.
-	cmArgs := []string{"--port=" + strconv.Itoa(port), "--leader-elect=false", "-v=2"}
 	// FEDERATION_BENCH_DNS_CM_ARGS are extra controller manager flags,
 	// space-separated, after the benchmark's own so that they win
 	// (e.g. --concurrent-syncs=20).
@@ -223,7 +216,7 @@ func BenchmarkServiceDNS(b *testing.B) {
 		profiled.Add(1)
 		go func() {
 			defer profiled.Done()
-			save(b, cmURL+"/debug/pprof/profile?seconds=60", filepath.Join(profileDir, "controller-manager-publication.pprof"))
+			save(b, f, "/debug/pprof/profile?seconds=60", filepath.Join(profileDir, "controller-manager-publication.pprof"))
 		}()
 	}
 	parallel(b, names, func(name string) error {
@@ -247,7 +240,7 @@ func BenchmarkServiceDNS(b *testing.B) {
 	pub.writes = revAfter - revBefore
 	if profileDir != "" {
 		profiled.Wait()
-		save(b, cmURL+"/metrics", filepath.Join(profileDir, "controller-manager-publication.metrics"))
+		save(b, f, "/metrics", filepath.Join(profileDir, "controller-manager-publication.metrics"))
 	}
 	b.ResetTimer()
 	cpuBefore, _ = f.ControllerManager.CPUTime()
@@ -271,7 +264,7 @@ func BenchmarkServiceDNS(b *testing.B) {
 	}
 	logErr := readWriteLog(f.ControllerManager.LogPath, ts)
 	if profileDir != "" {
-		save(b, cmURL+"/metrics", filepath.Join(profileDir, "controller-manager-end.metrics"))
+		save(b, f, "/metrics", filepath.Join(profileDir, "controller-manager-end.metrics"))
 	}
 
 	r := report(b, total, measured, ts, pub, created, cpuPublish, cpuTransitions, rss, logErr)
@@ -283,18 +276,15 @@ func BenchmarkServiceDNS(b *testing.B) {
 	}
 }
 
-// save writes what url answers to path.
-func save(b *testing.B, url, path string) {
-	resp, err := http.Get(url) //nolint:noctx // a local debug endpoint
+// save writes what the controller manager's secure port serves at urlPath
+// to file.
+func save(b *testing.B, f *framework.Federation, urlPath, file string) {
+	data, err := f.ControllerManagerGet(context.Background(), urlPath)
 	if err == nil {
-		defer resp.Body.Close()
-		var data []byte
-		if data, err = io.ReadAll(resp.Body); err == nil {
-			err = os.WriteFile(path, data, 0o644)
-		}
+		err = os.WriteFile(file, data, 0o644)
 	}
 	if err != nil {
-		b.Logf("save %s: %v", url, err)
+		b.Logf("save %s: %v", urlPath, err)
 	}
 }
 

@@ -31,7 +31,7 @@ func TestLeaderFailover(t *testing.T) {
 	}
 	replica := func(name string) *framework.Process {
 		return framework.NewProcess(name, framework.Binary("federation-controller-manager"), []string{
-			"--kubeconfig=" + kubeconfig, "--port=0", "--leader-elect=true",
+			"--kubeconfig=" + kubeconfig, "--secure-port=0", "--leader-elect=true",
 			"--leader-elect-lease-duration=4s", "--leader-elect-renew-deadline=3s", "--leader-elect-retry-period=500ms",
 		}, f.LogDir)
 	}
@@ -114,7 +114,7 @@ func TestDisabledControllerLetsDeletedObjectsGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	cm := framework.NewProcess("controller-manager", framework.Binary("federation-controller-manager"), []string{
-		"--kubeconfig=" + kubeconfig, "--port=0", "--leader-elect=false", "--controllers=*,-configmap",
+		"--kubeconfig=" + kubeconfig, "--secure-port=0", "--leader-elect=false", "--controllers=*,-configmap",
 	}, f.LogDir)
 	if err := cm.Start(); err != nil {
 		t.Fatal(err)

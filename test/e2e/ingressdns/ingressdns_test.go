@@ -54,7 +54,7 @@ func TestMain(m *testing.M) {
 				{Name: zoneB, Zone: zoneB, Region: "us-central1"},
 				{Name: zoneE, Zone: zoneE, Region: "europe-west1"},
 			},
-			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "-v=2"},
+			ControllerManagerArgs: []string{"--leader-elect=false", "-v=2"},
 		},
 	}, func(f *framework.Federation) { fed = f }))
 }

@@ -23,7 +23,7 @@ func cleanUpInit(t *testing.T, m *framework.Member, name, namespace string) {
 	t.Cleanup(func() {
 		ctx := context.Background()
 		_ = m.Client.CoreV1().Namespaces().Delete(ctx, namespace, metav1.DeleteOptions{})
-		for _, n := range []string{"federation:" + name + ":controller-manager", "federation:" + name + ":apiserver-auth-delegator"} {
+		for _, n := range []string{"federation:" + name + ":controller-manager", "federation:" + name + ":apiserver-auth-delegator", "federation:" + name + ":controller-manager-auth-delegator"} {
 			_ = m.Client.RbacV1().ClusterRoleBindings().Delete(ctx, n, metav1.DeleteOptions{})
 		}
 		_ = m.Client.RbacV1().ClusterRoles().Delete(ctx, "federation:"+name+":controller-manager", metav1.DeleteOptions{})

@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 				{Name: memberA, Zone: memberA, Region: "us-central1"},
 				{Name: memberB, Zone: memberB, Region: "europe-west1"},
 			},
-			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false"},
+			ControllerManagerArgs: []string{"--leader-elect=false"},
 		},
 	}, func(f *framework.Federation) { fed = f }))
 }

@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 				{Name: second, Zone: second, Region: "us-central1"},
 				{Name: third, Zone: third, Region: "europe-west1"},
 			},
-			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "--unschedulable-threshold=5s", "-v=2"},
+			ControllerManagerArgs: []string{"--leader-elect=false", "--unschedulable-threshold=5s", "-v=2"},
 		},
 	}, func(f *framework.Federation) { fed = f }))
 }

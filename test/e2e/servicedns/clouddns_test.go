@@ -53,7 +53,7 @@ func TestCloudDNS(t *testing.T) {
 	fake.FailNext(3, http.StatusServiceUnavailable)
 	cm := framework.NewProcess("federation-controller-manager-clouddns", framework.Binary("federation-controller-manager"), []string{
 		"--kubeconfig=" + filepath.Join(fed.Dir, "federation-apiserver", "admin.kubeconfig"),
-		"--federation-name=" + federationName, "--port=0", "--leader-elect=false", "-v=2",
+		"--federation-name=" + federationName, "--secure-port=0", "--leader-elect=false", "-v=2",
 		"--dns-provider=google-clouddns", "--dns-provider-config=" + config, "--zone-name=example.com",
 	}, fed.LogDir)
 	if err := cm.Start(); err != nil {

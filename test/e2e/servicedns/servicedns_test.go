@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 				{Name: zoneB, Zone: zoneB, Region: usCentral},
 				{Name: zoneE, Zone: zoneE, Region: europeWest},
 			},
-			ControllerManagerArgs: []string{"--port=0", "--leader-elect=false", "-v=2"},
+			ControllerManagerArgs: []string{"--leader-elect=false", "-v=2"},
 		},
 	}, func(f *framework.Federation) { fed = f }))
 }

@@ -11,6 +11,7 @@ import (
 
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
+	apiserveroptions "k8s.io/apiserver/pkg/server/options"
 	cliflag "k8s.io/component-base/cli/flag"
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
@@ -69,11 +70,21 @@ type Options struct {
 	LeaderElectionID string
 	LeaderElectionNS string
 
-	// BindAddress and Port serve /healthz and /metrics over HTTP; port 0
-	// turns them off.
-	BindAddress string
-	Port        int
-	// Profiling serves /debug/pprof on the same port.
+	// SecureServing is the HTTPS endpoint of /healthz, /livez, /readyz,
+	// /metrics and /debug/pprof (--bind-address, --secure-port, --cert-dir,
+	// --tls-*); --secure-port=0 turns it off.
+	SecureServing *apiserveroptions.SecureServingOptions
+	// Authentication and Authorization guard everything but the health
+	// paths, as kube-controller-manager's do: client certificates of
+	// --client-ca-file, bearer tokens checked by TokenReview and requests
+	// checked by SubjectAccessReview in the cluster named by
+	// --authentication-kubeconfig and --authorization-kubeconfig (in-cluster
+	// when empty: the host cluster, whose RBAC the federation-apiserver
+	// also asks). system:masters may always read.
+	Authentication *apiserveroptions.DelegatingAuthenticationOptions
+	Authorization  *apiserveroptions.DelegatingAuthorizationOptions
+	// Profiling serves /debug/pprof on the secure port, to authorized
+	// users only.
 	Profiling bool
 
 	Logs *logs.Options
@@ -81,9 +92,30 @@ type Options struct {
 	ShowVersion bool
 }
 
+// DefaultSecurePort is --secure-port's default. Kubernetes' own components
+// take 10257 (kube-controller-manager), 10258 (cloud-controller-manager),
+// 10259 (kube-scheduler) and 10260 (cloud-controller-manager's webhooks);
+// 10253 was Federation v1's controller manager port, and no current
+// component uses it, so the controller manager can share a host network
+// with a control plane's.
+const DefaultSecurePort = 10253
+
 // NewOptions returns the defaults. A dead member is noticed within
 // ClusterMonitorPeriod + ClusterProbeTimeout = 6 s.
 func NewOptions() *Options {
+	serving := apiserveroptions.NewSecureServingOptions()
+	serving.BindPort = DefaultSecurePort
+	// --secure-port=0 turns serving off, as kube-controller-manager allows.
+	serving.Required = false
+	// No --cert-dir: without --tls-cert-file, a self-signed certificate is
+	// made in memory at start, as kube-controller-manager does; the
+	// container's root file system is read-only.
+	serving.ServerCert.CertDirectory = ""
+	serving.ServerCert.PairName = "federation-controller-manager"
+	authn := apiserveroptions.NewDelegatingAuthenticationOptions()
+	authn.RemoteKubeConfigFileOptional = true
+	authz := apiserveroptions.NewDelegatingAuthorizationOptions()
+	authz.RemoteKubeConfigFileOptional = true
 	return &Options{
 		FederationName:         "federation",
 		Controllers:            []string{"*"},
@@ -103,9 +135,10 @@ func NewOptions() *Options {
 		RetryPeriod:            2 * time.Second,
 		LeaderElectionID:       "federation-controller-manager",
 		LeaderElectionNS:       federationv1beta1.FederationSystemNamespace,
-		BindAddress:            "127.0.0.1",
-		Port:                   10258,
-		Profiling:              true,
+		SecureServing:          serving,
+		Authentication:         authn,
+		Authorization:          authz,
+		Profiling:              false,
 		Logs:                   logs.NewOptions(),
 	}
 }
@@ -152,10 +185,10 @@ func (o *Options) Flags(allControllers []string) cliflag.NamedFlagSets {
 	le.StringVar(&o.LeaderElectionID, "leader-elect-resource-name", o.LeaderElectionID, "Name of the Lease used for leader election.")
 	le.StringVar(&o.LeaderElectionNS, "leader-elect-resource-namespace", o.LeaderElectionNS, "Namespace of the Lease used for leader election.")
 
-	srv := fss.FlagSet("serving")
-	srv.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "Address to serve /healthz and /metrics on.")
-	srv.IntVar(&o.Port, "port", o.Port, "Port to serve /healthz and /metrics on over HTTP; 0 turns serving off.")
-	srv.BoolVar(&o.Profiling, "profiling", o.Profiling, "Serve Go profiles at /debug/pprof/ on --port, as kube-controller-manager does.")
+	o.SecureServing.AddFlags(fss.FlagSet("secure serving"))
+	o.Authentication.AddFlags(fss.FlagSet("authentication"))
+	o.Authorization.AddFlags(fss.FlagSet("authorization"))
+	fss.FlagSet("debugging").BoolVar(&o.Profiling, "profiling", o.Profiling, "Serve Go profiles at /debug/pprof/ on --secure-port, to users authorized to get that path.")
 
 	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
 	return fss
@@ -189,6 +222,12 @@ func (o *Options) Validate(allControllers []string) error {
 	errs = append(errs, o.validateCloud()...)
 	if o.LeaderElect && o.LeaseDuration <= o.RenewDeadline {
 		errs = append(errs, fmt.Errorf("--leader-elect-lease-duration (%s) must be greater than --leader-elect-renew-deadline (%s)", o.LeaseDuration, o.RenewDeadline))
+	}
+	errs = append(errs, o.SecureServing.Validate()...)
+	errs = append(errs, o.Authentication.Validate()...)
+	errs = append(errs, o.Authorization.Validate()...)
+	if o.Profiling && o.SecureServing.BindPort == 0 {
+		errs = append(errs, fmt.Errorf("--profiling needs --secure-port: profiles are served there only"))
 	}
 	return utilerrors.NewAggregate(errs)
 }
