@@ -77,6 +77,11 @@ func (c CompletedConfig) New() (*FederationAPIServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	reviews, err := reviewGroups(c.GenericConfig)
+	if err != nil {
+		return nil, err
+	}
+	groups = append(groups, reviews...)
 	if err := s.InstallAPIGroups(groups...); err != nil {
 		return nil, fmt.Errorf("install API groups: %w", err)
 	}

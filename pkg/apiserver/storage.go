@@ -6,6 +6,8 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -51,6 +53,8 @@ var ServedGroupVersions = []schema.GroupVersion{
 	networkingv1.SchemeGroupVersion,
 	batchv1.SchemeGroupVersion,
 	coordinationv1.SchemeGroupVersion,
+	authenticationv1.SchemeGroupVersion,
+	authorizationv1.SchemeGroupVersion,
 	federationv1beta1.SchemeGroupVersion,
 }
 

@@ -44,6 +44,17 @@ var servedResources = []string{
 	"services",
 }
 
+// reviewResources are the create-only review resources, served as
+// kube-apiserver serves them so that kubectl auth can-i and whoami work.
+var reviewResources = []string{
+	"localsubjectaccessreviews.authorization.k8s.io",
+	"selfsubjectaccessreviews.authorization.k8s.io",
+	"selfsubjectreviews.authentication.k8s.io",
+	"selfsubjectrulesreviews.authorization.k8s.io",
+	"subjectaccessreviews.authorization.k8s.io",
+	"tokenreviews.authentication.k8s.io",
+}
+
 // servedKind is one object of a served kind that the acceptance test
 // creates, and what kubectl prints for it.
 type servedKind struct {
@@ -159,11 +170,17 @@ func TestKubectlAcceptance(t *testing.T) {
 		}
 	})
 
+	t.Run("auth can-i and whoami", func(t *testing.T) {
+		mustContain(t, "kubectl auth can-i", k.ok(t, "auth", "can-i", "create", "configmaps", "-n", acceptanceNamespace), "yes")
+		mustContain(t, "kubectl auth whoami", k.ok(t, "auth", "whoami"), "admin")
+	})
+
 	t.Run("api-resources lists exactly the served resources", func(t *testing.T) {
 		got := strings.Fields(k.ok(t, "api-resources", "-o", "name"))
 		slices.Sort(got)
-		if !slices.Equal(got, servedResources) {
-			t.Errorf("kubectl api-resources:\ngot  %v\nwant %v", got, servedResources)
+		want := slices.Sorted(slices.Values(append(slices.Clone(servedResources), reviewResources...)))
+		if !slices.Equal(got, want) {
+			t.Errorf("kubectl api-resources:\ngot  %v\nwant %v", got, want)
 		}
 		for _, r := range []string{"pods", "nodes", "endpoints"} {
 			mustContain(t, "kubectl get "+r, k.fails(t, "get", r), fmt.Sprintf(`the server doesn't have a resource type "%s"`, r))
