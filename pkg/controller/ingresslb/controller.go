@@ -214,9 +214,8 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 		return
 	}
 	go wait.UntilWithContext(ctx, func(context.Context) { c.resync() }, c.opts.Resync)
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
-	}
+	pending := func(err error) bool { return errors.Is(err, controller.ErrObjectChanged) }
+	controller.Worker{Queue: c.queue, Sync: c.sync, Pending: pending, Logger: c.logger, KeyName: "key"}.Run(ctx, workers)
 	<-ctx.Done()
 	c.logger.Info("Stopping")
 }
@@ -231,36 +230,20 @@ func (c *Controller) resync() {
 	}
 }
 
-func (c *Controller) runWorker(ctx context.Context) {
-	for c.processNextWorkItem(ctx) {
-	}
-}
-
-func (c *Controller) processNextWorkItem(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-	var err error
+// sync does the work of one queue key.
+func (c *Controller) sync(ctx context.Context, key string) error {
 	switch {
 	case c.cloud == nil && strings.HasPrefix(key, ingressKey):
-		err = c.releaseWithoutCloud(ctx, key[len(ingressKey):])
+		return c.releaseWithoutCloud(ctx, key[len(ingressKey):])
 	case c.cloud == nil:
+		return nil
 	case key == uidsKey:
-		err = c.syncUIDs(ctx)
+		return c.syncUIDs(ctx)
 	case key == firewallKey:
-		err = c.syncFirewall(ctx)
+		return c.syncFirewall(ctx)
 	default:
-		err = c.syncIngress(ctx, key[len(ingressKey):])
+		return c.syncIngress(ctx, key[len(ingressKey):])
 	}
-	if err != nil {
-		c.logger.Error(err, "Sync failed; retrying", "key", key)
-		c.queue.AddRateLimited(key)
-		return true
-	}
-	c.queue.Forget(key)
-	return true
 }
 
 func (c *Controller) enqueueIngress(obj interface{}) {

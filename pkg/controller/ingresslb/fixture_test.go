@@ -4,10 +4,11 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kfederation/federation/pkg/controller/controllertest"
 
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/option"
@@ -25,7 +26,6 @@ import (
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2/ktesting"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
@@ -95,7 +95,7 @@ type fixture struct {
 	cloud    *fakecompute.Server
 	compute  *compute.Service
 	events   *record.FakeRecorder
-	queue    *recordingQueue
+	queue    recordingQueue
 
 	mu sync.Mutex
 	// refused are the errors the federation answers requests on Clusters
@@ -189,7 +189,7 @@ func newFixture(t *testing.T, opts Options, s seed) *fixture {
 		FederationName:   federationName,
 	}
 	f.c = newController(ctx, cctx, gce.New(svc, gcpProject, ""), opts, f.members, f.events)
-	f.queue = &recordingQueue{TypedRateLimitingInterface: f.c.queue, after: map[string]time.Duration{}}
+	f.queue = recordingQueue{controllertest.NewRecordingQueue(f.c.queue)}
 	f.c.queue = f.queue
 	t.Cleanup(f.queue.ShutDown)
 	cctx.DynamicInformers.Start(ctx.Done())
@@ -377,29 +377,9 @@ func actions(as []clienttesting.Action) []string {
 }
 
 // takeEvents returns the events recorded since the last call.
-func (f *fixture) takeEvents() []string {
-	var out []string
-	for {
-		select {
-		case e := <-f.events.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
+func (f *fixture) takeEvents() []string { return controllertest.TakeEvents(f.events) }
 
-// countEvents counts the events that start with prefix ("Warning
-// IngressUIDConflict").
-func countEvents(events []string, prefix string) int {
-	n := 0
-	for _, e := range events {
-		if strings.HasPrefix(e, prefix) {
-			n++
-		}
-	}
-	return n
-}
+var countEvents = controllertest.CountEvents
 
 // do fails the test unless a change to the fake project was accepted and
 // done.
@@ -497,47 +477,15 @@ func cachedKey(u *unstructured.Unstructured) string {
 
 // recordingQueue is the controller's queue, recording what is queued, now
 // and for later.
-type recordingQueue struct {
-	workqueue.TypedRateLimitingInterface[string]
-
-	mu    sync.Mutex
-	added []string
-	after map[string]time.Duration
-}
-
-func (q *recordingQueue) Add(key string) {
-	q.mu.Lock()
-	q.added = append(q.added, key)
-	q.mu.Unlock()
-	q.TypedRateLimitingInterface.Add(key)
-}
-
-func (q *recordingQueue) AddAfter(key string, d time.Duration) {
-	q.mu.Lock()
-	q.after[key] = d
-	q.mu.Unlock()
-	q.TypedRateLimitingInterface.AddAfter(key, d)
-}
+type recordingQueue struct{ *controllertest.RecordingQueue }
 
 // takeAdded says whether key was queued since the last call, and forgets
 // what was.
-func (q *recordingQueue) takeAdded(key string) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	found := slices.Contains(q.added, key)
-	q.added = nil
-	return found
-}
+func (q recordingQueue) takeAdded(key string) bool { return slices.Contains(q.TakeAdded(), key) }
 
 // takeAfter says whether key was queued for later since the last call,
-// and for when, and forgets what was.
-func (q *recordingQueue) takeAfter(key string) (time.Duration, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	d, ok := q.after[key]
-	clear(q.after)
-	return d, ok
-}
+// and for when, and forgets it.
+func (q recordingQueue) takeAfter(key string) (time.Duration, bool) { return q.TakeAfter(key) }
 
 // ingress is a federated Ingress in ns of class gce, whose default backend
 // is Service web port 80; opts change it.

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kfederation/federation/pkg/controller/controllertest"
+
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -223,7 +225,7 @@ type Wiring struct {
 func (e *Env) Attach(cctx *controller.Context, w Wiring) {
 	e.T.Helper()
 	*w.Zone = e.Zone
-	e.Queue = &RecordingQueue{TypedRateLimitingInterface: *w.Queue, after: map[string]time.Duration{}}
+	e.Queue = controllertest.NewRecordingQueue(*w.Queue)
 	*w.Queue = e.Queue
 	e.T.Cleanup(e.Queue.ShutDown)
 	w.Health.Now = e.clock
@@ -317,26 +319,10 @@ func (e *Env) Update(key string, change func(*unstructured.Unstructured)) {
 }
 
 // TakeEvents returns the events recorded since the last call.
-func (e *Env) TakeEvents() []string {
-	var out []string
-	for {
-		select {
-		case ev := <-e.Events.Events:
-			out = append(out, ev)
-		default:
-			return out
-		}
-	}
-}
+func (e *Env) TakeEvents() []string { return controllertest.TakeEvents(e.Events) }
 
 // CountEvents counts the events that start with prefix ("Warning
 // DNSNameConflict").
 func CountEvents(events []string, prefix string) int {
-	n := 0
-	for _, e := range events {
-		if strings.HasPrefix(e, prefix) {
-			n++
-		}
-	}
-	return n
+	return controllertest.CountEvents(events, prefix)
 }
