@@ -44,6 +44,23 @@ const (
 	// federation-apiserver's serving Secret.
 	ClientCAMountPath = "/etc/federation/client-ca"
 
+	// EtcdCASecretName holds the CA of the etcd kubefed init deploys, its
+	// certificate and key, kept like CASecretName's so that running kubefed
+	// init again issues etcd's certificates from the same CA. Nothing
+	// mounts it.
+	EtcdCASecretName = "federation-etcd-ca"
+	// EtcdCertsSecretName holds etcd's serving and peer certificates and
+	// keys and its CA's certificate, mounted read-only in etcd's pod at
+	// EtcdCertsMountPath.
+	EtcdCertsSecretName = "federation-etcd-certs"
+	EtcdCertsMountPath  = "/etc/etcd/pki"
+	// EtcdClientSecretName holds what the federation-apiserver needs to
+	// reach etcd over TLS: the CA certificate (ca.crt) and its client
+	// certificate and key (tls.crt, tls.key), mounted read-only at
+	// EtcdClientMountPath.
+	EtcdClientSecretName = "federation-apiserver-etcd-client"
+	EtcdClientMountPath  = "/etc/federation/etcd"
+
 	// DNSProviderSecretName holds the DNS provider's configuration, under
 	// DNSProviderConfigKey, and the files it names; the controller manager
 	// mounts it at DNSProviderMountPath. The templates spell these three
@@ -127,6 +144,20 @@ type FederationValues struct {
 	// CredentialsHash changes when the certificates do, so that the pods
 	// restart and load them.
 	CredentialsHash string
+
+	// PEM-encoded etcd CA, and the serving and peer certificates and keys
+	// of the etcd kubefed init deploys (DeployEtcd).
+	EtcdCACert, EtcdCAKey         []byte
+	EtcdServerCert, EtcdServerKey []byte
+	EtcdPeerCert, EtcdPeerKey     []byte
+	// EtcdClientCA, EtcdClientCert and EtcdClientKey are the CA the
+	// federation-apiserver trusts for etcd, and its client certificate and
+	// key: issued with etcd's when DeployEtcd, else the files given for the
+	// existing etcd, where an empty one is not used.
+	EtcdClientCA, EtcdClientCert, EtcdClientKey []byte
+	// EtcdCredentialsHash changes when etcd's certificates do, so that
+	// etcd restarts and loads them.
+	EtcdCredentialsHash string
 }
 
 var funcs = template.FuncMap{

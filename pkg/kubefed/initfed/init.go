@@ -81,7 +81,9 @@ var (
 
 kubefed init renders the manifests under manifests/federation (in the namespace
 --federation-system-namespace): an etcd StatefulSet on a persistent volume
-(unless --etcd-servers names an existing etcd), the federation-apiserver behind
+(unless --etcd-servers names an existing etcd), which speaks TLS only and
+requires client certificates of its own CA (Secrets federation-etcd-ca,
+federation-etcd-certs, federation-apiserver-etcd-client), the federation-apiserver behind
 a Service of type --api-server-service-type, the federation-controller-manager,
 a new CA with the apiserver's serving certificate and client certificates for
 the controller manager and for you (system:masters), and the RBAC they need in
@@ -108,15 +110,20 @@ the Secret federation-cloud-config, mounted in the controller manager's pod at
 the file with --cloud-secret-file and name it /etc/federation/cloud/NAME, or
 mount it yourself.
 
+An existing etcd's TLS files go into the Secret federation-apiserver-etcd-client
+with --etcd-cafile, --etcd-certfile and --etcd-keyfile.
+
 Running kubefed init again re-applies everything and issues new certificates
-from the same CA, kept in the Secret federation-ca.`
+from the same CAs, kept in the Secrets federation-ca and federation-etcd-ca.`
 
 	initExample = `  # Deploy federation "myfed" into the cluster of context host, behind a load balancer
   kubefed init myfed --host-cluster-context=host
 
-  # Use a NodePort Service reached at 203.0.113.10, and an existing etcd
+  # Use a NodePort Service reached at 203.0.113.10, and an existing etcd with
+  # a client certificate for the federation-apiserver
   kubefed init myfed --host-cluster-context=host --api-server-service-type=NodePort \
-      --api-server-advertise-address=203.0.113.10 --etcd-servers=https://etcd.example.com:2379
+      --api-server-advertise-address=203.0.113.10 --etcd-servers=https://etcd.example.com:2379 \
+      --etcd-cafile=etcd-ca.pem --etcd-certfile=etcd-client.pem --etcd-keyfile=etcd-client-key.pem
 
   # Service DNS through CoreDNS, whose etcd wants a client certificate; the
   # config names /etc/federation/dns/etcd-client.crt, etcd-client.key, etcd-ca.crt
@@ -165,6 +172,11 @@ type InitOptions struct {
 	EtcdServers    []string
 	EtcdImage      string
 	EtcdPVCapacity string
+	// EtcdCAFile, EtcdCertFile and EtcdKeyFile are local files with the CA
+	// certificate that an existing etcd's serving certificate chains to,
+	// and the federation-apiserver's client certificate and key for it.
+	// They go into the Secret federation-apiserver-etcd-client.
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
 	// APIServerServiceType is LoadBalancer or NodePort.
 	APIServerServiceType string
 	// APIServerAdvertiseAddress is the address clients reach the
@@ -197,6 +209,8 @@ type InitOptions struct {
 	dns *secretContent
 	// cloud is what loadCloud read, once.
 	cloud *secretContent
+	// etcdClient is what loadEtcdClient read, once.
+	etcdClient *etcdClientFiles
 }
 
 // NewInitOptions returns the defaults.
@@ -244,6 +258,9 @@ func NewCmdInit(streams clioptions.IOStreams) *cobra.Command {
 	fs.StringVar(&o.CloudConfig, "cloud-config", o.CloudConfig, "Local YAML file with the cloud's configuration; required with --cloud-provider. gce: project, network, credentialsFile, credentialsType, endpoint. It goes into the Secret federation-cloud-config, which the controller manager reads at /etc/federation/cloud/cloud-config.yaml. A credentialsFile is a path inside the controller manager's pod: give the file with --cloud-secret-file and name it /etc/federation/cloud/NAME, or mount it yourself.")
 	fs.StringArrayVar(&o.CloudSecretFiles, "cloud-secret-file", o.CloudSecretFiles, "[NAME=]LOCAL_FILE to add to the Secret federation-cloud-config, which the controller manager sees as /etc/federation/cloud/NAME (default NAME: the file's base name), such as a Compute Engine credentials JSON. Repeat for more files.")
 	fs.StringSliceVar(&o.EtcdServers, "etcd-servers", o.EtcdServers, "URLs of an existing etcd for the federation-apiserver, comma-separated. Empty deploys etcd as a StatefulSet with a persistent volume.")
+	fs.StringVar(&o.EtcdCAFile, "etcd-cafile", o.EtcdCAFile, "With --etcd-servers: local PEM file of the CA that the etcd's serving certificate chains to. Default: the system's CAs. It goes into the Secret federation-apiserver-etcd-client.")
+	fs.StringVar(&o.EtcdCertFile, "etcd-certfile", o.EtcdCertFile, "With --etcd-servers: local PEM file of the client certificate the federation-apiserver presents to etcd; needs --etcd-keyfile. It goes into the Secret federation-apiserver-etcd-client.")
+	fs.StringVar(&o.EtcdKeyFile, "etcd-keyfile", o.EtcdKeyFile, "With --etcd-servers: local PEM file of the key of --etcd-certfile.")
 	fs.StringVar(&o.EtcdImage, "etcd-image", o.EtcdImage, "Image of the etcd StatefulSet.")
 	fs.StringVar(&o.EtcdPVCapacity, "etcd-pv-capacity", o.EtcdPVCapacity, "Size of etcd's persistent volume.")
 	fs.StringVar(&o.APIServerServiceType, "api-server-service-type", o.APIServerServiceType, "Type of the federation-apiserver's Service: LoadBalancer or NodePort.")
@@ -323,6 +340,9 @@ func (o *InitOptions) Validate() error {
 			errs = append(errs, fmt.Errorf("--etcd-servers: %q is not an http:// or https:// URL", s))
 		}
 	}
+	if err := o.validateEtcdClient(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(o.EtcdServers) == 0 {
 		if o.EtcdImage == "" {
 			errs = append(errs, fmt.Errorf("--etcd-image may not be empty when init deploys etcd"))
@@ -386,6 +406,9 @@ type credentials struct {
 	cm      keyPair
 	// cmKubeconfig is the controller manager's kubeconfig.
 	cmKubeconfig []byte
+	// etcd are the certificates of the etcd init deploys, nil with
+	// --etcd-servers.
+	etcd *etcdCredentials
 }
 
 // controllerManagerUser is the controller manager's user name in the
@@ -419,8 +442,21 @@ func (o *InitOptions) servingHosts(external []string) []string {
 	return hosts
 }
 
-// issue creates the certificates, from ca if given, else from a new CA.
-func (o *InitOptions) issue(ca *certAuthority, external []string) (*credentials, error) {
+// etcdHosts are the names the certificates of the etcd init deploys are
+// valid for: its member's and its Service's names, and loopback.
+func (o *InitOptions) etcdHosts() []string {
+	ns := o.FederationSystemNamespace
+	return []string{
+		"etcd-0.etcd." + ns + ".svc", "etcd-0.etcd." + ns + ".svc.cluster.local",
+		"etcd." + ns + ".svc", "etcd." + ns + ".svc.cluster.local",
+		"localhost", "127.0.0.1",
+	}
+}
+
+// issue creates the certificates, from ca if given, else from a new CA,
+// and, when init deploys etcd, etcd's from etcdCA if given, else from a
+// new etcd CA.
+func (o *InitOptions) issue(ca, etcdCA *certAuthority, external []string) (*credentials, error) {
 	var err error
 	if ca == nil {
 		if ca, err = newCA("federation-ca:" + o.Name); err != nil {
@@ -428,6 +464,16 @@ func (o *InitOptions) issue(ca *certAuthority, external []string) (*credentials,
 		}
 	}
 	c := &credentials{ca: ca}
+	if len(o.EtcdServers) == 0 {
+		if etcdCA == nil {
+			if etcdCA, err = newCA("federation-etcd-ca:" + o.Name); err != nil {
+				return nil, err
+			}
+		}
+		if c.etcd, err = issueEtcd(etcdCA, o.etcdHosts()); err != nil {
+			return nil, err
+		}
+	}
 	if c.serving, err = ca.issueServing(manifests.APIServerName, o.servingHosts(external)); err != nil {
 		return nil, err
 	}
@@ -461,7 +507,9 @@ func (o *InitOptions) values(c *credentials) manifests.FederationValues {
 	}
 	if len(o.EtcdServers) == 0 {
 		v.DeployEtcd = true
-		v.EtcdServers = fmt.Sprintf("http://etcd-0.etcd.%s.svc:2379", o.FederationSystemNamespace)
+		v.EtcdServers = fmt.Sprintf("https://etcd-0.etcd.%s.svc:2379", o.FederationSystemNamespace)
+	} else if o.etcdClient != nil {
+		v.EtcdClientCA, v.EtcdClientCert, v.EtcdClientKey = o.etcdClient.ca, o.etcdClient.cert, o.etcdClient.key
 	}
 	if o.DNSProvider != "" && o.dns != nil {
 		v.DNSProviderConfig = o.dns.config
@@ -473,12 +521,20 @@ func (o *InitOptions) values(c *credentials) manifests.FederationValues {
 		v.CloudConfigFiles = o.cloud.files
 		v.CloudConfigHash = o.cloud.hash(v.CloudProvider)
 	}
+	if c != nil && c.etcd != nil {
+		e := c.etcd
+		v.EtcdCACert, v.EtcdCAKey = e.ca.certPEM, e.ca.keyPEM
+		v.EtcdServerCert, v.EtcdServerKey = e.server.certPEM, e.server.keyPEM
+		v.EtcdPeerCert, v.EtcdPeerKey = e.peer.certPEM, e.peer.keyPEM
+		v.EtcdClientCA, v.EtcdClientCert, v.EtcdClientKey = e.ca.certPEM, e.apiserver.certPEM, e.apiserver.keyPEM
+		v.EtcdCredentialsHash = hashOf(e.ca.certPEM, e.server.certPEM, e.peer.certPEM)
+	}
 	if c != nil {
 		v.CACert, v.CAKey = c.ca.certPEM, c.ca.keyPEM
 		v.ServingCert, v.ServingKey = c.serving.certPEM, c.serving.keyPEM
 		v.AdminCert, v.AdminKey = c.admin.certPEM, c.admin.keyPEM
 		v.ControllerManagerKubeconfig = c.cmKubeconfig
-		v.CredentialsHash = hashOf(c.ca.certPEM, c.serving.certPEM, c.cm.certPEM)
+		v.CredentialsHash = hashOf(c.ca.certPEM, c.serving.certPEM, c.cm.certPEM, v.EtcdClientCA, v.EtcdClientCert, v.EtcdClientKey)
 	}
 	return v
 }
@@ -497,6 +553,9 @@ func (o *InitOptions) Render(c *credentials) ([]byte, []*unstructured.Unstructur
 			return nil, nil, err
 		}
 	}
+	if err := o.loadEtcdClient(); err != nil {
+		return nil, nil, err
+	}
 	data, err := manifests.RenderFederation(o.values(c))
 	if err != nil {
 		return nil, nil, err
@@ -512,7 +571,7 @@ func (o *InitOptions) Run(ctx context.Context) error {
 		if o.APIServerAdvertiseAddress != "" {
 			external = []string{o.APIServerAdvertiseAddress}
 		}
-		c, err := o.issue(nil, external)
+		c, err := o.issue(nil, nil, external)
 		if err != nil {
 			return err
 		}
@@ -548,11 +607,17 @@ func (o *InitOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ca, err := o.existingCA(ctx)
+	ca, err := o.existingCA(ctx, federationCASecret)
 	if err != nil {
 		return err
 	}
-	c, err := o.issue(ca, external)
+	var etcdCA *certAuthority
+	if len(o.EtcdServers) == 0 {
+		if etcdCA, err = o.existingCA(ctx, etcdCASecret); err != nil {
+			return err
+		}
+	}
+	c, err := o.issue(ca, etcdCA, external)
 	if err != nil {
 		return err
 	}
@@ -583,21 +648,34 @@ func (o *InitOptions) Run(ctx context.Context) error {
 	return nil
 }
 
-// existingCA returns the CA an earlier run stored, or nil.
-func (o *InitOptions) existingCA(ctx context.Context) (*certAuthority, error) {
-	s, err := o.HostClient.CoreV1().Secrets(o.FederationSystemNamespace).Get(ctx, manifests.CASecretName, metav1.GetOptions{})
+// storedCA is a Secret where kubefed init keeps a CA across runs.
+type storedCA struct {
+	// secret is the Secret's name, what the CA's name in messages.
+	secret, what string
+	// onLoss says what starting over with a new CA does.
+	onLoss string
+}
+
+var (
+	federationCASecret = storedCA{manifests.CASecretName, "CA", "kubeconfigs written before stop working"}
+	etcdCASecret       = storedCA{manifests.EtcdCASecretName, "etcd CA", "etcd and the federation-apiserver get new certificates"}
+)
+
+// existingCA returns the CA an earlier run stored in sc, or nil.
+func (o *InitOptions) existingCA(ctx context.Context, sc storedCA) (*certAuthority, error) {
+	s, err := o.HostClient.CoreV1().Secrets(o.FederationSystemNamespace).Get(ctx, sc.secret, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		fmt.Fprintf(o.Out, "Generated a new CA for federation %s\n", o.Name)
+		fmt.Fprintf(o.Out, "Generated a new %s for federation %s\n", sc.what, o.Name)
 		return nil, nil
 	}
 	if err != nil {
-		return nil, o.Host.Explain(fmt.Errorf("get secret %s/%s: %w", o.FederationSystemNamespace, manifests.CASecretName, err))
+		return nil, o.Host.Explain(fmt.Errorf("get secret %s/%s: %w", o.FederationSystemNamespace, sc.secret, err))
 	}
 	ca, err := loadCA(s.Data["ca.crt"], s.Data["ca.key"])
 	if err != nil {
-		return nil, fmt.Errorf("secret %s/%s of an earlier kubefed init holds no usable CA: %w; delete the secret to start over with a new CA (kubeconfigs written before stop working)", o.FederationSystemNamespace, manifests.CASecretName, err)
+		return nil, fmt.Errorf("secret %s/%s of an earlier kubefed init holds no usable %s: %w; delete the secret to start over with a new one (%s)", o.FederationSystemNamespace, sc.secret, sc.what, err, sc.onLoss)
 	}
-	fmt.Fprintf(o.Out, "Using the CA of an earlier kubefed init, from Secret %s/%s\n", o.FederationSystemNamespace, manifests.CASecretName)
+	fmt.Fprintf(o.Out, "Using the %s of an earlier kubefed init, from Secret %s/%s\n", sc.what, o.FederationSystemNamespace, sc.secret)
 	return ca, nil
 }
 

@@ -88,7 +88,7 @@ func withGCE(t *testing.T, o *InitOptions) {
 
 func render(t *testing.T, o *InitOptions, external ...string) (*credentials, []*unstructured.Unstructured) {
 	t.Helper()
-	c, err := o.issue(nil, external)
+	c, err := o.issue(nil, nil, external)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,8 @@ func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 			"ServiceAccount/federation-controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager-auth-delegator",
 			"ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
 			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
-			"Service/etcd", "StatefulSet/etcd", "NetworkPolicy/etcd",
+			"Secret/federation-apiserver-etcd-client",
+			"Secret/federation-etcd-ca", "Secret/federation-etcd-certs", "Service/etcd", "StatefulSet/etcd", "NetworkPolicy/etcd",
 			"Service/federation-apiserver", "Deployment/federation-apiserver",
 			"Deployment/federation-controller-manager",
 		}},
@@ -156,8 +157,8 @@ func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 			"ServiceAccount/federation-controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager-auth-delegator",
 			"ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
 			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
-			"Secret/federation-dns-provider", "Secret/federation-cloud-config",
-			"Service/etcd", "StatefulSet/etcd", "NetworkPolicy/etcd",
+			"Secret/federation-apiserver-etcd-client", "Secret/federation-dns-provider", "Secret/federation-cloud-config",
+			"Secret/federation-etcd-ca", "Secret/federation-etcd-certs", "Service/etcd", "StatefulSet/etcd", "NetworkPolicy/etcd",
 			"Service/federation-apiserver", "Deployment/federation-apiserver",
 			"Deployment/federation-controller-manager",
 		}},
@@ -529,7 +530,7 @@ func TestControllerManagerCloud(t *testing.T) {
 func TestCertificatesChainToTheCAAndNameWhatTheyMust(t *testing.T) {
 	o := testOptions()
 	o.FederationSystemNamespace = "fed"
-	c, err := o.issue(nil, []string{"203.0.113.10", "fed.example.com"})
+	c, err := o.issue(nil, nil, []string{"203.0.113.10", "fed.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -575,7 +576,7 @@ func TestCertificatesChainToTheCAAndNameWhatTheyMust(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, err := o.issue(again, nil)
+	c2, err := o.issue(again, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -848,13 +849,13 @@ func TestDryRunPrintsParsableManifestsAndTouchesNothing(t *testing.T) {
 		modify func(t *testing.T, o *InitOptions)
 		want   int
 	}{
-		{"no DNS", func(*testing.T, *InitOptions) {}, 17},
-		{"DNS", withCoreDNS, 18},
-		{"cloud", withGCE, 18},
+		{"no DNS", func(*testing.T, *InitOptions) {}, 20},
+		{"DNS", withCoreDNS, 21},
+		{"cloud", withGCE, 21},
 		{"DNS and cloud", func(t *testing.T, o *InitOptions) {
 			withCoreDNS(t, o)
 			withGCE(t, o)
-		}, 19},
+		}, 22},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOptions()

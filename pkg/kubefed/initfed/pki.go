@@ -102,16 +102,15 @@ type keyPair struct {
 // issueServing issues a serving certificate for the DNS names and IPs in
 // hosts.
 func (ca *certAuthority) issueServing(commonName string, hosts []string) (keyPair, error) {
-	var dns []string
-	var ips []net.IP
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			ips = append(ips, ip)
-		} else {
-			dns = append(dns, h)
-		}
-	}
+	dns, ips := splitHosts(hosts)
 	return ca.issue(pkix.Name{CommonName: commonName}, dns, ips, x509.ExtKeyUsageServerAuth)
+}
+
+// issuePeer issues a certificate for both ends of a connection between
+// peers, such as etcd members, which serve and dial each other.
+func (ca *certAuthority) issuePeer(commonName string, hosts []string) (keyPair, error) {
+	dns, ips := splitHosts(hosts)
+	return ca.issue(pkix.Name{CommonName: commonName}, dns, ips, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
 }
 
 // issueClient issues a client certificate for user in groups.
@@ -119,7 +118,19 @@ func (ca *certAuthority) issueClient(user string, groups ...string) (keyPair, er
 	return ca.issue(pkix.Name{CommonName: user, Organization: groups}, nil, nil, x509.ExtKeyUsageClientAuth)
 }
 
-func (ca *certAuthority) issue(subject pkix.Name, dns []string, ips []net.IP, usage x509.ExtKeyUsage) (keyPair, error) {
+// splitHosts splits hosts into DNS names and IP addresses.
+func splitHosts(hosts []string) (dns []string, ips []net.IP) {
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			ips = append(ips, ip)
+		} else {
+			dns = append(dns, h)
+		}
+	}
+	return dns, ips
+}
+
+func (ca *certAuthority) issue(subject pkix.Name, dns []string, ips []net.IP, usages ...x509.ExtKeyUsage) (keyPair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return keyPair{}, fmt.Errorf("generate key for %q: %w", subject.CommonName, err)
@@ -139,7 +150,7 @@ func (ca *certAuthority) issue(subject pkix.Name, dns []string, ips []net.IP, us
 		NotBefore:    now.Add(-backdate),
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		ExtKeyUsage:  usages,
 		DNSNames:     dns,
 		IPAddresses:  ips,
 	}
@@ -152,6 +163,41 @@ func (ca *certAuthority) issue(subject pkix.Name, dns []string, ips []net.IP, us
 		return keyPair{}, err
 	}
 	return keyPair{certPEM: encodeCert(der), keyPEM: keyPEM}, nil
+}
+
+// etcdClientUser names the federation-apiserver's client certificate for
+// etcd.
+const etcdClientUser = "federation-apiserver"
+
+// etcdCredentials are the certificates of the etcd kubefed init deploys.
+// They come from a CA of their own, as kubeadm's do, which signs nothing
+// else: no certificate of the federation's CA (an admin's, the controller
+// manager's) opens etcd, and etcd's open nothing of the federation's.
+type etcdCredentials struct {
+	ca *certAuthority
+	// server is etcd's serving certificate for clients, peer the one for
+	// its peers (serving and dialing), apiserver the federation-apiserver's
+	// client certificate.
+	server, peer, apiserver keyPair
+}
+
+// issueEtcd issues etcd's certificates for the names in hosts, and the
+// federation-apiserver's, from ca.
+func issueEtcd(ca *certAuthority, hosts []string) (*etcdCredentials, error) {
+	var (
+		c   = &etcdCredentials{ca: ca}
+		err error
+	)
+	if c.server, err = ca.issueServing("etcd", hosts); err != nil {
+		return nil, err
+	}
+	if c.peer, err = ca.issuePeer("etcd-peer", hosts); err != nil {
+		return nil, err
+	}
+	if c.apiserver, err = ca.issueClient(etcdClientUser); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func encodeCert(der []byte) []byte {
