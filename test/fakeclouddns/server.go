@@ -93,9 +93,9 @@ type Server struct {
 	projects map[string]map[string]*zone // project -> managed zone name -> zone
 	nextID   uint64
 	pageSize int
-	faults   []int // status codes the next requests are answered with, in order
-	requests map[string]int
-	srv      *httptest.Server
+	// Ledger counts requests and answers injected faults.
+	fakegoogle.Ledger
+	srv *httptest.Server
 }
 
 type recordKey struct{ name, typ string }
@@ -114,11 +114,11 @@ type zone struct {
 // in a server of your own.
 func New() *Server {
 	s := &Server{
+		Ledger:   fakegoogle.Ledger{Server: "fake Cloud DNS server"},
 		mux:      http.NewServeMux(),
 		projects: map[string]map[string]*zone{},
 		nextID:   firstZoneID,
 		pageSize: DefaultPageSize,
-		requests: map[string]int{},
 	}
 	const zones = "/dns/v1/projects/{project}/managedZones"
 	s.route("GET "+zones, MethodManagedZonesList, s.listZones)
@@ -166,37 +166,6 @@ func (s *Server) Close() {
 	if srv != nil {
 		srv.Close()
 	}
-}
-
-// FailNext answers the next n requests, whatever they are, with the status
-// code (503 and 429 are what the API answers when it is unavailable or over
-// quota), without looking at them or changing anything. Calls queue up.
-func (s *Server) FailNext(n int, code int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, code)
-	}
-}
-
-// Requests returns how many requests the server got for each method (the
-// Method constants) since it started or since ResetRequests, failed ones
-// included.
-func (s *Server) Requests() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.requests))
-	for m, n := range s.requests {
-		out[m] = n
-	}
-	return out
-}
-
-// ResetRequests sets every request count back to zero.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.requests)
 }
 
 // SetPageSize sets how many items a list returns when the request has no
@@ -250,15 +219,11 @@ func (s *Server) route(pattern, method string, h func(r *http.Request, body []by
 			writeError(w, errorf(http.StatusBadRequest, "invalid", "read the request body: %v", err))
 			return
 		}
-		s.mu.Lock()
-		s.requests[method]++
-		if len(s.faults) > 0 {
-			code := s.faults[0]
-			s.faults = s.faults[1:]
-			s.mu.Unlock()
-			writeError(w, fault(code))
+		if f := s.Record(method); f != nil {
+			writeError(w, f)
 			return
 		}
+		s.mu.Lock()
 		resp, apiErr := h(r, body)
 		s.mu.Unlock()
 		switch {
@@ -797,10 +762,6 @@ type apiError = fakegoogle.Error
 func errorf(code int, reason, format string, args ...any) *apiError {
 	return fakegoogle.Errorf(code, reason, format, args...)
 }
-
-// fault is the answer to a request FailNext fails, worded as the API words
-// it.
-func fault(code int) *apiError { return fakegoogle.Fault(code, "fake Cloud DNS server") }
 
 func writeError(w http.ResponseWriter, e *apiError) { fakegoogle.WriteError(w, e) }
 

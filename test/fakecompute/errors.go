@@ -49,10 +49,6 @@ func checkFingerprint(sent any, current any) *apiError {
 		"Supplied fingerprint '%s' does not match current fingerprint '%v'.", s, current)
 }
 
-// fault is the answer to a request FailNext fails, worded as the API words
-// it.
-func fault(code int) *apiError { return fakegoogle.Fault(code, "fake Compute Engine server") }
-
 // operationCodes are the codes an operation's error carries for the reasons
 // an HTTP error would have had: a change that fails only when its slow
 // operation completes reports there, not in an HTTP status.

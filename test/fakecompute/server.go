@@ -53,6 +53,8 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+
+	"github.com/kfederation/federation/test/fakegoogle"
 )
 
 // MethodUnknown counts requests for paths or verbs the server does not
@@ -90,10 +92,10 @@ type Server struct {
 	nextID   uint64
 	prints   uint64 // fingerprints handed out so far
 	pageSize int
-	faults   []int // status codes the next requests are answered with, in order
 	slow     []int // polls the operations of the next mutating requests stay RUNNING for
-	requests map[string]int
-	srv      *httptest.Server
+	// Ledger counts requests and answers injected faults.
+	fakegoogle.Ledger
+	srv *httptest.Server
 }
 
 // New returns a server with no resources. Any project and zone exists as
@@ -101,12 +103,12 @@ type Server struct {
 // server of your own.
 func New() *Server {
 	s := &Server{
+		Ledger:   fakegoogle.Ledger{Server: "fake Compute Engine server"},
 		mux:      http.NewServeMux(),
 		scopes:   map[scope]map[string]*object{},
 		ops:      map[ref]*operation{},
 		nextID:   firstID,
 		pageSize: DefaultPageSize,
-		requests: map[string]int{},
 	}
 	for _, k := range kinds {
 		s.serveKind(k)
@@ -179,17 +181,6 @@ func (s *Server) Close() {
 	}
 }
 
-// FailNext answers the next n requests, whatever they are, with the status
-// code (503 and 429 are what the API answers when it is unavailable or over
-// quota), without looking at them or changing anything. Calls queue up.
-func (s *Server) FailNext(n int, code int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, code)
-	}
-}
-
 // SlowNext makes the operations of the next n accepted changes stay RUNNING
 // for polls Get or Wait calls on them; the call after that finds them DONE.
 // The change is applied only then, after being checked again against the
@@ -202,26 +193,6 @@ func (s *Server) SlowNext(n int, polls int) {
 	for range n {
 		s.slow = append(s.slow, max(polls, 0))
 	}
-}
-
-// Requests returns how many requests the server got for each method (see
-// MethodUnknown for the names) since it started or since ResetRequests,
-// failed ones included.
-func (s *Server) Requests() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.requests))
-	for m, n := range s.requests {
-		out[m] = n
-	}
-	return out
-}
-
-// ResetRequests sets every request count back to zero.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.requests)
 }
 
 // SetPageSize sets how many items a list returns when the request has no
@@ -270,8 +241,8 @@ func (s *Server) route(pattern, method string, h handler) {
 			writeError(w, errorf(http.StatusBadRequest, "invalid", "read the request body: %v", err))
 			return
 		}
+		fault := s.Record(method)
 		s.mu.Lock()
-		s.requests[method]++
 		if s.base == "" {
 			// Mounted with Handler in someone else's server: links point
 			// to where the client found the server.
@@ -281,11 +252,9 @@ func (s *Server) route(pattern, method string, h handler) {
 			}
 			s.base = scheme + "://" + r.Host + "/compute/v1/"
 		}
-		if len(s.faults) > 0 {
-			code := s.faults[0]
-			s.faults = s.faults[1:]
+		if fault != nil {
 			s.mu.Unlock()
-			writeError(w, fault(code))
+			writeError(w, fault)
 			return
 		}
 		resp, apiErr := h(r, body)
