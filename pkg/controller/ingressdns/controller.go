@@ -7,9 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
@@ -58,11 +56,6 @@ type Options struct {
 
 // DefaultSweepPeriod is Options.SweepPeriod unless set.
 const DefaultSweepPeriod = 5 * time.Minute
-
-// backendIndex indexes federated Ingresses by the Services they send
-// traffic to ("namespace/service"), so that a change of a Service's
-// endpoints in a member finds the Ingresses whose health it changes.
-const backendIndex = "ingress-dns-backend"
 
 // Controller publishes the DNS records of federated Ingresses.
 type Controller struct {
@@ -132,9 +125,9 @@ func newController(ctx context.Context, cctx *controller.Context, on bool, opts 
 	if !on {
 		return c
 	}
-	if err := c.ingresses.AddIndexers(cache.Indexers{backendIndex: indexByBackend}); err != nil {
+	if err := controller.AddIngressBackendIndex(c.ingresses); err != nil {
 		// Only possible once the informer runs: a wiring mistake.
-		utilruntime.HandleError(fmt.Errorf("%s: index Ingresses by backend: %w", Name, err))
+		utilruntime.HandleError(fmt.Errorf("%s: %w", Name, err))
 	}
 	// A class that changes its controller moves its Ingresses to or from
 	// GCE's load balancer.
@@ -156,24 +149,6 @@ func newController(ctx context.Context, cctx *controller.Context, on bool, opts 
 	return c
 }
 
-// indexByBackend is backendIndex: the namespace/name of every Service an
-// Ingress sends traffic to.
-func indexByBackend(obj interface{}) ([]string, error) {
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		return nil, nil
-	}
-	ing := &networkingv1.Ingress{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, ing); err != nil {
-		return nil, nil
-	}
-	var out []string
-	for _, svc := range allBackends(ing) {
-		out = append(out, ing.Namespace+"/"+svc)
-	}
-	return out, nil
-}
-
 func (c *Controller) enqueue(obj interface{}) {
 	if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
 		c.queue.Add(key)
@@ -188,11 +163,7 @@ func (c *Controller) enqueueAll() {
 
 // enqueueBackend queues every Ingress that sends traffic to the Service.
 func (c *Controller) enqueueBackend(namespace, service string) {
-	objs, err := c.ingresses.GetIndexer().ByIndex(backendIndex, namespace+"/"+service)
-	if err != nil {
-		return
-	}
-	for _, obj := range objs {
+	for _, obj := range controller.IngressesOf(c.ingresses, namespace, service) {
 		c.enqueue(obj)
 	}
 }

@@ -38,6 +38,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/controller/dnsrecords"
 	"github.com/kfederation/federation/pkg/dnsprovider"
 )
@@ -143,22 +144,11 @@ func Backends(ing *networkingv1.Ingress, host string) (services []string, other 
 	return dnsrecords.SortedUnique(services), other
 }
 
-// allBackends returns every Service ing sends traffic to, for the index
-// that finds an Ingress from an EndpointSlice.
+// allBackends returns every Service ing sends traffic to, sorted.
 func allBackends(ing *networkingv1.Ingress) []string {
 	var out []string
-	if b := ing.Spec.DefaultBackend; b != nil && b.Service != nil {
-		out = append(out, b.Service.Name)
-	}
-	for _, r := range ing.Spec.Rules {
-		if r.HTTP == nil {
-			continue
-		}
-		for _, p := range r.HTTP.Paths {
-			if p.Backend.Service != nil {
-				out = append(out, p.Backend.Service.Name)
-			}
-		}
+	for _, b := range controller.IngressServiceBackends(ing) {
+		out = append(out, b.Name)
 	}
 	return dnsrecords.SortedUnique(out)
 }

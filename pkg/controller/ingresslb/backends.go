@@ -2,10 +2,11 @@ package ingresslb
 
 import (
 	"fmt"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/kfederation/federation/pkg/controller"
 )
 
 // backend is one Service port an Ingress sends traffic to.
@@ -35,23 +36,8 @@ func (b backend) String() string {
 // rules, each once, in the order they appear.
 func backendsOf(ing *networkingv1.Ingress) []backend {
 	var out []backend
-	add := func(b *networkingv1.IngressBackend) {
-		if b == nil || b.Service == nil {
-			return
-		}
-		be := backend{service: b.Service.Name, port: b.Service.Port.Number, portName: b.Service.Port.Name}
-		if !slices.Contains(out, be) {
-			out = append(out, be)
-		}
-	}
-	add(ing.Spec.DefaultBackend)
-	for _, r := range ing.Spec.Rules {
-		if r.HTTP == nil {
-			continue
-		}
-		for _, p := range r.HTTP.Paths {
-			add(&p.Backend)
-		}
+	for _, b := range controller.IngressServiceBackends(ing) {
+		out = append(out, backend{service: b.Name, port: b.Port.Number, portName: b.Port.Name})
 	}
 	return out
 }

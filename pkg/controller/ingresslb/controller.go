@@ -186,6 +186,10 @@ func newController(ctx context.Context, cctx *controller.Context, cloud Cloud, o
 	}
 	c.class = classOf{classless: opts.ClasslessIsGCE, controller: c.classController}
 	c.synced = []cache.InformerSynced{c.ings.HasSynced, c.svcs.HasSynced, c.classes.HasSynced, clusterInformer.Informer().HasSynced}
+	if err := controller.AddIngressBackendIndex(c.ings); err != nil {
+		// Only possible once the informer runs: a wiring mistake.
+		utilruntime.HandleError(fmt.Errorf("%s: %w", Name, err))
+	}
 	_, _ = c.ings.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueueIngress,
 		UpdateFunc: func(_, obj interface{}) { c.enqueueIngress(obj) },
@@ -253,24 +257,20 @@ func (c *Controller) enqueueIngress(obj interface{}) {
 }
 
 // enqueueIngressesOf queues the GCE Ingresses whose backends include the
-// Service obj.
+// Service obj, and wakes the sync for them: its node ports may hold them
+// back no more.
 func (c *Controller) enqueueIngressesOf(obj interface{}) {
 	svc, ok := obj.(*unstructured.Unstructured)
 	if !ok {
 		return
 	}
-	for _, ing := range c.gceIngresses() {
-		if ing.Namespace != svc.GetNamespace() {
+	for _, o := range controller.IngressesOf(c.ings, svc.GetNamespace(), svc.GetName()) {
+		ing, err := toIngress(o)
+		if err != nil || !c.class.isGCE(ing) {
 			continue
 		}
-		for _, b := range backendsOf(ing) {
-			if b.service == svc.GetName() {
-				c.queue.Add(ingressKey + ing.Namespace + "/" + ing.Name)
-				// Its node ports may hold the Ingress back no more.
-				c.wake(ing)
-				break
-			}
-		}
+		c.queue.Add(ingressKey + ing.Namespace + "/" + ing.Name)
+		c.wake(ing)
 	}
 }
 

@@ -873,3 +873,27 @@ func TestCloudFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestServiceChangeWakesItsGCEIngresses: a change to a backend Service
+// (its node port written) queues the GCE Ingresses that use it, and wakes
+// the sync for them, found through the shared backend index; an Ingress of
+// another class, or of another Service, is left alone.
+func TestServiceChangeWakesItsGCEIngresses(t *testing.T) {
+	s := readyWeb(t)
+	s.ingresses = append(s.ingresses,
+		ingress(t, "nginx", withClass("nginx")),
+		ingress(t, "cart", func(ing *networkingv1.Ingress) { ing.Spec.DefaultBackend.Service.Name = "cart" }))
+	f := newFixture(t, Options{}, s)
+	var woken []string
+	f.c.OnChange(func(namespace, name string) { woken = append(woken, namespace+"/"+name) })
+	f.queue.TakeAdded()
+
+	f.c.enqueueIngressesOf(toUnstructured(t, service("web", corev1.ServiceTypeNodePort, 30080)))
+
+	if got, want := f.queue.TakeAdded(), []string{ingressKey + webKey}; !slices.Equal(got, want) {
+		t.Errorf("queued %q, want %q", got, want)
+	}
+	if want := []string{webKey}; !slices.Equal(woken, want) {
+		t.Errorf("woke the sync for %q, want %q", woken, want)
+	}
+}

@@ -2,6 +2,7 @@ package ingresslb
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -109,20 +110,8 @@ func (c *Controller) clusterUpdated(old, cur interface{}) {
 	if o.Annotations[ClusterUIDAnnotation] != n.Annotations[ClusterUIDAnnotation] {
 		c.wakeSync()
 	}
-	if !equalZones(o.Status.Zones, n.Status.Zones) {
+	if !slices.Equal(o.Status.Zones, n.Status.Zones) {
 		c.queue.Add(firewallKey)
 	}
 	c.queue.Add(uidsKey)
-}
-
-func equalZones(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
