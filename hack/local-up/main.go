@@ -52,11 +52,7 @@ func run() error {
 		// A simulated Google Cloud project: a fake Compute Engine API and
 		// a stand-in for GCE's ingress controller in every member.
 		Compute: true,
-		Members: []framework.MemberOptions{
-			{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
-			{Name: "us-central1-b", Zone: "us-central1-b", Region: "us-central1"},
-			{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
-		},
+		Members: framework.ThreeZoneMembers(),
 	})
 	if err != nil {
 		return fmt.Errorf("%w (logs are in %s)", err, filepath.Join(dir, "logs"))

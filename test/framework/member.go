@@ -305,3 +305,14 @@ func (m *Member) Stop() {
 		}
 	}
 }
+
+// ThreeZoneMembers are the members of make run and of the DNS and Ingress
+// tests: us-central1-a and us-central1-b (region us-central1) and
+// europe-west1-b (region europe-west1), each named after its zone.
+func ThreeZoneMembers() []MemberOptions {
+	return []MemberOptions{
+		{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
+		{Name: "us-central1-b", Zone: "us-central1-b", Region: "us-central1"},
+		{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
+	}
+}

@@ -49,11 +49,7 @@ func TestMain(m *testing.M) {
 		Options: framework.Options{
 			DNS:            true,
 			FederationName: federationName,
-			Members: []framework.MemberOptions{
-				{Name: zoneA, Zone: zoneA, Region: "us-central1"},
-				{Name: zoneB, Zone: zoneB, Region: "us-central1"},
-				{Name: zoneE, Zone: zoneE, Region: "europe-west1"},
-			},
+			Members: framework.ThreeZoneMembers(),
 			ControllerManagerArgs: []string{"--leader-elect=false", "-v=2"},
 		},
 	}, func(f *framework.Federation) { fed = f }))

@@ -50,11 +50,7 @@ func TestMain(m *testing.M) {
 		Options: framework.Options{
 			DNS:            true,
 			FederationName: federationName,
-			Members: []framework.MemberOptions{
-				{Name: zoneA, Zone: zoneA, Region: usCentral},
-				{Name: zoneB, Zone: zoneB, Region: usCentral},
-				{Name: zoneE, Zone: zoneE, Region: europeWest},
-			},
+			Members: framework.ThreeZoneMembers(),
 			ControllerManagerArgs: []string{"--leader-elect=false", "-v=2"},
 		},
 	}, func(f *framework.Federation) { fed = f }))
