@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
@@ -45,6 +46,23 @@ func Earliest(a, b time.Duration) time.Duration {
 		return b
 	}
 	return a
+}
+
+// OnClusterChange calls f when a member joins or leaves, when a Cluster
+// changes in a way that matters to records (ClusterChangeMatters), and
+// when the registry finds a member's readiness changed: each can change
+// every object's records.
+func OnClusterChange(clusters cache.SharedIndexInformer, registry *clusterclient.Registry, f func()) {
+	_, _ = clusters.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(interface{}) { f() },
+		DeleteFunc: func(interface{}) { f() },
+		UpdateFunc: func(old, cur interface{}) {
+			if ClusterChangeMatters(old.(*federationv1beta1.Cluster), cur.(*federationv1beta1.Cluster)) {
+				f()
+			}
+		},
+	})
+	registry.OnChange(func(string) { f() })
 }
 
 // ClusterChangeMatters says a Cluster changed in a way that can change

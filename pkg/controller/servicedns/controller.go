@@ -16,7 +16,6 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
-	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 	fedlisters "github.com/kfederation/client-go/listers/federation/v1beta1"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
@@ -115,16 +114,7 @@ func newController(ctx context.Context, cctx *controller.Context, on bool, opts 
 	}
 	// A cluster joining, leaving, changing zones or readiness changes
 	// every Service's records.
-	_, _ = clusterInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(interface{}) { c.enqueueAll() },
-		DeleteFunc: func(interface{}) { c.enqueueAll() },
-		UpdateFunc: func(old, cur interface{}) {
-			if dnsrecords.ClusterChangeMatters(old.(*federationv1beta1.Cluster), cur.(*federationv1beta1.Cluster)) {
-				c.enqueueAll()
-			}
-		},
-	})
-	cctx.Clusters.OnChange(func(string) { c.enqueueAll() })
+	dnsrecords.OnClusterChange(clusterInformer.Informer(), cctx.Clusters, c.enqueueAll)
 	return c
 }
 
