@@ -43,9 +43,9 @@ func TestMain(m *testing.M) {
 	os.Exit(framework.RunMain(m, framework.MainOptions{
 		Join: true,
 		Options: framework.Options{
-			Compute:        true,
-			FederationName: federationName,
-			Members: framework.ThreeZoneMembers(),
+			Compute:               true,
+			FederationName:        federationName,
+			Members:               framework.ThreeZoneMembers(),
 			ControllerManagerArgs: []string{"--leader-elect=false", "-v=2"},
 		},
 	}, func(f *framework.Federation) { fed = f }))

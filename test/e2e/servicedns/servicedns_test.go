@@ -48,9 +48,9 @@ func TestMain(m *testing.M) {
 	os.Exit(framework.RunMain(m, framework.MainOptions{
 		Join: true,
 		Options: framework.Options{
-			DNS:            true,
-			FederationName: federationName,
-			Members: framework.ThreeZoneMembers(),
+			DNS:                   true,
+			FederationName:        federationName,
+			Members:               framework.ThreeZoneMembers(),
 			ControllerManagerArgs: []string{"--leader-elect=false", "-v=2"},
 		},
 	}, func(f *framework.Federation) { fed = f }))
