@@ -85,12 +85,17 @@ func (c CompletedConfig) New() (*FederationAPIServer, error) {
 	if err := s.InstallAPIGroups(groups...); err != nil {
 		return nil, fmt.Errorf("install API groups: %w", err)
 	}
+	preferTodaysGroups(s)
 	s.AddPostStartHookOrDie("federation-bootstrap-namespaces", func(hookCtx genericapiserver.PostStartHookContext) error {
 		client, err := kubernetes.NewForConfig(hookCtx.LoopbackClientConfig)
 		if err != nil {
 			return err
 		}
-		go ensureNamespaces(hookCtx, client, metav1.NamespaceDefault, federationv1beta1.FederationSystemNamespace)
+		// As kube-apiserver, the federation starts with default,
+		// kube-system and kube-public (the members' own are adopted: add-on
+		// manifests live in kube-system), and has federation-system for
+		// its own objects.
+		go ensureNamespaces(hookCtx, client, metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, federationv1beta1.FederationSystemNamespace)
 		return nil
 	})
 	return &FederationAPIServer{GenericAPIServer: s}, nil
@@ -118,5 +123,6 @@ func ensureNamespaces(ctx context.Context, client kubernetes.Interface, names ..
 func ResourceConfig() *serverstorage.ResourceConfig {
 	rc := serverstorage.NewResourceConfig()
 	rc.EnableVersions(ServedGroupVersions...)
+	rc.EnableVersions(OldGroupVersions...)
 	return rc
 }

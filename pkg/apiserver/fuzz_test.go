@@ -44,14 +44,22 @@ import (
 // milliseconds; with the default -fuzzminimizetime (60s) a short run spends
 // its time minimizing new inputs rather than fuzzing.
 
-// FuzzDecodeCore covers namespaces, services, secrets, configmaps, events.
+// FuzzDecodeCore covers namespaces, services, secrets, configmaps, service
+// accounts, events.
 func FuzzDecodeCore(f *testing.F) { fuzzGroup(f, "") }
 
-// FuzzDecodeApps covers replicasets, deployments and daemonsets.
+// FuzzDecodeApps covers replicasets, deployments and daemonsets, in
+// apps/v1, v1beta2 and v1beta1.
 func FuzzDecodeApps(f *testing.F) { fuzzGroup(f, "apps") }
 
-// FuzzDecodeNetworking covers ingresses and ingressclasses.
+// FuzzDecodeExtensions covers the extensions/v1beta1 kinds.
+func FuzzDecodeExtensions(f *testing.F) { fuzzGroup(f, "extensions") }
+
+// FuzzDecodeNetworking covers ingresses and ingressclasses, v1 and v1beta1.
 func FuzzDecodeNetworking(f *testing.F) { fuzzGroup(f, "networking.k8s.io") }
+
+// FuzzDecodeRBAC covers the four RBAC kinds, v1 and v1beta1.
+func FuzzDecodeRBAC(f *testing.F) { fuzzGroup(f, "rbac.authorization.k8s.io") }
 
 // FuzzDecodeBatch covers jobs.
 func FuzzDecodeBatch(f *testing.F) { fuzzGroup(f, "batch") }
@@ -74,16 +82,39 @@ var seeds = map[string][]string{
 		`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"pull"},"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"eyJhdXRocyI6e319"}}`,
 		`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","annotations":{"a":"b"}},"data":{"k":"v"},"binaryData":{"b":"AAEC"},"immutable":true}`,
 		`{"apiVersion":"v1","kind":"Event","metadata":{"name":"e.1"},"involvedObject":{"kind":"ConfigMap","name":"cfg","namespace":"default"},"reason":"Synced","message":"ok","type":"Normal","count":2,"firstTimestamp":"2024-01-02T03:04:05Z","source":{"component":"c"}}`,
+		`{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"traefik"},"secrets":[{"name":"s"}],"imagePullSecrets":[{"name":"pull"}],"automountServiceAccountToken":false}`,
 		`{"apiVersion":"v1","kind":"Event","metadata":{"name":"e.2"},"involvedObject":{"kind":"ConfigMap","name":"cfg","namespace":"default"},"eventTime":"2024-01-02T03:04:05.000000Z","reportingComponent":"example.com/c","reportingInstance":"i","action":"Sync","reason":"Synced","type":"Warning","series":{"count":2,"lastObservedTime":"2024-01-02T03:04:06.000000Z"}}`,
 	},
 	"apps": {
 		`{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"rs"},"spec":{"replicas":3,"minReadySeconds":1,"selector":{"matchLabels":{"app":"web"},"matchExpressions":[{"key":"tier","operator":"In","values":["a"]}]},"template":{"metadata":{"labels":{"app":"web","tier":"a"}},"spec":{"containers":[{"name":"web","image":"nginx","ports":[{"containerPort":80}],"resources":{"requests":{"cpu":"100m","memory":"64Mi"},"limits":{"memory":"128Mi"}}}]}}}}`,
 		`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","annotations":{"federation.kubernetes.io/deployment-preferences":"{\"clusters\":{\"*\":{\"weight\":1}}}"}},"spec":{"replicas":2,"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":"25%","maxUnavailable":1}},"progressDeadlineSeconds":60,"revisionHistoryLimit":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"initContainers":[{"name":"init","image":"busybox","command":["true"]}],"containers":[{"name":"web","image":"nginx","env":[{"name":"A","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}],"volumeMounts":[{"name":"cfg","mountPath":"/etc/cfg"}],"livenessProbe":{"httpGet":{"path":"/","port":80},"periodSeconds":5},"securityContext":{"runAsNonRoot":true,"capabilities":{"drop":["ALL"]}}}],"volumes":[{"name":"cfg","configMap":{"name":"cfg"}}],"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"zone","operator":"In","values":["z"]}]}]}}},"tolerations":[{"operator":"Exists"}]}}}}`,
+		`{"apiVersion":"apps/v1beta1","kind":"Deployment","metadata":{"name":"old"},"spec":{"replicas":2,"template":{"metadata":{"labels":{"app":"old"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`,
+		`{"apiVersion":"apps/v1beta2","kind":"Deployment","metadata":{"name":"old2"},"spec":{"selector":{"matchLabels":{"app":"old"}},"template":{"metadata":{"labels":{"app":"old"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`,
+		`{"apiVersion":"apps/v1beta2","kind":"ReplicaSet","metadata":{"name":"old2"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"old"}},"template":{"metadata":{"labels":{"app":"old"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`,
+		`{"apiVersion":"apps/v1beta2","kind":"DaemonSet","metadata":{"name":"old2"},"spec":{"selector":{"matchLabels":{"app":"agent"}},"template":{"metadata":{"labels":{"app":"agent"}},"spec":{"containers":[{"name":"agent","image":"agent:1"}]}}}}`,
 		`{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"ds"},"spec":{"updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1,"maxUnavailable":0}},"selector":{"matchLabels":{"app":"agent"}},"template":{"metadata":{"labels":{"app":"agent"}},"spec":{"hostNetwork":true,"containers":[{"name":"agent","image":"agent:1","ports":[{"containerPort":9100,"hostPort":9100}]}]}}}}`,
 	},
+	"extensions": {
+		`{"apiVersion":"extensions/v1beta1","kind":"Deployment","metadata":{"name":"old"},"spec":{"replicas":2,"template":{"metadata":{"labels":{"app":"old"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`,
+		`{"apiVersion":"extensions/v1beta1","kind":"ReplicaSet","metadata":{"name":"old"},"spec":{"replicas":1,"template":{"metadata":{"labels":{"app":"old"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`,
+		`{"apiVersion":"extensions/v1beta1","kind":"DaemonSet","metadata":{"name":"traefik"},"spec":{"templateGeneration":2,"template":{"metadata":{"labels":{"k8s-app":"traefik"}},"spec":{"hostNetwork":true,"nodeSelector":{"edgenode":"true"},"containers":[{"name":"traefik","image":"traefik:1.7","args":["--api","--kubernetes"],"ports":[{"containerPort":80,"hostPort":80}]}]}}}}`,
+		`{"apiVersion":"extensions/v1beta1","kind":"Ingress","metadata":{"name":"old"},"spec":{"backend":{"serviceName":"web","servicePort":80},"rules":[{"host":"shop.example.com","http":{"paths":[{"path":"/","backend":{"serviceName":"web","servicePort":"http"}}]}}]}}`,
+	},
 	"networking.k8s.io": {
+		`{"apiVersion":"networking.k8s.io/v1beta1","kind":"Ingress","metadata":{"name":"old"},"spec":{"ingressClassName":"nginx","rules":[{"http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"serviceName":"web","servicePort":8080}}]}}]}}`,
+		`{"apiVersion":"networking.k8s.io/v1beta1","kind":"IngressClass","metadata":{"name":"old"},"spec":{"controller":"example.com/ingress"}}`,
 		`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"ing"},"spec":{"ingressClassName":"nginx","tls":[{"hosts":["*.example.com"],"secretName":"tls"}],"defaultBackend":{"service":{"name":"web","port":{"number":80}}},"rules":[{"host":"shop.example.com","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"web","port":{"name":"http"}}}},{"path":"/static","pathType":"ImplementationSpecific","backend":{"resource":{"apiGroup":"example.com","kind":"Bucket","name":"b"}}}]}}]}}`,
 		`{"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"nginx","annotations":{"ingressclass.kubernetes.io/is-default-class":"true"}},"spec":{"controller":"k8s.io/ingress-nginx","parameters":{"apiGroup":"k8s.example.com","kind":"IngressParameters","name":"external-lb","scope":"Namespace","namespace":"ingress-nginx"}}}`,
+	},
+	"rbac.authorization.k8s.io": {
+		`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"traefik"},"rules":[{"apiGroups":[""],"resources":["services","endpoints","secrets"],"verbs":["get","list","watch"]},{"nonResourceURLs":["/metrics"],"verbs":["get"]}]}`,
+		`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"traefik"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"ServiceAccount","name":"traefik","namespace":"kube-system"},{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"eve"}]}`,
+		`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"r"},"rules":[{"apiGroups":["apps"],"resources":["deployments/scale"],"resourceNames":["web"],"verbs":["update"]}]}`,
+		`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"rb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"r"},"subjects":[{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"devs"}]}`,
+		`{"apiVersion":"rbac.authorization.k8s.io/v1beta1","kind":"ClusterRole","metadata":{"name":"agg"},"aggregationRule":{"clusterRoleSelectors":[{"matchLabels":{"rbac.example.com/aggregate":"true"}}]}}`,
+		`{"apiVersion":"rbac.authorization.k8s.io/v1beta1","kind":"ClusterRoleBinding","metadata":{"name":"old"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"ServiceAccount","name":"traefik","namespace":"kube-system"}]}`,
+		`{"apiVersion":"rbac.authorization.k8s.io/v1beta1","kind":"Role","metadata":{"name":"old"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]}`,
+		`{"apiVersion":"rbac.authorization.k8s.io/v1beta1","kind":"RoleBinding","metadata":{"name":"old"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"old"},"subjects":[{"kind":"ServiceAccount","name":"default"}]}`,
 	},
 	"batch": {
 		`{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"job","annotations":{"federation.kubernetes.io/job-preferences":"{\"clusters\":{\"c1\":{\"minReplicas\":1,\"maxReplicas\":3}}}"}},"spec":{"parallelism":3,"completions":6,"completionMode":"Indexed","backoffLimit":2,"activeDeadlineSeconds":600,"ttlSecondsAfterFinished":60,"podFailurePolicy":{"rules":[{"action":"FailJob","onExitCodes":{"operator":"In","values":[42]}}]},"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"w","image":"busybox"}]}}}}`,
@@ -113,7 +144,7 @@ func fuzzGroup(f *testing.F, group string) {
 		if err != nil || gvk.Group != group {
 			return
 		}
-		if sk, ok := served[gvk.GroupKind()]; ok && sk.version == gvk.GroupVersion() {
+		if sk, ok := served[*gvk]; ok {
 			_, _ = sk.exercise(t, obj)
 		}
 	})
@@ -127,15 +158,15 @@ func TestFuzzSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seeded := map[schema.GroupKind]bool{}
+	seeded := map[schema.GroupVersionKind]bool{}
 	for group, bodies := range seeds {
 		for _, body := range bodies {
 			obj, gvk, err := legacyscheme.Codecs.UniversalDeserializer().Decode([]byte(body), nil, nil)
 			if err != nil {
 				t.Fatalf("seed does not decode: %v: %s", err, body)
 			}
-			sk, ok := served[gvk.GroupKind()]
-			if !ok || sk.version != gvk.GroupVersion() || gvk.Group != group {
+			sk, ok := served[*gvk]
+			if !ok || gvk.Group != group {
 				t.Fatalf("seed of group %q is not a served kind of that group: %s", group, gvk)
 			}
 			createErr, updateErr := sk.exercise(t, obj)
@@ -148,12 +179,12 @@ func TestFuzzSeeds(t *testing.T) {
 			if updateErr != nil && !generatedSelector {
 				t.Errorf("seed %s: update validation: %v", body[:min(len(body), 80)], updateErr)
 			}
-			seeded[gvk.GroupKind()] = true
+			seeded[*gvk] = true
 		}
 	}
-	for gk := range served {
-		if !seeded[gk] {
-			t.Errorf("served kind %s has no fuzz seed", gk)
+	for gvk := range served {
+		if !seeded[gvk] {
+			t.Errorf("served kind %s has no fuzz seed", gvk)
 		}
 	}
 }
@@ -248,14 +279,14 @@ func (sk servedKind) exercise(t *testing.T, obj runtime.Object) (createErr, upda
 
 var (
 	servedOnce  sync.Once
-	servedKinds map[schema.GroupKind]servedKind
+	servedKinds map[schema.GroupVersionKind]servedKind
 	servedErr   error
 )
 
 // servedStorage builds, once, the storage of every served resource exactly
-// as New installs it, on a storage that holds nothing, and maps each kind
-// to it.
-func servedStorage() (map[schema.GroupKind]servedKind, error) {
+// as New installs it, on a storage that holds nothing, and maps each kind,
+// in each version that serves it, to it.
+func servedStorage() (map[schema.GroupVersionKind]servedKind, error) {
 	servedOnce.Do(func() {
 		// Validation logs at level 0 when declarative and hand-written
 		// validation both report an error; millions of fuzz inputs
@@ -272,8 +303,9 @@ func servedStorage() (map[schema.GroupKind]servedKind, error) {
 			servedErr = err
 			return
 		}
-		servedKinds = map[schema.GroupKind]servedKind{}
+		servedKinds = map[schema.GroupVersionKind]servedKind{}
 		for _, info := range append(named, core) {
+			group := info.PrioritizedVersions[0].Group
 			for version, resources := range info.VersionedResourcesStorageMap {
 				for resource, s := range resources {
 					if strings.Contains(resource, "/") {
@@ -284,8 +316,8 @@ func servedStorage() (map[schema.GroupKind]servedKind, error) {
 						servedErr = fmt.Errorf("%s: %w", resource, err)
 						return
 					}
-					gv := schema.GroupVersion{Group: kinds[0].Group, Version: version}
-					servedKinds[kinds[0].GroupKind()] = servedKind{version: gv, resource: resource, storage: s}
+					gv := schema.GroupVersion{Group: group, Version: version}
+					servedKinds[gv.WithKind(kinds[0].Kind)] = servedKind{version: gv, resource: resource, storage: s}
 				}
 			}
 		}

@@ -12,22 +12,19 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
-	daemonsetstore "k8s.io/kubernetes/pkg/registry/apps/daemonset/storage"
-	deploymentstore "k8s.io/kubernetes/pkg/registry/apps/deployment/storage"
-	replicasetstore "k8s.io/kubernetes/pkg/registry/apps/replicaset/storage"
 	jobstore "k8s.io/kubernetes/pkg/registry/batch/job/storage"
 	leasestore "k8s.io/kubernetes/pkg/registry/coordination/lease/storage"
 	configmapstore "k8s.io/kubernetes/pkg/registry/core/configmap/storage"
 	eventstore "k8s.io/kubernetes/pkg/registry/core/event/storage"
 	namespacestore "k8s.io/kubernetes/pkg/registry/core/namespace/storage"
 	secretstore "k8s.io/kubernetes/pkg/registry/core/secret/storage"
-	ingressstore "k8s.io/kubernetes/pkg/registry/networking/ingress/storage"
-	ingressclassstore "k8s.io/kubernetes/pkg/registry/networking/ingressclass/storage"
+	serviceaccountstore "k8s.io/kubernetes/pkg/registry/core/serviceaccount/storage"
 
 	// The stock kinds' internal types, conversions and defaults, registered
 	// in legacyscheme as kube-apiserver registers them.
@@ -36,7 +33,9 @@ import (
 	_ "k8s.io/kubernetes/pkg/apis/batch/install"
 	_ "k8s.io/kubernetes/pkg/apis/coordination/install"
 	_ "k8s.io/kubernetes/pkg/apis/core/install"
+	_ "k8s.io/kubernetes/pkg/apis/extensions/install"
 	_ "k8s.io/kubernetes/pkg/apis/networking/install"
+	_ "k8s.io/kubernetes/pkg/apis/rbac/install"
 
 	_ "github.com/kfederation/federation/pkg/apis/federation/install"
 	federationv1beta1 "github.com/kfederation/federation/pkg/apis/federation/v1beta1"
@@ -45,12 +44,13 @@ import (
 	"github.com/kfederation/federation/pkg/registry/federation/propagation"
 )
 
-// ServedGroupVersions are the group versions this server serves, and so the
-// ones that get storage.
+// ServedGroupVersions are today's group versions this server serves, and so
+// the ones that get storage. OldGroupVersions are served besides them.
 var ServedGroupVersions = []schema.GroupVersion{
 	corev1.SchemeGroupVersion,
 	appsv1.SchemeGroupVersion,
 	networkingv1.SchemeGroupVersion,
+	rbacv1.SchemeGroupVersion,
 	batchv1.SchemeGroupVersion,
 	coordinationv1.SchemeGroupVersion,
 	authenticationv1.SchemeGroupVersion,
@@ -63,9 +63,10 @@ func newGroupInfo(group string) *genericapiserver.APIGroupInfo {
 	return &info
 }
 
-// coreGroup serves namespaces, services, secrets, configmaps and events;
-// nothing else of core/v1 (no pods, nodes or endpoints) makes sense in a
-// federation.
+// coreGroup serves namespaces, services, secrets, configmaps, service
+// accounts and events; nothing else of core/v1 (no pods, nodes or
+// endpoints) makes sense in a federation. Service accounts are served
+// without their token subresource: tokens are issued by each member.
 func coreGroup(getter generic.RESTOptionsGetter, eventTTL time.Duration) (*genericapiserver.APIGroupInfo, error) {
 	ns, nsStatus, nsFinalize, err := namespacestore.NewREST(getter)
 	if err != nil {
@@ -87,6 +88,10 @@ func coreGroup(getter generic.RESTOptionsGetter, eventTTL time.Duration) (*gener
 	if err != nil {
 		return nil, err
 	}
+	serviceAccounts, err := serviceaccountstore.NewREST(getter, nil, nil, 0, nil, nil, nil, false, 0)
+	if err != nil {
+		return nil, err
+	}
 	info := newGroupInfo(corev1.GroupName)
 	info.VersionedResourcesStorageMap["v1"] = map[string]rest.Storage{
 		"namespaces":          ns,
@@ -97,51 +102,37 @@ func coreGroup(getter generic.RESTOptionsGetter, eventTTL time.Duration) (*gener
 		"secrets":             secrets,
 		"configmaps":          configMaps,
 		"events":              events,
+		"serviceaccounts":     serviceAccounts,
 	}
 	return info, nil
 }
 
 // namedGroups serves the workload, ingress (Ingresses and the cluster-scoped
-// IngressClasses they name), lease and federation groups.
+// IngressClasses they name), RBAC, lease and federation groups, each in
+// today's version and in the old versions of oldVersionGroups.
 func namedGroups(getter generic.RESTOptionsGetter) ([]*genericapiserver.APIGroupInfo, error) {
-	rs, err := replicasetstore.NewStorage(getter)
+	workloads, err := newWorkloadStorage(getter)
 	if err != nil {
-		return nil, fmt.Errorf("replicasets: %w", err)
-	}
-	deploy, err := deploymentstore.NewStorage(getter)
-	if err != nil {
-		return nil, fmt.Errorf("deployments: %w", err)
-	}
-	ds, dsStatus, err := daemonsetstore.NewREST(getter)
-	if err != nil {
-		return nil, fmt.Errorf("daemonsets: %w", err)
+		return nil, err
 	}
 	apps := newGroupInfo(appsv1.GroupName)
-	apps.VersionedResourcesStorageMap["v1"] = map[string]rest.Storage{
-		"replicasets":        rs.ReplicaSet,
-		"replicasets/status": rs.Status,
-		"replicasets/scale":  rs.Scale,
-		"deployments":        deploy.Deployment,
-		"deployments/status": deploy.Status,
-		"deployments/scale":  deploy.Scale,
-		"daemonsets":         ds,
-		"daemonsets/status":  dsStatus,
-	}
+	apps.VersionedResourcesStorageMap["v1"] = workloads.all()
 
-	ing, ingStatus, err := ingressstore.NewREST(getter)
+	ingresses, err := newIngressStorage(getter)
 	if err != nil {
-		return nil, fmt.Errorf("ingresses: %w", err)
-	}
-	ingClasses, err := ingressclassstore.NewREST(getter)
-	if err != nil {
-		return nil, fmt.Errorf("ingressclasses: %w", err)
+		return nil, err
 	}
 	networking := newGroupInfo(networkingv1.GroupName)
-	networking.VersionedResourcesStorageMap["v1"] = map[string]rest.Storage{
-		"ingresses":        ing,
-		"ingresses/status": ingStatus,
-		"ingressclasses":   ingClasses,
+	networking.VersionedResourcesStorageMap["v1"] = ingresses.all()
+
+	roles, err := newRBACStorage(getter)
+	if err != nil {
+		return nil, err
 	}
+	rbac := newGroupInfo(rbacv1.GroupName)
+	rbac.VersionedResourcesStorageMap["v1"] = roles
+
+	extensions := oldVersionGroups(workloads, ingresses, roles, apps, networking, rbac)
 
 	jobs, err := jobstore.NewStorage(getter)
 	if err != nil {
@@ -177,5 +168,6 @@ func namedGroups(getter generic.RESTOptionsGetter) ([]*genericapiserver.APIGroup
 		"clusters/status": clusterStatus,
 		"propagations":    propagations,
 	}
-	return []*genericapiserver.APIGroupInfo{apps, networking, batch, coordination, fed}, nil
+	// The extensions group goes last (see preferTodaysGroups).
+	return []*genericapiserver.APIGroupInfo{apps, networking, rbac, batch, coordination, fed, extensions}, nil
 }

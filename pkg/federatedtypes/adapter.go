@@ -85,12 +85,18 @@ func (a *Adapter) ControllerName() string {
 
 // All returns the adapter of every federated kind, in propagation order:
 // namespaces first, since everything else lives in one; IngressClasses
-// before the Ingresses that name them.
+// before the Ingresses that name them; ServiceAccounts and RBAC before the
+// workloads that run as them.
 func All() []*Adapter {
 	return []*Adapter{
 		Namespace(),
 		Secret(),
 		ConfigMap(),
+		ServiceAccount(),
+		ClusterRole(),
+		ClusterRoleBinding(),
+		Role(),
+		RoleBinding(),
 		Service(),
 		IngressClass(),
 		Ingress(),

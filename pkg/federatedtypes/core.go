@@ -7,17 +7,18 @@ import (
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 )
 
-// systemNamespaces belong to each member's own control plane; adopting
-// them would let a federated delete remove them everywhere.
+// systemNamespaces are never propagated: federation-system holds the
+// federation's own objects, and kube-node-lease each member's node
+// heartbeats. (kube-system and kube-public are adopted like default, so
+// that add-ons, which live in kube-system, can be rolled out through the
+// federation; none of the three can be deleted through it.)
 var systemNamespaces = map[string]bool{
 	federationv1beta1.FederationSystemNamespace: true,
-	"kube-system":     true,
-	"kube-public":     true,
 	"kube-node-lease": true,
 }
 
 // Namespace propagates namespaces. A member's existing namespace of the
-// same name (such as default) is adopted.
+// same name (such as default or kube-system) is adopted.
 func Namespace() *Adapter {
 	return &Adapter{
 		Name:       "namespace",

@@ -135,7 +135,13 @@ func TestSkips(t *testing.T) {
 		{"token secret", Secret(), secret("default", "t", "kubernetes.io/service-account-token"), true},
 		{"opaque secret", Secret(), secret("default", "s", "Opaque"), false},
 		{"credentials", Secret(), secret("federation-system", "us-east1", "Opaque"), true},
-		{"kube-system namespace", Namespace(), u(map[string]interface{}{"kind": "Namespace", "metadata": map[string]interface{}{"name": "kube-system"}}), true},
+		// kube-system is adopted like default, so that add-ons can be
+		// rolled out through the federation; node leases are not.
+		{"kube-system namespace", Namespace(), u(map[string]interface{}{"kind": "Namespace", "metadata": map[string]interface{}{"name": "kube-system"}}), false},
+		{"kube-node-lease namespace", Namespace(), u(map[string]interface{}{"kind": "Namespace", "metadata": map[string]interface{}{"name": "kube-node-lease"}}), true},
+		{"federation-system namespace", Namespace(), u(map[string]interface{}{"kind": "Namespace", "metadata": map[string]interface{}{"name": "federation-system"}}), true},
+		{"service account in kube-system", ServiceAccount(), u(map[string]interface{}{"kind": "ServiceAccount", "metadata": map[string]interface{}{"namespace": "kube-system", "name": "traefik"}}), false},
+		{"role in federation-system", Role(), u(map[string]interface{}{"kind": "Role", "metadata": map[string]interface{}{"namespace": "federation-system", "name": "r"}}), true},
 		{"user namespace", Namespace(), u(map[string]interface{}{"kind": "Namespace", "metadata": map[string]interface{}{"name": "shop"}}), false},
 		{"configmap in federation-system", ConfigMap(), u(map[string]interface{}{"kind": "ConfigMap", "metadata": map[string]interface{}{"namespace": "federation-system", "name": "c"}}), true},
 		{"configmap of a user", ConfigMap(), u(map[string]interface{}{"kind": "ConfigMap", "metadata": map[string]interface{}{"namespace": "shop", "name": "c"}}), false},
@@ -159,7 +165,7 @@ func TestSkips(t *testing.T) {
 // in one), IngressClasses before the Ingresses that name them, and the
 // scope of each kind as Kubernetes has it.
 func TestAll(t *testing.T) {
-	clusterScoped := map[string]bool{"Namespace": true, "IngressClass": true}
+	clusterScoped := map[string]bool{"Namespace": true, "IngressClass": true, "ClusterRole": true, "ClusterRoleBinding": true}
 	position := map[string]int{}
 	names := map[string]bool{}
 	resources := map[string]bool{}
@@ -184,6 +190,36 @@ func TestAll(t *testing.T) {
 	}
 	if ic, ing := position["IngressClass"], position["Ingress"]; ic >= ing {
 		t.Errorf("IngressClass at %d, Ingress at %d: the class must come first", ic, ing)
+	}
+	for _, first := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} {
+		for _, then := range []string{"ReplicaSet", "Deployment", "DaemonSet", "Job"} {
+			if position[first] >= position[then] {
+				t.Errorf("%s at %d, %s at %d: pods must find their account and its rights", first, position[first], then, position[then])
+			}
+		}
+	}
+}
+
+// TestClusterRoleKeepsAggregatedRules: the rules of an aggregated role are
+// each member's (its aggregation controller fills them in), so they are
+// kept; the rules of a plain role are the federation's.
+func TestClusterRoleKeepsAggregatedRules(t *testing.T) {
+	memberRules := []interface{}{map[string]interface{}{"verbs": []interface{}{"get"}, "apiGroups": []interface{}{""}, "resources": []interface{}{"pods"}}}
+	member := u(map[string]interface{}{"kind": "ClusterRole", "rules": memberRules})
+	a := ClusterRole()
+
+	aggregated := u(map[string]interface{}{"kind": "ClusterRole",
+		"aggregationRule": map[string]interface{}{"clusterRoleSelectors": []interface{}{map[string]interface{}{"matchLabels": map[string]interface{}{"x": "y"}}}}})
+	a.Retain(aggregated, member)
+	if !reflect.DeepEqual(aggregated.Object["rules"], memberRules) {
+		t.Errorf("aggregated role: rules = %v, want the member's %v", aggregated.Object["rules"], memberRules)
+	}
+
+	ownRules := []interface{}{map[string]interface{}{"verbs": []interface{}{"list"}, "apiGroups": []interface{}{""}, "resources": []interface{}{"secrets"}}}
+	plain := u(map[string]interface{}{"kind": "ClusterRole", "rules": ownRules})
+	a.Retain(plain, member)
+	if !reflect.DeepEqual(plain.Object["rules"], ownRules) {
+		t.Errorf("plain role: rules = %v, want the federation's %v", plain.Object["rules"], ownRules)
 	}
 }
 

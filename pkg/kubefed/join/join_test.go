@@ -368,10 +368,12 @@ func TestJoinReusesItsOwnLeftoversButNotOthersObjects(t *testing.T) {
 func TestMemberRulesGrantExactlyWhatTheControllersNeed(t *testing.T) {
 	sync := []string{"get", "list", "watch", "create", "update", "patch", "delete"}
 	want := []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"configmaps", "namespaces", "secrets", "services"}, Verbs: sync},
+		{APIGroups: []string{""}, Resources: []string{"configmaps", "namespaces", "secrets", "serviceaccounts", "services"}, Verbs: sync},
 		{APIGroups: []string{"apps"}, Resources: []string{"daemonsets", "deployments", "replicasets"}, Verbs: sync},
 		{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: sync},
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingressclasses", "ingresses"}, Verbs: sync},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterrolebindings", "clusterroles", "rolebindings", "roles"}, Verbs: sync},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles", "roles"}, Verbs: []string{"bind", "escalate"}},
 		{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"get", "list", "watch"}},
 		{NonResourceURLs: []string{"/healthz", "/livez", "/readyz"}, Verbs: []string{"get"}},

@@ -64,7 +64,8 @@ var HealthPaths = []string{"/healthz", "/livez", "/readyz"}
 
 // MemberRules are the permissions of the federation in a member: the sync
 // verbs on every federated kind (taken from the adapter table, so a new
-// kind is covered where it is added), reading nodes, pods and
+// kind is covered where it is added), binding and escalating roles (RBAC
+// objects are propagated too), reading nodes, pods and
 // EndpointSlices, and the health endpoints. Nothing is granted with a wildcard, so that the
 // federation's credentials cannot be used for anything else in the member.
 func MemberRules() []rbacv1.PolicyRule {
@@ -84,6 +85,12 @@ func MemberRules() []rbacv1.PolicyRule {
 		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{g}, Resources: resources, Verbs: syncVerbs})
 	}
 	return append(rules,
+		// RBAC objects are propagated as written: a role may hold rights
+		// the federation's own role lacks (escalate), and a binding may
+		// name any role (bind), cluster-admin included. Whoever may write
+		// RBAC objects through the federation is thereby an administrator
+		// of every member (docs/user-guide.md, "RBAC objects").
+		rbacv1.PolicyRule{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles", "roles"}, Verbs: []string{"bind", "escalate"}},
 		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: readVerbs},
 		rbacv1.PolicyRule{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: readVerbs},
 		rbacv1.PolicyRule{NonResourceURLs: HealthPaths, Verbs: []string{"get"}},

@@ -24,6 +24,7 @@ import (
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 
 	"github.com/kfederation/federation/pkg/admission/federationannotations"
+	"github.com/kfederation/federation/pkg/admission/removedfields"
 	"github.com/kfederation/federation/pkg/admission/federationfinalizer"
 	"github.com/kfederation/federation/pkg/embeddedetcd"
 )
@@ -96,8 +97,10 @@ var ImmortalNamespaces = sets.New[string](metav1.NamespaceDefault, metav1.Namesp
 // there, rather than each member filling in its own default, which the sync
 // would take for drift); FederationFinalizer, which puts the federation's
 // deletion finalizer on new objects of propagated kinds (the
-// federation-controller-manager takes it off); and FederationAnnotations,
-// which refuses federation annotations the controllers could not parse.
+// federation-controller-manager takes it off); FederationAnnotations,
+// which refuses federation annotations the controllers could not parse;
+// and RemovedFields, which refuses fields of the old API versions that
+// today's versions, stored and propagated, no longer have.
 func newAdmissionOptions() *genericoptions.AdmissionOptions {
 	a := genericoptions.NewAdmissionOptions()
 	a.Plugins = admission.NewPlugins()
@@ -110,7 +113,8 @@ func newAdmissionOptions() *genericoptions.AdmissionOptions {
 	defaultingressclass.Register(a.Plugins)
 	federationfinalizer.Register(a.Plugins)
 	federationannotations.Register(a.Plugins)
-	a.RecommendedPluginOrder = []string{lifecycle.PluginName, defaultingressclass.PluginName, federationfinalizer.PluginName, federationannotations.PluginName}
+	removedfields.Register(a.Plugins)
+	a.RecommendedPluginOrder = []string{lifecycle.PluginName, defaultingressclass.PluginName, federationfinalizer.PluginName, federationannotations.PluginName, removedfields.PluginName}
 	a.DefaultOffPlugins = sets.New[string]()
 	return a
 }
