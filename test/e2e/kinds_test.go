@@ -362,7 +362,7 @@ func TestEveryKindPropagates(t *testing.T) {
 
 // kindCases has one round trip per federated kind; a kind may have more.
 func kindCases() []kindCase {
-	return []kindCase{
+	return append([]kindCase{
 		{
 			name:          "namespace",
 			gvr:           schema.GroupVersionResource{Version: "v1", Resource: "namespaces"},
@@ -520,7 +520,7 @@ func kindCases() []kindCase {
 			member: checkJobCopy,
 			all:    checkJobSplit,
 		},
-	}
+	}, rbacKindCases()...)
 }
 
 // sameFields checks that the copy has the federated object's top-level
