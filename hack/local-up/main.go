@@ -104,11 +104,21 @@ name above (each member's DNS address is in %s):
 %s
 %s
 %s
+Manifests written for older clusters apply unchanged (a 2018 traefik
+tutorial: extensions/v1beta1 DaemonSet and Ingress, rbac v1beta1 binding);
+each member gets today's versions, and the pods run on its edgenode=true nodes:
+  kubectl --context=us-central1-a label node us-central1-a-node-0 edgenode=true
+  kubectl --context=federation-cluster apply -f %s
+  kubectl --context=us-central1-a -n kube-system get serviceaccount/traefik-ingress-controller daemonset/traefik-ingress-controller ingress/traefik-web-ui
+  kubectl --context=us-central1-a -n kube-system get pods -l k8s-app=traefik-ingress-lb -o wide
+  kubectl --context=federation-cluster -n kube-system get ingresses.v1beta1.extensions traefik-web-ui -o yaml
+
 kubectl is in %s. Logs of every process are in %s.
 Press Ctrl-C to stop everything.
 `, time.Since(start).Round(time.Second), f.Kubeconfig, f.DNS.Addr, dnsAddress, digLines(f.DNS),
 		filepath.Join(dir, "<member>", "dns-address"), memberDigLine(f.Member("us-central1-a")),
 		ingressLines(root, dnsAddress, f.DNS), globalIngressLines(f.Cloud),
+		filepath.Join(root, "docs", "examples", "traefik-2018.yaml"),
 		filepath.Join(root, "_output", "bin"), f.LogDir)
 	<-ctx.Done()
 	fmt.Println("\nStopping...")

@@ -105,7 +105,8 @@ func labelEdgeNodes(t *testing.T) map[string]string {
 // today's version and in the old one, as kube-apiserver did.
 func TestTraefikTutorialManifests(t *testing.T) {
 	edge := labelEdgeNodes(t)
-	manifest := filepath.Join("testdata", "traefik.yaml")
+	// The user guide's and make run's example, tested here.
+	manifest := filepath.Join("..", "..", "..", "docs", "examples", "traefik-2018.yaml")
 	applied := mustKubectl(t, "apply", "-f", manifest)
 	for _, warning := range []string{
 		"Warning: rbac.authorization.k8s.io/v1beta1 ClusterRoleBinding is deprecated in v1.17+, unavailable in v1.22+; use rbac.authorization.k8s.io/v1 ClusterRoleBinding",
