@@ -19,7 +19,7 @@ build: ## Build federation-apiserver, federation-controller-manager and kubefed 
 	go build -o $(BIN)/ ./cmd/...
 
 .PHONY: test-binaries
-test-binaries: ## Build etcd, kube-apiserver & co., kubectl, kwok and CoreDNS from pinned modules.
+test-binaries: ## Build etcd, kube-apiserver & co., kubectl, kwok, Helm and CoreDNS from pinned modules.
 	hack/install-test-binaries.sh
 
 .PHONY: run

@@ -2,7 +2,7 @@
 # Builds the real servers that tests, benchmarks and `make run` start, from
 # pinned Go modules, into _output/bin: etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler and kubectl (versions pinned in
-# hack/tools/go.mod), kwok (simulated nodes and pods) and CoreDNS, and
+# hack/tools/go.mod), kwok (simulated nodes and pods), Helm, CoreDNS, and
 # coredns-federation: CoreDNS with this repository's federation plugin, built
 # from the nested module plugins/coredns.
 # Each binary is keyed by its version with a stamp file, so a second run does
@@ -17,6 +17,7 @@ STAMPS="${BIN}/.stamps"
 TOOLS="${ROOT}/hack/tools"
 KWOK_VERSION=v0.8.0
 COREDNS_VERSION=v1.15.0
+HELM_VERSION=v4.3.2
 
 mkdir -p "${BIN}" "${STAMPS}"
 
@@ -52,9 +53,18 @@ build_etcd() {
     (cd "${TOOLS}" && go build -o "${BIN}/etcd" ./etcd)
 }
 
+# go_install MODULE PACKAGE VERSION [GO-INSTALL-FLAG...]
 go_install() {
     local module=$1 pkg=$2 version=$3
-    GOBIN="${BIN}" GOFLAGS= go install "${pkg}@${version}" || fail_download "${module}@${version}"
+    shift 3
+    GOBIN="${BIN}" GOFLAGS= go install "$@" "${pkg}@${version}" || fail_download "${module}@${version}"
+}
+
+# Helm keeps its version in a variable its Makefile sets with -ldflags;
+# without it `helm version` would say only v4.3.
+build_helm() {
+    go_install helm.sh/helm/v4 helm.sh/helm/v4/cmd/helm "${HELM_VERSION}" \
+        -ldflags "-X helm.sh/helm/v4/internal/version.version=${HELM_VERSION}"
 }
 
 build_kwok() {
@@ -86,7 +96,7 @@ build_coredns_federation() {
 
 names=("$@")
 if [[ ${#names[@]} -eq 0 ]]; then
-    names=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok coredns coredns-federation)
+    names=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm coredns coredns-federation)
 fi
 
 # Fail at once, with a clear message, when the modules cannot be had.
@@ -99,8 +109,9 @@ for name in "${names[@]}"; do
         etcd) build etcd "${ETCD_VERSION}" build_etcd ;;
         kube-apiserver|kube-controller-manager|kube-scheduler|kubectl) build "${name}" "${KUBE_VERSION}" build_kube "${name}" ;;
         kwok) build kwok "${KWOK_VERSION}" build_kwok ;;
+        helm) build helm "${HELM_VERSION}" build_helm ;;
         coredns) build coredns "${COREDNS_VERSION}" go_install github.com/coredns/coredns github.com/coredns/coredns "${COREDNS_VERSION}" ;;
         coredns-federation) build_coredns_federation ;;
-        *) echo "install-test-binaries: unknown binary ${name}; known: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok coredns coredns-federation" >&2; exit 2 ;;
+        *) echo "install-test-binaries: unknown binary ${name}; known: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm coredns coredns-federation" >&2; exit 2 ;;
     esac
 done
