@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+
 	appsv1beta1 "k8s.io/api/apps/v1beta1"
 	appsv1beta2 "k8s.io/api/apps/v1beta2"
 	extensionsv1beta1 "k8s.io/api/extensions/v1beta1"
@@ -8,6 +10,7 @@ import (
 	rbacv1beta1 "k8s.io/api/rbac/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 )
@@ -55,3 +58,75 @@ func preferTodaysGroups(s *genericapiserver.GenericAPIServer) {
 	gv := extensionsv1beta1.SchemeGroupVersion
 	s.AggregatedDiscoveryGroupManager.SetGroupVersionPriority(metav1.GroupVersion{Group: gv.Group, Version: gv.Version}, lowest, lowest)
 }
+
+// todaysResources are the resources of the extensions group by the group
+// that serves them today. Requests to the other old versions already carry
+// today's group.
+var todaysResources = map[string]schema.GroupVersionResource{
+	"deployments": {Group: "apps", Version: "v1", Resource: "deployments"},
+	"daemonsets":  {Group: "apps", Version: "v1", Resource: "daemonsets"},
+	"replicasets": {Group: "apps", Version: "v1", Resource: "replicasets"},
+	"ingresses":   {Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
+}
+
+// AdmitAsToday wraps the admission chain so that a request to the
+// extensions group is admitted as a request to today's group of the same
+// resource. Admission plugins (kube's DefaultIngressClass, the federation's
+// finalizer and annotation checks) pick their requests by group and
+// resource, and an extensions/v1beta1 Deployment is an apps Deployment:
+// the same internal object, stored in the same place.
+func AdmitAsToday(chain admission.Interface) admission.Interface {
+	return todaysAdmission{chain}
+}
+
+type todaysAdmission struct {
+	admission.Interface
+}
+
+var (
+	_ admission.MutationInterface   = todaysAdmission{}
+	_ admission.ValidationInterface = todaysAdmission{}
+)
+
+func (t todaysAdmission) Admit(ctx context.Context, a admission.Attributes, o admission.ObjectInterfaces) error {
+	m, ok := t.Interface.(admission.MutationInterface)
+	if !ok {
+		return nil
+	}
+	return m.Admit(ctx, asToday(a), o)
+}
+
+func (t todaysAdmission) Validate(ctx context.Context, a admission.Attributes, o admission.ObjectInterfaces) error {
+	v, ok := t.Interface.(admission.ValidationInterface)
+	if !ok {
+		return nil
+	}
+	return v.Validate(ctx, asToday(a), o)
+}
+
+// asToday presents a request to an extensions resource as one to today's
+// group; other requests are returned as they are.
+func asToday(a admission.Attributes) admission.Attributes {
+	gvr := a.GetResource()
+	if gvr.Group != extensionsv1beta1.GroupName {
+		return a
+	}
+	today, ok := todaysResources[gvr.Resource]
+	if !ok {
+		return a
+	}
+	kind := a.GetKind()
+	if a.GetSubresource() == "" {
+		kind = today.GroupVersion().WithKind(kind.Kind)
+	}
+	return todaysAttributes{Attributes: a, resource: today, kind: kind}
+}
+
+type todaysAttributes struct {
+	admission.Attributes
+	resource schema.GroupVersionResource
+	kind     schema.GroupVersionKind
+}
+
+func (t todaysAttributes) GetResource() schema.GroupVersionResource { return t.resource }
+func (t todaysAttributes) GetKind() schema.GroupVersionKind         { return t.kind }

@@ -176,6 +176,9 @@ func NewConfig(s *options.ServerRunOptions) (*apiserver.Config, error) {
 	if err := s.Admission.ApplyTo(&gc.Config, gc.SharedInformerFactory, client, dynamicClient, gc.FeatureGate, gc.EffectiveVersion); err != nil {
 		return nil, err
 	}
+	if gc.AdmissionControl != nil {
+		gc.AdmissionControl = apiserver.AdmitAsToday(gc.AdmissionControl)
+	}
 	return &apiserver.Config{
 		GenericConfig: gc,
 		ExtraConfig:   apiserver.ExtraConfig{EventTTL: s.EventTTL},

@@ -24,8 +24,8 @@ import (
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 
 	"github.com/kfederation/federation/pkg/admission/federationannotations"
-	"github.com/kfederation/federation/pkg/admission/removedfields"
 	"github.com/kfederation/federation/pkg/admission/federationfinalizer"
+	"github.com/kfederation/federation/pkg/admission/removedfields"
 	"github.com/kfederation/federation/pkg/embeddedetcd"
 )
 
