@@ -27,20 +27,35 @@ const acceptanceNamespace = "acceptance"
 // servedResources is every resource the federation-apiserver serves, as
 // `kubectl api-resources -o name` prints it. Nothing of a single cluster's
 // machinery (pods, nodes, endpoints) may appear.
+//
+// The old versions the federation still serves (apps/v1beta1 and v1beta2,
+// networking.k8s.io/v1beta1, rbac.authorization.k8s.io/v1beta1) are
+// versions of groups kubectl already lists, so they add no name; the
+// extensions group has no version of today and is listed as a group of its
+// own (kubectl api-resources lists every group's preferred version).
 var servedResources = []string{
+	"clusterrolebindings.rbac.authorization.k8s.io",
+	"clusterroles.rbac.authorization.k8s.io",
 	"clusters.federation.k8s.io",
 	"configmaps",
 	"daemonsets.apps",
+	"daemonsets.extensions",
 	"deployments.apps",
+	"deployments.extensions",
 	"events",
 	"ingressclasses.networking.k8s.io",
+	"ingresses.extensions",
 	"ingresses.networking.k8s.io",
 	"jobs.batch",
 	"leases.coordination.k8s.io",
 	"namespaces",
 	"propagations.federation.k8s.io",
 	"replicasets.apps",
+	"replicasets.extensions",
+	"rolebindings.rbac.authorization.k8s.io",
+	"roles.rbac.authorization.k8s.io",
 	"secrets",
+	"serviceaccounts",
 	"services",
 }
 
@@ -92,6 +107,18 @@ var servedKinds = []servedKind{
 		columns: []string{"NAME", "TYPE", "DATA", "AGE"}},
 	{resource: "configmaps", typeName: "configmap", name: "web-config", namespaced: true, apiVersion: "v1", kind: "ConfigMap",
 		columns: []string{"NAME", "DATA", "AGE"}},
+	{resource: "serviceaccounts", typeName: "serviceaccount", name: "web", namespaced: true, apiVersion: "v1", kind: "ServiceAccount",
+		columns: []string{"NAME", "AGE"}},
+	// Roles and ClusterRoles have no printer in kube-apiserver: theirs is
+	// the default table of every kind without one.
+	{resource: "roles.rbac.authorization.k8s.io", typeName: "role.rbac.authorization.k8s.io", name: "web-config-reader", namespaced: true, apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role",
+		columns: []string{"NAME", "CREATED AT"}},
+	{resource: "rolebindings.rbac.authorization.k8s.io", typeName: "rolebinding.rbac.authorization.k8s.io", name: "web-config-reader", namespaced: true, apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding",
+		columns: []string{"NAME", "ROLE", "AGE"}},
+	{resource: "clusterroles.rbac.authorization.k8s.io", typeName: "clusterrole.rbac.authorization.k8s.io", name: "ingress-viewer", apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole",
+		columns: []string{"NAME", "CREATED AT"}},
+	{resource: "clusterrolebindings.rbac.authorization.k8s.io", typeName: "clusterrolebinding.rbac.authorization.k8s.io", name: "ingress-viewer", apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding",
+		columns: []string{"NAME", "ROLE", "AGE"}},
 	{resource: "events", typeName: "event", name: "web-service", namespaced: true, apiVersion: "v1", kind: "Event",
 		columns:  []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"},
 		labelled: []string{"web-deployment", "web-service"}},
@@ -145,9 +172,13 @@ func TestKubectlAcceptance(t *testing.T) {
 	k := newKubectl(f.Kubeconfig, framework.FederationContext)
 
 	t.Run("bootstrap namespaces exist", func(t *testing.T) {
-		got := names(k.ok(t, "get", "namespaces", "default", "federation-system", "-o", "name"))
-		if !slices.Equal(got, []string{"default", "federation-system"}) {
-			t.Errorf("namespaces: got %v, want default and federation-system", got)
+		// kube-system and kube-public, as in a kube-apiserver: manifests
+		// written for a cluster put their add-ons there.
+		want := []string{"default", "federation-system", "kube-public", "kube-system"}
+		got := names(k.ok(t, append([]string{"get", "namespaces", "-o", "name"}, want...)...))
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("namespaces: got %v, want %v", got, want)
 		}
 	})
 
@@ -191,6 +222,62 @@ func TestKubectlAcceptance(t *testing.T) {
 		for _, sk := range servedKinds {
 			t.Run(sk.resource, func(t *testing.T) { testGet(t, k, sk) })
 		}
+	})
+
+	t.Run("old versions serve the same objects", func(t *testing.T) {
+		for _, tc := range []struct {
+			old, today string
+			namespaced bool
+			name       string
+		}{
+			{"deployments.v1beta1.extensions", "deployments.v1.apps", true, "web"},
+			{"deployments.v1beta1.apps", "deployments.v1.apps", true, "web"},
+			{"daemonsets.v1beta2.apps", "daemonsets.v1.apps", true, "node-agent"},
+			{"replicasets.v1beta1.extensions", "replicasets.v1.apps", true, "cache"},
+			{"ingresses.v1beta1.extensions", "ingresses.v1.networking.k8s.io", true, "web"},
+			{"ingresses.v1beta1.networking.k8s.io", "ingresses.v1.networking.k8s.io", true, "web"},
+			{"clusterrolebindings.v1beta1.rbac.authorization.k8s.io", "clusterrolebindings.v1.rbac.authorization.k8s.io", false, "ingress-viewer"},
+		} {
+			t.Run(tc.old, func(t *testing.T) {
+				var ns []string
+				if tc.namespaced {
+					ns = []string{"-n", acceptanceNamespace}
+				}
+				const jsonpath = "jsonpath={.apiVersion} {.metadata.uid}"
+				today := k.ok(t, append([]string{"get", tc.today, tc.name, "-o", jsonpath}, ns...)...)
+				out, errOut, err := k.run("", append([]string{"get", tc.old, tc.name, "-o", jsonpath}, ns...)...)
+				if err != nil {
+					t.Fatalf("kubectl get %s %s: %v\n%s", tc.old, tc.name, err, errOut)
+				}
+				// resource.version.group
+				parts := strings.SplitN(tc.old, ".", 3)
+				oldVersion := parts[2] + "/" + parts[1]
+				_, todayUID, _ := strings.Cut(today, " ")
+				if want := oldVersion + " " + todayUID; todayUID == "" || out != want {
+					t.Errorf("kubectl get %s %s: got %q, want %q (the object of today's version is %q)", tc.old, tc.name, out, want, today)
+				}
+				// kube-apiserver's deprecation warning, which kubectl prints.
+				mustContain(t, "kubectl get "+tc.old+" stderr", errOut, "Warning: "+oldVersion+" ", "deprecated")
+			})
+		}
+		// Without a group kubectl takes today's version: the extensions
+		// group comes last in discovery, so no deprecation warning.
+		for _, r := range []string{"ingress", "deployment", "daemonset", "replicaset"} {
+			_, errOut, err := k.run("", "get", r, "-n", acceptanceNamespace, "-o", "name")
+			if err != nil || strings.Contains(errOut, "Warning") {
+				t.Errorf("kubectl get %s: %v, stderr %q; want today's version, without a warning", r, err, errOut)
+			}
+		}
+		// spec.rollbackTo has no place in apps/v1: the RemovedFields
+		// admission plugin refuses it rather than keep it as a note
+		// nothing acts on.
+		rollback := "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata:\n  name: rollback\n  namespace: " + acceptanceNamespace +
+			"\nspec:\n  rollbackTo:\n    revision: 1\n  template:\n    metadata:\n      labels:\n        app: rollback\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n"
+		out, errOut, err := k.run(rollback, "create", "-f", "-")
+		if err == nil {
+			t.Errorf("kubectl create of an extensions/v1beta1 Deployment with spec.rollbackTo succeeded: %s", out)
+		}
+		mustContain(t, "kubectl create of a Deployment with spec.rollbackTo", errOut, "is invalid", "spec.rollbackTo: Forbidden")
 	})
 
 	t.Run("get events by involved object", func(t *testing.T) {

@@ -38,6 +38,12 @@ var endpoints = map[string]endpoint{
 	"ingressclasses": {"/apis/networking.k8s.io/v1", "ingressclasses", false},
 	"jobs":           {"/apis/batch/v1", "jobs", true},
 	"leases":         {"/apis/coordination.k8s.io/v1", "leases", true},
+
+	"serviceaccounts":     {"/api/v1", "serviceaccounts", true},
+	"clusterroles":        {"/apis/rbac.authorization.k8s.io/v1", "clusterroles", false},
+	"clusterrolebindings": {"/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", false},
+	"roles":               {"/apis/rbac.authorization.k8s.io/v1", "roles", true},
+	"rolebindings":        {"/apis/rbac.authorization.k8s.io/v1", "rolebindings", true},
 }
 
 // namespacePlaceholder in a body is replaced by the test namespace, for
@@ -50,7 +56,8 @@ const namespacePlaceholder = "$NAMESPACE"
 //
 //	# want: 422                 kube-apiserver's status code (required), so
 //	                            that a case that does not test what its name
-//	                            says is caught
+//	                            says is caught; for an old version, the code
+//	                            of the reference (see oldEndpoint)
 //	# why: ...                  what the case is about
 //	# content-type: ...         default: application/yaml for .yaml files,
 //	                            application/json for .json files
@@ -60,8 +67,12 @@ const namespacePlaceholder = "$NAMESPACE"
 //	# repeat: true              post twice and compare the second answers
 type parityCase struct {
 	// ID is directory/file, e.g. services/invalid-type.yaml.
-	ID          string
+	ID string
+	// Endpoint is where the federation is sent the case, Reference where
+	// kube-apiserver is: the same, but for an old version (Old).
 	Endpoint    endpoint
+	Reference   endpoint
+	Old         *oldEndpoint
 	Body        []byte
 	ContentType string
 	Query       url.Values
@@ -71,16 +82,27 @@ type parityCase struct {
 	Why         string
 }
 
-// path is the URL path of the collection the case is posted to.
+// path is the URL path of the collection the case is posted to, in the
+// federation.
 func (c parityCase) path(testNamespace string) string {
-	if !c.Endpoint.namespaced {
-		return c.Endpoint.prefix + "/" + c.Endpoint.resource
+	return c.pathAt(c.Endpoint, testNamespace)
+}
+
+// referencePath is the URL path of the collection the case is posted to,
+// in kube-apiserver.
+func (c parityCase) referencePath(testNamespace string) string {
+	return c.pathAt(c.Reference, testNamespace)
+}
+
+func (c parityCase) pathAt(ep endpoint, testNamespace string) string {
+	if !ep.namespaced {
+		return ep.prefix + "/" + ep.resource
 	}
 	ns := c.Namespace
 	if ns == "" {
 		ns = testNamespace
 	}
-	return c.Endpoint.prefix + "/namespaces/" + ns + "/" + c.Endpoint.resource
+	return ep.prefix + "/namespaces/" + ns + "/" + ep.resource
 }
 
 // body is the request body with the test namespace filled in.
@@ -105,10 +127,10 @@ func (c parityCase) name() string {
 // loadCases reads every case under dir, sorted by ID.
 func loadCases(dir string) ([]parityCase, error) {
 	var cases []parityCase
-	for sub, ep := range endpoints {
+	load := func(sub string, ep endpoint, old *oldEndpoint) error {
 		files, err := os.ReadDir(filepath.Join(dir, sub))
 		if err != nil {
-			return nil, fmt.Errorf("testdata for %s: %w", sub, err)
+			return fmt.Errorf("testdata for %s: %w", sub, err)
 		}
 		for _, f := range files {
 			if f.IsDir() {
@@ -116,9 +138,23 @@ func loadCases(dir string) ([]parityCase, error) {
 			}
 			c, err := loadCase(filepath.Join(dir, sub, f.Name()), sub+"/"+f.Name(), ep)
 			if err != nil {
-				return nil, err
+				return err
+			}
+			if old != nil {
+				c.Reference, c.Old = old.reference(), old
 			}
 			cases = append(cases, c)
+		}
+		return nil
+	}
+	for sub, ep := range endpoints {
+		if err := load(sub, ep, nil); err != nil {
+			return nil, err
+		}
+	}
+	for sub, old := range oldEndpoints {
+		if err := load(sub, old.federation(), &old); err != nil {
+			return nil, err
 		}
 	}
 	// Every directory of testdata must be an endpoint: a new kind's cases
@@ -128,8 +164,10 @@ func loadCases(dir string) ([]parityCase, error) {
 		return nil, err
 	}
 	for _, d := range dirs {
-		if _, ok := endpoints[d.Name()]; !ok {
-			return nil, fmt.Errorf("testdata/%s is not a known endpoint; add it to endpoints", d.Name())
+		_, ok := endpoints[d.Name()]
+		_, old := oldEndpoints[d.Name()]
+		if !ok && !old {
+			return nil, fmt.Errorf("testdata/%s is not a known endpoint; add it to endpoints or oldEndpoints", d.Name())
 		}
 	}
 	sort.Slice(cases, func(i, j int) bool { return cases[i].ID < cases[j].ID })
@@ -141,7 +179,7 @@ func loadCase(path, id string, ep endpoint) (parityCase, error) {
 	if err != nil {
 		return parityCase{}, err
 	}
-	c := parityCase{ID: id, Endpoint: ep, Query: url.Values{}}
+	c := parityCase{ID: id, Endpoint: ep, Reference: ep, Query: url.Values{}}
 	switch filepath.Ext(path) {
 	case ".yaml":
 		c.ContentType = "application/yaml"

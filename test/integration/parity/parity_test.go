@@ -86,11 +86,37 @@ var byDesign = map[string]byDesignDifference{
 		code:   422,
 		fields: []string{"metadata.annotations[federation.kubernetes.io/job-preferences]"},
 	},
+	// spec.rollbackTo asked a Deployment controller to roll back to a
+	// revision of its own ReplicaSets. apps/v1 keeps it only as the
+	// deprecated.deployment.rollback.to annotation, which no controller
+	// reads any more; kube-apiserver accepts both forms. The federation
+	// stores and propagates apps/v1 and has no revision history, so its
+	// RemovedFields admission plugin refuses both, naming the field of the
+	// internal type.
+	"old-extensions-v1beta1-deployments/bydesign-rollback-to.yaml": {
+		reason: "the federation refuses spec.rollbackTo (RemovedFields admission): it would be kept as an annotation nothing acts on",
+		code:   422,
+		fields: []string{"spec.rollbackTo"},
+	},
+	// The federation's own annotations are checked whatever the version
+	// of the request.
+	"old-extensions-v1beta1-deployments/bydesign-bad-preferences.yaml": {
+		reason: "the federation validates its replica preferences annotation",
+		code:   422,
+		fields: []string{"metadata.annotations[federation.kubernetes.io/deployment-preferences]"},
+	},
+	"deployments/bydesign-rollback-annotation.yaml": {
+		reason: "the federation refuses the deprecated.deployment.rollback.to annotation, apps/v1's form of spec.rollbackTo (RemovedFields admission)",
+		code:   422,
+		fields: []string{"spec.rollbackTo"},
+	},
 }
 
 // TestParityWithKubeAPIServer sends every case of testdata to the
 // federation-apiserver and to a real kube-apiserver of the same Kubernetes
-// version, in a namespace of the same name, and asserts per case:
+// version, in a namespace of the same name (a case of an old version that
+// kube-apiserver no longer serves is sent to it converted to today's
+// version, see oldEndpoint), and asserts per case:
 //   - the same status code, and for 422 the same set of invalid fields
 //     (except the by-design differences above, whose federation answer is
 //     asserted instead);
@@ -164,15 +190,27 @@ func TestParityWithKubeAPIServer(t *testing.T) {
 					t.Errorf("different answers to %s (%s):\n  kube-apiserver:       %s\n  federation-apiserver: %s", c.ID, c.Why, kubeOut, fedOut)
 				}
 				if fedOut.Code == 201 && kubeOut.Code == 201 {
-					compareCreated(t, c, kubeOut.Object, fedOut.Object)
+					fedObj := fedOut.Object
+					if c.Old != nil {
+						fedObj = readBackInTodaysVersion(ctx, t, c, ns, fed, fedOut)
+					}
+					compareCreated(t, c, kubeOut.Object, fedObj)
 				}
-				if !slices.Equal(fedOut.Warnings, kubeOut.Warnings) {
-					t.Errorf("different warnings:\n  kube-apiserver:       %q\n  federation-apiserver: %q", kubeOut.Warnings, fedOut.Warnings)
+				wantWarnings := kubeOut.Warnings
+				if c.Old != nil {
+					w, err := c.Old.deprecationWarning()
+					if err != nil || w == "" {
+						t.Fatalf("no deprecation warning for %s %s: %v", c.Old.old, c.Old.kind, err)
+					}
+					wantWarnings = slices.Sorted(slices.Values(append(slices.Clone(kubeOut.Warnings), w)))
+				}
+				if !slices.Equal(fedOut.Warnings, wantWarnings) {
+					t.Errorf("different warnings:\n  kube-apiserver:       %q\n  federation-apiserver: %q\n  want:                 %q", kubeOut.Warnings, fedOut.Warnings, wantWarnings)
 				}
 			}
 
-			assertNotHalfStored(ctx, t, c, ns, kube, kubeOut)
-			assertNotHalfStored(ctx, t, c, ns, fed, fedOut)
+			assertNotHalfStored(ctx, t, c.referencePath(ns), c.name(), kube, kubeOut)
+			assertNotHalfStored(ctx, t, c.path(ns), c.name(), fed, fedOut)
 			if c.Endpoint.resource == "services" && fedOut.Code == 201 {
 				allocatedByKubeOnly += assertNothingAllocated(ctx, t, c, fedClient, fedOut, kubeOut)
 			}
@@ -193,11 +231,22 @@ func TestParityWithKubeAPIServer(t *testing.T) {
 }
 
 // sendBoth posts the case to both servers (twice for a repeat case, whose
-// first create must succeed on both) and returns the answers.
+// first create must succeed on both) and returns the answers. A case of an
+// old version is posted to kube-apiserver converted to today's version
+// (oldEndpoint); one that does not convert is answered 400 without asking
+// kube-apiserver.
 func sendBoth(ctx context.Context, t *testing.T, c parityCase, ns string, kube, fed server) (kubeOut, fedOut outcome) {
 	t.Helper()
 	send := func(s server) outcome {
-		o, err := s.post(ctx, c.path(ns), c.body(ns), c.ContentType, c.Query)
+		path, body, contentType := c.path(ns), c.body(ns), c.ContentType
+		if s.name == kube.name && c.Old != nil {
+			converted, err := c.Old.convert(body)
+			if err != nil {
+				return outcome{Code: 400, Reason: metav1.StatusReasonBadRequest, Message: "reference conversion: " + err.Error()}
+			}
+			path, body, contentType = c.referencePath(ns), converted, "application/json"
+		}
+		o, err := s.post(ctx, path, body, contentType, c.Query)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,15 +265,14 @@ func sendBoth(ctx context.Context, t *testing.T, c parityCase, ns string, kube, 
 // assertNotHalfStored checks that a refused create left nothing under the
 // body's name: validation, admission and decoding all happen before
 // anything reaches etcd.
-func assertNotHalfStored(ctx context.Context, t *testing.T, c parityCase, ns string, s server, created outcome) {
+func assertNotHalfStored(ctx context.Context, t *testing.T, path, name string, s server, created outcome) {
 	t.Helper()
-	name := c.name()
 	// A 409 is about an object the first create stored; a body without a
 	// name (broken, or generateName) names nothing that could be stored.
 	if created.Code < 400 || created.Code == 409 || name == "" {
 		return
 	}
-	got, err := s.get(ctx, c.path(ns)+"/"+name)
+	got, err := s.get(ctx, path+"/"+name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,6 +300,27 @@ func compareCreated(t *testing.T, c parityCase, kubeObj, fedObj map[string]any) 
 		fj, _ := json.MarshalIndent(fd, "", "  ")
 		t.Errorf("created objects differ:\n--- kube-apiserver\n%s\n--- federation-apiserver\n%s", kj, fj)
 	}
+}
+
+// readBackInTodaysVersion checks that the federation answered a create at
+// an old endpoint with the object in that old version, and returns the
+// object as it is stored and given to members: read back at today's
+// endpoint.
+func readBackInTodaysVersion(ctx context.Context, t *testing.T, c parityCase, ns string, fed server, created outcome) map[string]any {
+	t.Helper()
+	if got, want := created.Object["apiVersion"], c.Old.old.String(); got != want {
+		t.Errorf("the federation answered a create at %s with an object of apiVersion %v, want %s", c.path(ns), got, want)
+	}
+	meta, _ := created.Object["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	got, err := fed.get(ctx, c.referencePath(ns)+"/"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Code != 200 {
+		t.Fatalf("read back %s at today's endpoint %s: %s", name, c.referencePath(ns), got)
+	}
+	return got.Object
 }
 
 // withoutFederationFinalizer checks that the federation put its deletion
