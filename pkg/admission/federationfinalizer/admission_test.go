@@ -40,7 +40,8 @@ func TestAdmit(t *testing.T) {
 		{"service account token is never propagated", secrets, "", &core.Secret{ObjectMeta: meta("app", "token"), Type: core.SecretTypeServiceAccountToken}, nil},
 		{"federation-system is never propagated", configMaps, "", &core.ConfigMap{ObjectMeta: meta("federation-system", "settings")}, nil},
 		{"user namespace gets it", namespaces, "", &core.Namespace{ObjectMeta: meta("", "app")}, []string{federatedtypes.Finalizer}},
-		{"kube-system is a member's own", namespaces, "", &core.Namespace{ObjectMeta: meta("", "kube-system")}, nil},
+		{"kube-system is adopted, like default", namespaces, "", &core.Namespace{ObjectMeta: meta("", "kube-system")}, []string{federatedtypes.Finalizer}},
+		{"kube-node-lease is a member's own", namespaces, "", &core.Namespace{ObjectMeta: meta("", "kube-node-lease")}, nil},
 		{"events are not propagated", events, "", &core.Event{ObjectMeta: meta("app", "e1")}, nil},
 		{"ingress class gets it", ingressClasses, "", &networking.IngressClass{ObjectMeta: meta("", "nginx"), Spec: networking.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}, []string{federatedtypes.Finalizer}},
 	}
