@@ -100,8 +100,15 @@ type FederationValues struct {
 	EtcdStorage string
 	// EtcdServers, comma-separated, is what the federation-apiserver uses.
 	EtcdServers string
-	// DeployEtcd deploys etcd as a StatefulSet, for EtcdServers to point at.
-	DeployEtcd bool
+	// DeployEtcd deploys etcd as a StatefulSet of EtcdReplicas members
+	// (EtcdInitialCluster: name=peer URL, comma-separated), for
+	// EtcdServers to point at.
+	DeployEtcd         bool
+	EtcdReplicas       int
+	EtcdInitialCluster string
+	// APIServerReplicas and ControllerManagerReplicas size the two
+	// Deployments (two each for a highly available control plane).
+	APIServerReplicas, ControllerManagerReplicas int
 	// APIServerServiceType is LoadBalancer or NodePort.
 	APIServerServiceType string
 	// DNSProvider and DNSZoneName configure Service DNS; empty for none.

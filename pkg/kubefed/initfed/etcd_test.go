@@ -109,10 +109,11 @@ func TestDeployedEtcdSpeaksTLSOnlyToCertificatesOfItsCA(t *testing.T) {
 
 	cmd := etcdCommand(t, objs)
 	for _, want := range []string{
+		"--name=$(POD_NAME)",
 		"--listen-client-urls=https://0.0.0.0:2379",
-		"--advertise-client-urls=https://etcd-0.etcd.fed.svc:2379",
+		"--advertise-client-urls=https://$(POD_NAME).etcd.fed.svc:2379",
 		"--listen-peer-urls=https://0.0.0.0:2380",
-		"--initial-advertise-peer-urls=https://etcd-0.etcd.fed.svc:2380",
+		"--initial-advertise-peer-urls=https://$(POD_NAME).etcd.fed.svc:2380",
 		"--initial-cluster=etcd-0=https://etcd-0.etcd.fed.svc:2380",
 		"--cert-file=/etc/etcd/pki/server.crt",
 		"--key-file=/etc/etcd/pki/server.key",
@@ -403,6 +404,8 @@ func TestDeployedEtcdRefusesClientsWithoutItsCertificate(t *testing.T) {
 	member := "etcd-0.etcd." + o.FederationSystemNamespace + ".svc"
 	var args []string
 	for _, arg := range etcdCommand(t, objs)[1:] {
+		// What the kubelet does with the pod's env POD_NAME.
+		arg = strings.ReplaceAll(arg, "$(POD_NAME)", "etcd-0")
 		for p, port := range ports {
 			local := fmt.Sprintf("127.0.0.1:%d", port)
 			arg = strings.ReplaceAll(arg, "0.0.0.0:"+p, local)

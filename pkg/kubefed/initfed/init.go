@@ -183,6 +183,11 @@ type InitOptions struct {
 	// federation-apiserver at, when the Service's own cannot be found.
 	APIServerAdvertiseAddress string
 	Image                     string
+	// HA runs the control plane highly available: etcd as three members
+	// (when init deploys it), two federation-apiservers behind their
+	// Service and two controller managers electing a leader, each spread
+	// over the host's nodes where it can be.
+	HA bool
 	// DryRun prints the manifests and changes nothing.
 	DryRun bool
 	// Wait waits for the federation-apiserver to answer (and for a load
@@ -266,6 +271,7 @@ func NewCmdInit(streams clioptions.IOStreams) *cobra.Command {
 	fs.StringVar(&o.APIServerServiceType, "api-server-service-type", o.APIServerServiceType, "Type of the federation-apiserver's Service: LoadBalancer or NodePort.")
 	fs.StringVar(&o.APIServerAdvertiseAddress, "api-server-advertise-address", o.APIServerAdvertiseAddress, "IP address or DNS name clients reach the federation-apiserver at. Default: the load balancer's address, or a node's address for NodePort.")
 	fs.StringVar(&o.Image, "image", o.Image, "Image with the federation-apiserver and federation-controller-manager binaries on its PATH.")
+	fs.BoolVar(&o.HA, "ha", o.HA, "Run the control plane highly available: etcd as three members (when init deploys it), two federation-apiservers and two federation-controller-managers (one leads, the other takes over within seconds), spread over the host cluster's nodes where possible. Losing any one of them loses nothing.")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Print the manifests as YAML, and change nothing. The certificates in them are freshly generated.")
 	fs.BoolVar(&o.Wait, "wait", o.Wait, "Wait until the federation-apiserver answers.")
 	fs.DurationVar(&o.WaitTimeout, "wait-timeout", o.WaitTimeout, "How long to wait for a load balancer address and for the federation-apiserver to answer.")
@@ -443,14 +449,35 @@ func (o *InitOptions) servingHosts(external []string) []string {
 }
 
 // etcdHosts are the names the certificates of the etcd init deploys are
-// valid for: its member's and its Service's names, and loopback.
+// valid for: its members' and its Service's names, and loopback.
 func (o *InitOptions) etcdHosts() []string {
 	ns := o.FederationSystemNamespace
-	return []string{
-		"etcd-0.etcd." + ns + ".svc", "etcd-0.etcd." + ns + ".svc.cluster.local",
-		"etcd." + ns + ".svc", "etcd." + ns + ".svc.cluster.local",
-		"localhost", "127.0.0.1",
+	var hosts []string
+	for _, m := range o.etcdMembers() {
+		hosts = append(hosts, m+".etcd."+ns+".svc", m+".etcd."+ns+".svc.cluster.local")
 	}
+	return append(hosts, "etcd."+ns+".svc", "etcd."+ns+".svc.cluster.local", "localhost", "127.0.0.1")
+}
+
+// etcdMembers are the pod names of the etcd StatefulSet init deploys.
+func (o *InitOptions) etcdMembers() []string {
+	n := 1
+	if o.HA {
+		n = 3
+	}
+	members := make([]string, n)
+	for i := range members {
+		members[i] = fmt.Sprintf("etcd-%d", i)
+	}
+	return members
+}
+
+// replicas of the federation-apiserver and controller manager Deployments.
+func (o *InitOptions) replicas() int {
+	if o.HA {
+		return 2
+	}
+	return 1
 }
 
 // issue creates the certificates, from ca if given, else from a new CA,
@@ -505,9 +532,18 @@ func (o *InitOptions) values(c *credentials) manifests.FederationValues {
 		CloudProvider:         o.CloudProvider,
 		ControllerManagerUser: o.controllerManagerUser(),
 	}
+	v.APIServerReplicas, v.ControllerManagerReplicas = o.replicas(), o.replicas()
 	if len(o.EtcdServers) == 0 {
 		v.DeployEtcd = true
-		v.EtcdServers = fmt.Sprintf("https://etcd-0.etcd.%s.svc:2379", o.FederationSystemNamespace)
+		var servers, peers []string
+		for _, m := range o.etcdMembers() {
+			host := fmt.Sprintf("%s.etcd.%s.svc", m, o.FederationSystemNamespace)
+			servers = append(servers, "https://"+host+":2379")
+			peers = append(peers, m+"=https://"+host+":2380")
+		}
+		v.EtcdServers = strings.Join(servers, ",")
+		v.EtcdInitialCluster = strings.Join(peers, ",")
+		v.EtcdReplicas = len(peers)
 	} else if o.etcdClient != nil {
 		v.EtcdClientCA, v.EtcdClientCert, v.EtcdClientKey = o.etcdClient.ca, o.etcdClient.cert, o.etcdClient.key
 	}

@@ -45,7 +45,11 @@ func TestInitDryRunIsAcceptedByKubectl(t *testing.T) {
 	}
 	r := kubefed(t, nil, "init", name, "--host-cluster-context="+memberA, "--federation-system-namespace="+namespace,
 		"--dns-provider=coredns", "--dns-zone-name=example.com.", "--dns-provider-config="+dnsConfig,
-		"--api-server-advertise-address=203.0.113.10", "--dry-run")
+		// --ha: the highly available control plane's manifests (three etcd
+		// members, two replicas of each Deployment) pass the real
+		// kube-apiserver's validation too; TestInitCreatesTheControlPlane
+		// applies the single-replica ones for real.
+		"--api-server-advertise-address=203.0.113.10", "--ha", "--dry-run")
 	if r.err != nil {
 		t.Fatalf("kubefed init --dry-run failed:\n%s", r)
 	}
