@@ -14,6 +14,8 @@ import (
 type Etcd struct {
 	*Process
 	ClientURL string
+	// client asks /health; nil means plain HTTP.
+	client *http.Client
 }
 
 // StartEtcd starts etcd with its data under dir and waits until it is
@@ -60,7 +62,11 @@ func (e *Etcd) WaitHealthy(ctx context.Context) error {
 	defer cancel()
 	return e.WaitFor(ctx, "etcd healthy", func(ctx context.Context) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.ClientURL+"/health", nil)
-		resp, err := http.DefaultClient.Do(req)
+		client := e.client
+		if client == nil {
+			client = http.DefaultClient
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			return err
 		}

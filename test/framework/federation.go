@@ -63,6 +63,14 @@ type Options struct {
 	// benchmark can keep them apart as separate machines would. Empty
 	// means no pinning.
 	FederationCPUs, MemberCPUs []int
+	// HA runs the control plane highly available: the
+	// federation-apiservers on an etcd cluster of three members speaking
+	// only TLS (Federation.EtcdCluster), two federation-apiservers behind a
+	// TCP balancer whose address is the Endpoint (Federation.Balancer), and
+	// two controller managers (Federation.ControllerManagers), which elect
+	// a leader if ControllerManagerArgs say --leader-elect=true. Members
+	// keep the plain shared etcd.
+	HA bool
 }
 
 // Federation is a running federation: the control plane and its members.
@@ -71,10 +79,17 @@ type Federation struct {
 	PKI         *PKI
 	Etcd        *Etcd
 
-	APIServer         *Process
-	Endpoint          Endpoint
-	Client            kubernetes.Interface
-	ControllerManager *Process
+	// APIServer is the federation-apiserver, the first of APIServers.
+	APIServer  *Process
+	APIServers []*Process
+	// EtcdCluster and Balancer are the HA control plane's (Options.HA).
+	EtcdCluster *EtcdCluster
+	Balancer    *Balancer
+	Endpoint    Endpoint
+	Client      kubernetes.Interface
+	// ControllerManager is the first of ControllerManagers.
+	ControllerManager  *Process
+	ControllerManagers []*Process
 	// ControllerManagerEndpoint is the controller manager's secure port
 	// (/healthz, /metrics, /debug/pprof with --profiling) with the
 	// federation admin's certificate, of group system:masters, which may
@@ -176,11 +191,10 @@ func (f *Federation) writeKubeconfig() error {
 }
 
 func (f *Federation) startAPIServer(ctx context.Context, opts Options) error {
-	dir := filepath.Join(opts.Dir, "federation-apiserver")
-	port, err := FreePort()
-	if err != nil {
-		return err
+	if _, err := os.Stat(Binary("federation-apiserver")); err != nil {
+		return fmt.Errorf("federation-apiserver is not built (run make build): %w", err)
 	}
+	dir := filepath.Join(opts.Dir, "federation-apiserver")
 	cert, key, err := f.PKI.CA.IssueServing(dir, "serving", []string{"localhost", "federation-apiserver"}, []net.IP{net.ParseIP("127.0.0.1")})
 	if err != nil {
 		return err
@@ -189,23 +203,22 @@ func (f *Federation) startAPIServer(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	f.Endpoint = Endpoint{
-		Context:  FederationContext,
-		Server:   fmt.Sprintf("https://127.0.0.1:%d", port),
-		CAFile:   f.PKI.CA.CertFile,
-		CertFile: adminCert,
-		KeyFile:  adminKey,
-	}
 	args := []string{
-		"--secure-port=" + strconv.Itoa(port),
 		"--bind-address=127.0.0.1",
 		"--tls-cert-file=" + cert,
 		"--tls-private-key-file=" + key,
 		"--client-ca-file=" + f.PKI.CA.CertFile,
 	}
-	if opts.EmbeddedEtcd {
+	switch {
+	case opts.HA:
+		if f.EtcdCluster, err = StartEtcdCluster(ctx, f.PKI.CA, filepath.Join(opts.Dir, "etcd-cluster"), opts.LogDir, 3); err != nil {
+			return err
+		}
+		args = append(args, f.EtcdCluster.APIServerArgs()...)
+		args = append(args, "--etcd-prefix=/federation/registry")
+	case opts.EmbeddedEtcd:
 		args = append(args, "--embedded-etcd-data-dir="+filepath.Join(dir, "etcd"))
-	} else {
+	default:
 		args = append(args, "--etcd-servers="+f.Etcd.ClientURL, "--etcd-prefix=/federation/registry")
 	}
 	if opts.NoControllerManager && !opts.ControllerManagerElsewhere {
@@ -216,10 +229,43 @@ func (f *Federation) startAPIServer(ctx context.Context, opts Options) error {
 		args = append(args, "--disable-admission-plugins=FederationFinalizer")
 	}
 	args = append(args, opts.APIServerArgs...)
-	f.APIServer = NewProcess("federation-apiserver", Binary("federation-apiserver"), args, opts.LogDir)
-	f.APIServer.CPUs = opts.FederationCPUs
-	if err := f.APIServer.Start(); err != nil {
-		return err
+
+	replicas := 1
+	if opts.HA {
+		replicas = 2
+	}
+	var addrs []string
+	for i := 0; i < replicas; i++ {
+		port, err := FreePort()
+		if err != nil {
+			return err
+		}
+		name := "federation-apiserver"
+		if opts.HA {
+			name = fmt.Sprintf("federation-apiserver-%d", i)
+		}
+		p := NewProcess(name, Binary("federation-apiserver"), append([]string{"--secure-port=" + strconv.Itoa(port)}, args...), opts.LogDir)
+		p.CPUs = opts.FederationCPUs
+		if err := p.Start(); err != nil {
+			return err
+		}
+		f.APIServers = append(f.APIServers, p)
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", port))
+	}
+	f.APIServer = f.APIServers[0]
+	server := "https://" + addrs[0]
+	if opts.HA {
+		if f.Balancer, err = StartBalancer(addrs...); err != nil {
+			return err
+		}
+		server = "https://" + f.Balancer.Addr
+	}
+	f.Endpoint = Endpoint{
+		Context:  FederationContext,
+		Server:   server,
+		CAFile:   f.PKI.CA.CertFile,
+		CertFile: adminCert,
+		KeyFile:  adminKey,
 	}
 	if f.Client, err = kubernetes.NewForConfig(f.Endpoint.RESTConfig()); err != nil {
 		return err
@@ -258,25 +304,14 @@ func (f *Federation) startControllerManager(opts Options) error {
 	// certificates, so that the admin's may read /metrics. It has no
 	// cluster to ask about tokens (--authentication-kubeconfig): tests
 	// that want one add it.
-	port, err := FreePort()
-	if err != nil {
-		return err
-	}
 	dir := filepath.Join(opts.Dir, "federation-controller-manager")
 	cert, key, err := f.PKI.CA.IssueServing(dir, "serving", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
 	if err != nil {
 		return err
 	}
-	f.ControllerManagerEndpoint = Endpoint{
-		Server:   fmt.Sprintf("https://127.0.0.1:%d", port),
-		CAFile:   f.PKI.CA.CertFile,
-		CertFile: f.Endpoint.CertFile,
-		KeyFile:  f.Endpoint.KeyFile,
-	}
 	args := []string{
 		"--kubeconfig=" + kubeconfig,
 		"--bind-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(port),
 		"--tls-cert-file=" + cert,
 		"--tls-private-key-file=" + key,
 		"--client-ca-file=" + f.PKI.CA.CertFile,
@@ -293,9 +328,36 @@ func (f *Federation) startControllerManager(opts Options) error {
 		args = append(args, f.Cloud.ControllerManagerArgs()...)
 	}
 	args = append(args, opts.ControllerManagerArgs...)
-	f.ControllerManager = NewProcess("federation-controller-manager", Binary("federation-controller-manager"), args, opts.LogDir)
-	f.ControllerManager.CPUs = opts.FederationCPUs
-	return f.ControllerManager.Start()
+	replicas := 1
+	if opts.HA {
+		replicas = 2
+	}
+	for i := 0; i < replicas; i++ {
+		port, err := FreePort()
+		if err != nil {
+			return err
+		}
+		name := "federation-controller-manager"
+		if opts.HA {
+			name = fmt.Sprintf("federation-controller-manager-%d", i)
+		}
+		p := NewProcess(name, Binary("federation-controller-manager"), append([]string{"--secure-port=" + strconv.Itoa(port)}, args...), opts.LogDir)
+		p.CPUs = opts.FederationCPUs
+		if err := p.Start(); err != nil {
+			return err
+		}
+		f.ControllerManagers = append(f.ControllerManagers, p)
+		if i == 0 {
+			f.ControllerManager = p
+			f.ControllerManagerEndpoint = Endpoint{
+				Server:   fmt.Sprintf("https://127.0.0.1:%d", port),
+				CAFile:   f.PKI.CA.CertFile,
+				CertFile: f.Endpoint.CertFile,
+				KeyFile:  f.Endpoint.KeyFile,
+			}
+		}
+	}
+	return nil
 }
 
 // ControllerManagerGet reads path from the controller manager's secure
@@ -358,8 +420,8 @@ func (f *Federation) Member(name string) *Member {
 // Stop stops every process: controller manager, DNS server, members, API
 // server, etcd.
 func (f *Federation) Stop() {
-	if f.ControllerManager != nil {
-		_ = f.ControllerManager.Stop(10 * time.Second)
+	for _, cm := range f.ControllerManagers {
+		_ = cm.Stop(10 * time.Second)
 	}
 	if f.DNS != nil {
 		f.DNS.Stop()
@@ -375,8 +437,14 @@ func (f *Federation) Stop() {
 	if f.Cloud != nil {
 		f.Cloud.Stop()
 	}
-	if f.APIServer != nil {
-		_ = f.APIServer.Stop(10 * time.Second)
+	if f.Balancer != nil {
+		f.Balancer.Close()
+	}
+	for _, a := range f.APIServers {
+		_ = a.Stop(10 * time.Second)
+	}
+	if f.EtcdCluster != nil {
+		f.EtcdCluster.Stop()
 	}
 	if f.Etcd != nil {
 		_ = f.Etcd.Stop(10 * time.Second)

@@ -69,12 +69,19 @@ func (ca *CA) IssueServing(dir, name string, hosts []string, ips []net.IP) (stri
 	return ca.issue(dir, name, pkix.Name{CommonName: name}, hosts, ips, x509.ExtKeyUsageServerAuth)
 }
 
+// IssuePeer writes a certificate good for serving the hosts and IPs and
+// for authenticating as a client with it: an etcd member's peer
+// certificate, which it presents both ways.
+func (ca *CA) IssuePeer(dir, name string, hosts []string, ips []net.IP) (string, string, error) {
+	return ca.issue(dir, name, pkix.Name{CommonName: name}, hosts, ips, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+}
+
 // IssueClient writes a client certificate for user in groups.
 func (ca *CA) IssueClient(dir, name, user string, groups ...string) (string, string, error) {
 	return ca.issue(dir, name, pkix.Name{CommonName: user, Organization: groups}, nil, nil, x509.ExtKeyUsageClientAuth)
 }
 
-func (ca *CA) issue(dir, name string, subject pkix.Name, hosts []string, ips []net.IP, usage x509.ExtKeyUsage) (string, string, error) {
+func (ca *CA) issue(dir, name string, subject pkix.Name, hosts []string, ips []net.IP, usages ...x509.ExtKeyUsage) (string, string, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", err
@@ -89,7 +96,7 @@ func (ca *CA) issue(dir, name string, subject pkix.Name, hosts []string, ips []n
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(5 * 365 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		ExtKeyUsage:  usages,
 		DNSNames:     hosts,
 		IPAddresses:  ips,
 	}
