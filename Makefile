@@ -56,6 +56,11 @@ bench: build test-binaries ## Benchmarks against a real reference, printed as a 
 	# and skew each other's figures.
 	go test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 60m ./test/bench/...
 
+SOAK_DURATION ?= 10m
+.PHONY: soak
+soak: build test-binaries ## Chaos soak of an HA federation with faults and invariants (SOAK_DURATION=10m); not in CI.
+	go test -v -count=1 -timeout 0 -run '^TestSoak$$' ./test/soak/ -soak.duration=$(SOAK_DURATION)
+
 .PHONY: clean
 clean: ## Remove _output.
 	rm -rf _output
