@@ -26,6 +26,9 @@ type Members interface {
 	// the cluster's informer; nil if it has none. The error wraps
 	// ErrNotSynced.
 	Cached(cluster string, gvr schema.GroupVersionResource, key string) (*unstructured.Unstructured, error)
+	// CachedKeys are the keys of every managed object of resource gvr in
+	// the cluster's informer cache; none while it is not synced.
+	CachedKeys(cluster string, gvr schema.GroupVersionResource) []string
 	// Create creates obj in the cluster and returns it as stored.
 	Create(ctx context.Context, cluster string, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (*unstructured.Unstructured, error)
 	// Get reads the cluster's own copy over JSON, with every field it
@@ -75,6 +78,16 @@ func (m registryMembers) Cached(cluster string, gvr schema.GroupVersionResource,
 		return nil, nil
 	}
 	return obj.(*unstructured.Unstructured), nil
+}
+
+// CachedKeys implements Members.
+func (m registryMembers) CachedKeys(cluster string, gvr schema.GroupVersionResource) []string {
+	c := m.r.Get(cluster)
+	if c == nil || !c.Synced(gvr) {
+		return nil
+	}
+	inf, _ := c.Informer(gvr)
+	return inf.GetStore().ListKeys()
 }
 
 // Create implements Members, over protobuf for the built-in kinds.

@@ -28,6 +28,8 @@ type MemberWriter interface {
 	// or name), or this writer's newer write of it; nil if none. The
 	// error wraps ErrNotSynced.
 	Cached(cluster, key string) (*unstructured.Unstructured, error)
+	// CachedKeys are the keys of every managed copy in the cluster's cache.
+	CachedKeys(cluster string) []string
 	// Create creates obj in the cluster.
 	Create(ctx context.Context, cluster string, obj *unstructured.Unstructured) (*unstructured.Unstructured, error)
 	// ReadLive reads the cluster's own copy of obj, with every field the
@@ -176,6 +178,9 @@ func (w *Writer) Cached(cluster, key string) (*unstructured.Unstructured, error)
 	}
 	return w.fresh.Newest(freshKey(cluster, key), cached), nil
 }
+
+// CachedKeys implements MemberWriter.
+func (w *Writer) CachedKeys(cluster string) []string { return w.members.CachedKeys(cluster, w.gvr) }
 
 func (w *Writer) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
 	if w.opts.RequestTimeout <= 0 {

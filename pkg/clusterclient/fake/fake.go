@@ -150,6 +150,22 @@ func (m *Members) Cached(cluster string, gvr schema.GroupVersionResource, key st
 	return o, nil
 }
 
+// CachedKeys implements clusterclient.Members: the managed objects' keys.
+func (m *Members) CachedKeys(cluster string, gvr schema.GroupVersionResource) []string {
+	if !m.Synced(cluster, gvr) {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var keys []string
+	for key, o := range m.objects[cluster] {
+		if _, managed := o.GetLabels()[clusterclient.ManagedByLabel]; managed {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
 // Create implements clusterclient.Members.
 func (m *Members) Create(ctx context.Context, cluster string, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	key := keyOf(obj)

@@ -193,9 +193,10 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 			}
 		},
 	})
-	cctx.Clusters.OnChange(func(string) {
+	cctx.Clusters.OnChange(func(cluster string) {
 		if !c.releaseOnly {
 			c.enqueueAll()
+			c.enqueueCopiesIn(cluster)
 		}
 	})
 	if c.gate = cctx.Gates[a.Name]; c.gate != nil {
@@ -247,6 +248,17 @@ func (c *Controller) propagationEvents() cache.ResourceEventHandlerFuncs {
 				c.written.Forget(key)
 			}
 		},
+	}
+}
+
+// enqueueCopiesIn queues every managed copy the cluster has, federated or
+// not: an object deleted from the federation while the cluster was not
+// Ready left its copy there (only Ready clusters are written to), and
+// nothing else would bring its key back once the cluster is Ready again,
+// for the copy to be removed (removeOrphans).
+func (c *Controller) enqueueCopiesIn(cluster string) {
+	for _, key := range c.members.CachedKeys(cluster) {
+		c.queue.Add(key)
 	}
 }
 

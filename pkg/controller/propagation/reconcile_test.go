@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/rest"
@@ -541,5 +542,48 @@ func TestReconcileHoldsBackWhatTheGateHolds(t *testing.T) {
 	}
 	if f.members.Object("b", "ns/cm") == nil {
 		t.Error("the hold on b lifted but b got no copy")
+	}
+}
+
+// TestCopyLeftInANotReadyClusterGoesWhenItIsReadyAgain: an object deleted
+// from the federation while a cluster is not Ready is finalized without
+// that cluster (only Ready clusters are written to), which keeps its copy;
+// when the cluster is Ready again, the copy's key is queued and the copy,
+// which the federation no longer has, is removed. (The soak found copies
+// left for good after a member's kube-apiserver restart.)
+func TestCopyLeftInANotReadyClusterGoesWhenItIsReadyAgain(t *testing.T) {
+	f := newFixture(t, federatedtypes.ConfigMap(), []string{"a", "b"}, configMap("cm", map[string]interface{}{"k": "v"}))
+	if err := f.reconcile("ns/cm"); err != nil {
+		t.Fatal(err)
+	}
+	f.c.cctx.Clusters.SetReady("b", false)
+	deleting(f, "ns/cm", Finalizer)
+	if err := f.reconcile("ns/cm"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fedObject("ns/cm").GetFinalizers(); len(got) != 0 {
+		t.Fatalf("finalizers %v: want the object let go without the cluster that is not Ready", got)
+	}
+	// The API server deletes the object once its finalizers are gone.
+	if err := f.fed.Resource(f.adapter.GVR).Namespace("ns").Delete(f.ctx, "cm", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.syncFederationCache("ns/cm")
+	if f.members.Object("a", "ns/cm") != nil || f.members.Object("b", "ns/cm") == nil {
+		t.Fatalf("copies: a %v, b %v; want a's deleted, b's left while b is not Ready", f.members.Object("a", "ns/cm") != nil, f.members.Object("b", "ns/cm") != nil)
+	}
+
+	n := f.wokenCount()
+	f.c.cctx.Clusters.SetReady("b", true)
+	if err := wait.PollUntilContextTimeout(f.ctx, 10*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
+		return f.wokenSince(n, "ns/cm"), nil
+	}); err != nil {
+		t.Fatal("cluster b Ready again: ns/cm, whose copy b still has, was not queued")
+	}
+	if err := f.reconcile("ns/cm"); err != nil {
+		t.Fatal(err)
+	}
+	if f.members.Object("b", "ns/cm") != nil {
+		t.Error("cluster b keeps the copy of an object the federation no longer has")
 	}
 }
