@@ -43,6 +43,7 @@ func newSecureServing(o *options.Options) (*secureServing, error) {
 	if err := o.SecureServing.ApplyTo(&s.info); err != nil {
 		return nil, fmt.Errorf("--secure-port=%d: %w", o.SecureServing.BindPort, err)
 	}
+	delegateToTheFederation(o)
 	if err := o.Authentication.ApplyTo(&s.authn, s.info, nil); err != nil {
 		return nil, fmt.Errorf("delegated authentication: %w", err)
 	}
@@ -50,6 +51,25 @@ func newSecureServing(o *options.Options) (*secureServing, error) {
 		return nil, fmt.Errorf("delegated authorization: %w", err)
 	}
 	return s, nil
+}
+
+// delegateToTheFederation makes the federation-apiserver (--kubeconfig) the
+// server that reviews tokens and authorizes requests, unless
+// --authentication-kubeconfig or --authorization-kubeconfig name another,
+// as kube-controller-manager asks the kube-apiserver it works for. The
+// federation-apiserver answers TokenReviews and SubjectAccessReviews with
+// its own authentication and authorization, so who may read /metrics is
+// decided as who may do anything in the federation.
+func delegateToTheFederation(o *options.Options) {
+	if o.Kubeconfig == "" {
+		return // in-cluster: the cluster the controller manager runs in
+	}
+	if o.Authentication.RemoteKubeConfigFile == "" {
+		o.Authentication.RemoteKubeConfigFile = o.Kubeconfig
+	}
+	if o.Authorization.RemoteKubeConfigFile == "" {
+		o.Authorization.RemoteKubeConfigFile = o.Kubeconfig
+	}
 }
 
 // handler serves the health paths (open to anyone, by

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +128,7 @@ func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 		{"etcd deployed, load balancer", func(*testing.T, *InitOptions) {}, []string{
 			"Namespace/federation-system",
 			"ServiceAccount/federation-apiserver", "ClusterRoleBinding/federation:myfed:apiserver-auth-delegator",
-			"ServiceAccount/federation-controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager-auth-delegator",
+			"ServiceAccount/federation-controller-manager",
 			"ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
 			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
 			"Secret/federation-apiserver-etcd-client",
@@ -141,7 +142,7 @@ func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 		}, []string{
 			"Namespace/federation-system",
 			"ServiceAccount/federation-apiserver", "ClusterRoleBinding/federation:myfed:apiserver-auth-delegator",
-			"ServiceAccount/federation-controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager-auth-delegator",
+			"ServiceAccount/federation-controller-manager",
 			"ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
 			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
 			"Secret/federation-dns-provider",
@@ -154,7 +155,7 @@ func TestManifestsHoldTheWholeControlPlane(t *testing.T) {
 		}, []string{
 			"Namespace/federation-system",
 			"ServiceAccount/federation-apiserver", "ClusterRoleBinding/federation:myfed:apiserver-auth-delegator",
-			"ServiceAccount/federation-controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager-auth-delegator",
+			"ServiceAccount/federation-controller-manager",
 			"ClusterRole/federation:myfed:controller-manager", "ClusterRoleBinding/federation:myfed:controller-manager",
 			"Secret/federation-ca", "Secret/federation-apiserver-serving", "Secret/federation-admin", "Secret/federation-controller-manager-kubeconfig",
 			"Secret/federation-apiserver-etcd-client", "Secret/federation-dns-provider", "Secret/federation-cloud-config",
@@ -251,9 +252,6 @@ func TestControllerManagerServesHTTPSOnly(t *testing.T) {
 	}
 
 	d := find(t, objs, "Deployment", manifests.ControllerManagerName)
-	if automount, _, _ := unstructured.NestedBool(d.Object, "spec", "template", "spec", "automountServiceAccountToken"); !automount {
-		t.Error("no service account token: TokenReview and SubjectAccessReview in the host cluster would fail")
-	}
 	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
 	c := containers[0].(map[string]interface{})
 	ports, _, _ := unstructured.NestedSlice(c, "ports")
@@ -275,11 +273,37 @@ func TestControllerManagerServesHTTPSOnly(t *testing.T) {
 		t.Errorf("the client CA volume projects %v, want only ca.crt", items)
 	}
 
-	binding := find(t, objs, "ClusterRoleBinding", "federation:myfed:controller-manager-auth-delegator")
-	role, _, _ := unstructured.NestedString(binding.Object, "roleRef", "name")
-	subjects, _, _ := unstructured.NestedSlice(binding.Object, "subjects")
-	if role != "system:auth-delegator" || len(subjects) != 1 || subjects[0].(map[string]interface{})["name"] != manifests.ControllerManagerName {
-		t.Errorf("auth delegation binding: role %q, subjects %v", role, subjects)
+	// It asks the federation-apiserver, not the host cluster, about
+	// scrapers: no host token, and the rights to ask in the federation.
+	if cm.Authentication.RemoteKubeConfigFile != "" || cm.Authorization.RemoteKubeConfigFile != "" || cm.Kubeconfig == "" {
+		t.Errorf("the controller manager reviews tokens and requests elsewhere than at the federation-apiserver of --kubeconfig %q: %q, %q",
+			cm.Kubeconfig, cm.Authentication.RemoteKubeConfigFile, cm.Authorization.RemoteKubeConfigFile)
+	}
+	for _, kind := range []string{"ServiceAccount", "Deployment"} {
+		obj := find(t, objs, kind, manifests.ControllerManagerName)
+		path := []string{"automountServiceAccountToken"}
+		if kind == "Deployment" {
+			path = []string{"spec", "template", "spec", "automountServiceAccountToken"}
+		}
+		if mount, found, _ := unstructured.NestedBool(obj.Object, path...); !found || mount {
+			t.Errorf("%s %s mounts a host token (automountServiceAccountToken %v, set %v)", kind, obj.GetName(), mount, found)
+		}
+	}
+	rules, _, _ := unstructured.NestedSlice(find(t, objs, "ClusterRole", "federation:myfed:controller-manager").Object, "rules")
+	for _, want := range []struct{ group, resource string }{{"authentication.k8s.io", "tokenreviews"}, {"authorization.k8s.io", "subjectaccessreviews"}} {
+		granted := false
+		for _, r := range rules {
+			rule := r.(map[string]interface{})
+			groups, _, _ := unstructured.NestedStringSlice(rule, "apiGroups")
+			resources, _, _ := unstructured.NestedStringSlice(rule, "resources")
+			verbs, _, _ := unstructured.NestedStringSlice(rule, "verbs")
+			if slices.Contains(groups, want.group) && slices.Contains(resources, want.resource) && slices.Contains(verbs, "create") {
+				granted = true
+			}
+		}
+		if !granted {
+			t.Errorf("the controller manager may not create %s.%s in the federation, to review its scrapers", want.resource, want.group)
+		}
 	}
 }
 
@@ -849,13 +873,13 @@ func TestDryRunPrintsParsableManifestsAndTouchesNothing(t *testing.T) {
 		modify func(t *testing.T, o *InitOptions)
 		want   int
 	}{
-		{"no DNS", func(*testing.T, *InitOptions) {}, 20},
-		{"DNS", withCoreDNS, 21},
-		{"cloud", withGCE, 21},
+		{"no DNS", func(*testing.T, *InitOptions) {}, 19},
+		{"DNS", withCoreDNS, 20},
+		{"cloud", withGCE, 20},
 		{"DNS and cloud", func(t *testing.T, o *InitOptions) {
 			withCoreDNS(t, o)
 			withGCE(t, o)
-		}, 22},
+		}, 21},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOptions()

@@ -66,10 +66,9 @@ func get(ctx context.Context, server string, roots *x509.CertPool, id identity, 
 // --profiling, and then only to such users; and without --tls-cert-file the
 // serving certificate is a self-signed one.
 //
-// The federation-apiserver serves neither TokenReview nor
-// SubjectAccessReview, so the cluster asked is a member kube-apiserver,
-// standing in for the host cluster a federation deployed by kubefed init
-// runs in.
+// The cluster asked here is a member kube-apiserver, named by the two
+// flags, standing in for a host cluster; without them the controller
+// manager asks the federation-apiserver (TestMetricsAreAuthorizedByTheFederation).
 func TestSecureServing(t *testing.T) {
 	f := framework.StartForTest(t, framework.Options{
 		Members:               []framework.MemberOptions{{Name: "host", APIServerOnly: true}},
@@ -273,4 +272,58 @@ func serviceAccountToken(ctx context.Context, t *testing.T, m *framework.Member,
 		t.Fatal(errors.New("TokenRequest returned no token"))
 	}
 	return tr.Status.Token
+}
+
+// TestMetricsAreAuthorizedByTheFederation: without
+// --authentication-kubeconfig and --authorization-kubeconfig, the
+// controller manager asks the federation-apiserver of its --kubeconfig, as
+// kube-controller-manager asks its kube-apiserver: whom the federation lets
+// in may read /metrics, and whom it does not may not.
+func TestMetricsAreAuthorizedByTheFederation(t *testing.T) {
+	f := framework.StartForTest(t, framework.Options{ControllerManagerArgs: []string{"--leader-elect=false"}})
+	server := f.ControllerManagerEndpoint.Server
+	roots := x509.NewCertPool()
+	caPEM, err := os.ReadFile(f.PKI.CA.CertFile)
+	if err != nil || !roots.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("read the framework's CA %s: %v", f.PKI.CA.CertFile, err)
+	}
+	certFile, keyFile, err := f.PKI.CA.IssueClient(t.TempDir(), "scraper", "scraper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraper := identity{cert: &cert}
+	waitServing(t, server, roots)
+
+	// The framework's federation authorizes with Webhook and no host
+	// cluster: nobody but system:masters.
+	ctx := context.Background()
+	code, body, err := get(ctx, server, roots, scraper, "/metrics")
+	if err != nil || code != http.StatusForbidden || !strings.Contains(body, `User \"scraper\" cannot get path \"/metrics\"`) {
+		t.Fatalf("scraper, whom the federation allows nothing, reads /metrics: %d %.200s %v; want 403", code, body, err)
+	}
+
+	// The federation, restarted to allow every authenticated user, lets
+	// the scraper in; so does the controller manager, once its cached
+	// denial (10 s) expires.
+	f.APIServer.Args = append(slices.Clip(f.APIServer.Args), "--authorization-mode=AlwaysAllow")
+	if err := f.APIServer.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WaitAPIServerReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, time.Minute, "the scraper reads /metrics once the federation allows it", func(ctx context.Context) error {
+		code, body, err := get(ctx, server, roots, scraper, "/metrics")
+		if err != nil {
+			return err
+		}
+		if code != http.StatusOK || !strings.Contains(body, "workqueue_") {
+			return fmt.Errorf("/metrics: %d %.200s", code, body)
+		}
+		return nil
+	})
 }

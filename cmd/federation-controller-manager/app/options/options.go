@@ -77,10 +77,11 @@ type Options struct {
 	// Authentication and Authorization guard everything but the health
 	// paths, as kube-controller-manager's do: client certificates of
 	// --client-ca-file, bearer tokens checked by TokenReview and requests
-	// checked by SubjectAccessReview in the cluster named by
-	// --authentication-kubeconfig and --authorization-kubeconfig (in-cluster
-	// when empty: the host cluster, whose RBAC the federation-apiserver
-	// also asks). system:masters may always read.
+	// checked by SubjectAccessReview in the server named by
+	// --authentication-kubeconfig and --authorization-kubeconfig (when
+	// empty: the federation-apiserver of --kubeconfig, which answers them
+	// with its own authentication and authorization; in-cluster without
+	// --kubeconfig). system:masters may always read.
 	Authentication *apiserveroptions.DelegatingAuthenticationOptions
 	Authorization  *apiserveroptions.DelegatingAuthorizationOptions
 	// Profiling serves /debug/pprof on the secure port, to authorized
