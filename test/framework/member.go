@@ -316,3 +316,13 @@ func ThreeZoneMembers() []MemberOptions {
 		{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
 	}
 }
+
+// TwoRegionMembers are two members in two regions, us-central1-a and
+// europe-west1-b: what most e2e packages need to see an object reach more
+// than one cluster.
+func TwoRegionMembers() []MemberOptions {
+	return []MemberOptions{
+		{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
+		{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
+	}
+}

@@ -14,10 +14,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/kfederation/federation/test/chaos"
 	"github.com/kfederation/federation/test/framework"
 )
@@ -37,33 +33,8 @@ func TestSoak(t *testing.T) {
 		*seed = time.Now().UnixNano()
 	}
 	fmt.Printf("soak: %s, seed %d\n", *duration, *seed)
-	f := framework.StartForTest(t, framework.Options{
-		HA: true,
-		Members: []framework.MemberOptions{
-			{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
-			{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
-			{Name: "asia-east1-a", Zone: "asia-east1-a", Region: "asia-east1"},
-		},
-		ControllerManagerArgs: []string{"--leader-elect=true",
-			"--leader-elect-lease-duration=8s", "--leader-elect-renew-deadline=6s", "--leader-elect-retry-period=1s"},
-	})
+	f, client := chaos.StartHA(t, append(framework.TwoRegionMembers(), framework.MemberOptions{Name: "asia-east1-a", Zone: "asia-east1-a", Region: "asia-east1"}), namespace)
 	ctx := context.Background()
-	if err := f.RegisterAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.WaitClustersReady(ctx, 2*time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	cfg := f.Endpoint.RESTConfig()
-	cfg.QPS, cfg.Burst = 200, 400
-	cfg.Timeout = 10 * time.Second
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	w, err := chaos.New(ctx, client, namespace, *seed, 50)
 	if err != nil {
 		t.Fatal(err)

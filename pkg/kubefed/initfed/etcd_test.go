@@ -375,6 +375,29 @@ func TestEtcdCertificatesChainToTheEtcdCAAndNameWhatTheyMust(t *testing.T) {
 // with the arguments and files of the rendered StatefulSet and Secrets,
 // moved onto loopback, and connects as the federation-apiserver does, with
 // the files of its Secret.
+// onLoopback is an etcd pod's command as the kubelet and the cluster's
+// network would run it, played on loopback: $(POD_NAME) is pod, each
+// address of addrs (host:port) is the loopback one it maps to, the
+// certificates are in pki and the data under dataDir. An argument that
+// still names the pod network or a Service name fails the test.
+func onLoopback(t *testing.T, cmd []string, pod string, addrs map[string]string, pki, dataDir string) []string {
+	t.Helper()
+	var args []string
+	for _, arg := range cmd {
+		arg = strings.ReplaceAll(arg, "$(POD_NAME)", pod)
+		for from, to := range addrs {
+			arg = strings.ReplaceAll(arg, from, to)
+		}
+		arg = strings.ReplaceAll(arg, manifests.EtcdCertsMountPath, pki)
+		arg = strings.ReplaceAll(arg, "/var/lib/etcd", dataDir)
+		if strings.Contains(arg, "0.0.0.0") || strings.Contains(arg, ".svc") {
+			t.Fatalf("cannot move etcd's argument %s onto loopback", arg)
+		}
+		args = append(args, arg)
+	}
+	return args
+}
+
 func TestDeployedEtcdRefusesClientsWithoutItsCertificate(t *testing.T) {
 	bin := framework.Binary("etcd")
 	if _, err := os.Stat(bin); err != nil {
@@ -402,22 +425,12 @@ func TestDeployedEtcdRefusesClientsWithoutItsCertificate(t *testing.T) {
 		ports[p] = port
 	}
 	member := "etcd-0.etcd." + o.FederationSystemNamespace + ".svc"
-	var args []string
-	for _, arg := range etcdCommand(t, objs)[1:] {
-		// What the kubelet does with the pod's env POD_NAME.
-		arg = strings.ReplaceAll(arg, "$(POD_NAME)", "etcd-0")
-		for p, port := range ports {
-			local := fmt.Sprintf("127.0.0.1:%d", port)
-			arg = strings.ReplaceAll(arg, "0.0.0.0:"+p, local)
-			arg = strings.ReplaceAll(arg, member+":"+p, local)
-		}
-		arg = strings.ReplaceAll(arg, manifests.EtcdCertsMountPath, pki)
-		arg = strings.ReplaceAll(arg, "/var/lib/etcd", dir)
-		if strings.Contains(arg, "0.0.0.0") || strings.Contains(arg, member) {
-			t.Fatalf("cannot move etcd's argument %s onto loopback", arg)
-		}
-		args = append(args, arg)
+	addrs := map[string]string{}
+	for p, port := range ports {
+		local := fmt.Sprintf("127.0.0.1:%d", port)
+		addrs["0.0.0.0:"+p], addrs[member+":"+p] = local, local
 	}
+	args := onLoopback(t, etcdCommand(t, objs)[1:], "etcd-0", addrs, pki, dir)
 	args = append(args, "--unsafe-no-fsync", "--log-level=warn")
 	p := framework.NewProcess("etcd", bin, args, dir)
 	if err := p.Start(); err != nil {

@@ -116,24 +116,17 @@ func TestHAEtcdFormsAClusterFromTheRenderedManifest(t *testing.T) {
 	}
 	var endpoints []string
 	for i, m := range members {
-		var args []string
-		for _, arg := range etcdCommand(t, objs)[1:] {
-			arg = strings.ReplaceAll(arg, "$(POD_NAME)", m)
-			arg = strings.ReplaceAll(arg, "0.0.0.0:2379", fmt.Sprintf("127.0.0.1:%d", pp[i].client))
-			arg = strings.ReplaceAll(arg, "0.0.0.0:2380", fmt.Sprintf("127.0.0.1:%d", pp[i].peer))
-			arg = strings.ReplaceAll(arg, "0.0.0.0:2381", fmt.Sprintf("127.0.0.1:%d", pp[i].metrics))
-			for j, other := range members {
-				host := other + ".etcd." + o.FederationSystemNamespace + ".svc"
-				arg = strings.ReplaceAll(arg, host+":2379", fmt.Sprintf("127.0.0.1:%d", pp[j].client))
-				arg = strings.ReplaceAll(arg, host+":2380", fmt.Sprintf("127.0.0.1:%d", pp[j].peer))
-			}
-			arg = strings.ReplaceAll(arg, manifests.EtcdCertsMountPath, pki)
-			arg = strings.ReplaceAll(arg, "/var/lib/etcd", filepath.Join(dir, m))
-			if strings.Contains(arg, "0.0.0.0") || strings.Contains(arg, ".svc") {
-				t.Fatalf("cannot move etcd's argument %s onto loopback", arg)
-			}
-			args = append(args, arg)
+		addrs := map[string]string{
+			"0.0.0.0:2379": fmt.Sprintf("127.0.0.1:%d", pp[i].client),
+			"0.0.0.0:2380": fmt.Sprintf("127.0.0.1:%d", pp[i].peer),
+			"0.0.0.0:2381": fmt.Sprintf("127.0.0.1:%d", pp[i].metrics),
 		}
+		for j, other := range members {
+			host := other + ".etcd." + o.FederationSystemNamespace + ".svc"
+			addrs[host+":2379"] = fmt.Sprintf("127.0.0.1:%d", pp[j].client)
+			addrs[host+":2380"] = fmt.Sprintf("127.0.0.1:%d", pp[j].peer)
+		}
+		args := onLoopback(t, etcdCommand(t, objs)[1:], m, addrs, pki, filepath.Join(dir, m))
 		p := framework.NewProcess(m, bin, append(args, "--unsafe-no-fsync", "--log-level=warn"), dir)
 		if err := p.Start(); err != nil {
 			t.Fatal(err)

@@ -7,10 +7,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/kfederation/federation/test/chaos"
 	"github.com/kfederation/federation/test/framework"
 )
@@ -25,33 +21,9 @@ import (
 // right content, no member holds a copy the federation does not own, every
 // Propagation says Propagated, and the Deployment's replicas add up.
 func TestControlPlaneSurvivesLosingAnyOnePart(t *testing.T) {
-	f := framework.StartForTest(t, framework.Options{
-		HA: true,
-		Members: []framework.MemberOptions{
-			{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
-			{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
-		},
-		ControllerManagerArgs: []string{"--leader-elect=true",
-			"--leader-elect-lease-duration=8s", "--leader-elect-renew-deadline=6s", "--leader-elect-retry-period=1s"},
-	})
-	ctx := context.Background()
-	if err := f.RegisterAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.WaitClustersReady(ctx, 2*time.Minute); err != nil {
-		t.Fatal(err)
-	}
 	const ns = "chaos"
-	if _, err := f.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	cfg := f.Endpoint.RESTConfig()
-	cfg.QPS, cfg.Burst = 200, 400
-	cfg.Timeout = 10 * time.Second
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, client := chaos.StartHA(t, framework.TwoRegionMembers(), ns)
+	ctx := context.Background()
 	w, err := chaos.New(ctx, client, ns, 1, 15)
 	if err != nil {
 		t.Fatal(err)

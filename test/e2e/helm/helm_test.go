@@ -46,10 +46,7 @@ func TestMain(m *testing.M) {
 	os.Exit(framework.RunMain(m, framework.MainOptions{
 		Register: true,
 		Options: framework.Options{
-			Members: []framework.MemberOptions{
-				{Name: memberA, Zone: memberA, Region: "us-central1"},
-				{Name: memberB, Zone: memberB, Region: "europe-west1"},
-			},
+			Members:               framework.TwoRegionMembers(),
 			ControllerManagerArgs: []string{"--leader-elect=false"},
 		},
 	}, func(f *framework.Federation) { fed = f }))

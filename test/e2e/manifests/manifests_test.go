@@ -35,10 +35,7 @@ func TestMain(m *testing.M) {
 	os.Exit(framework.RunMain(m, framework.MainOptions{
 		Join: true,
 		Options: framework.Options{
-			Members: []framework.MemberOptions{
-				{Name: "us-central1-a", Zone: "us-central1-a", Region: "us-central1"},
-				{Name: "europe-west1-b", Zone: "europe-west1-b", Region: "europe-west1"},
-			},
+			Members:               framework.TwoRegionMembers(),
 			ControllerManagerArgs: []string{"--leader-elect=false"},
 		},
 	}, func(f *framework.Federation) { fed = f }))
