@@ -26,7 +26,8 @@ type Member struct {
 // Violations lists what is wrong now, each a line: an acknowledged write
 // missing (lost) or stale in the federation or a member, a copy that
 // should not exist (an orphan), an object not Propagated to every member,
-// replicas that do not add up. Empty means every invariant holds.
+// replicas that do not add up, a federated Deployment status that is not
+// the members' sum. Empty means every invariant holds.
 func (w *Workload) Violations(ctx context.Context, fed kubernetes.Interface, fedc fedclientset.Interface, members []Member) []string {
 	w.mu.Lock()
 	live := map[string]map[string]string{}
@@ -56,17 +57,36 @@ func (w *Workload) Violations(ctx context.Context, fed kubernetes.Interface, fed
 		}
 	}
 	v = append(v, propagated(ctx, fedc, w.namespace, live, len(members))...)
-	var sum int32
+	v = append(v, deploymentViolations(ctx, fed, w.namespace, replicas, members)...)
+	return v
+}
+
+// deploymentViolations: the members' replicas add up to the federated
+// Deployment's, and its federated status is the sum of theirs, every
+// replica ready.
+func deploymentViolations(ctx context.Context, fed kubernetes.Interface, ns string, replicas int32, members []Member) []string {
+	var v []string
+	var specSum, statusSum, readySum int32
 	for _, m := range members {
-		d, err := m.Client.AppsV1().Deployments(w.namespace).Get(ctx, Deployment, metav1.GetOptions{})
+		d, err := m.Client.AppsV1().Deployments(ns).Get(ctx, Deployment, metav1.GetOptions{})
 		if err != nil {
 			v = append(v, fmt.Sprintf("deployment %s in %s: %v", Deployment, m.Name, err))
 			continue
 		}
-		sum += ptr.Deref(d.Spec.Replicas, 0)
+		specSum += ptr.Deref(d.Spec.Replicas, 0)
+		statusSum += d.Status.Replicas
+		readySum += d.Status.ReadyReplicas
 	}
-	if sum != replicas {
-		v = append(v, fmt.Sprintf("deployment %s: the members' replicas add up to %d, want %d", Deployment, sum, replicas))
+	if specSum != replicas {
+		v = append(v, fmt.Sprintf("deployment %s: the members' replicas add up to %d, want %d", Deployment, specSum, replicas))
+	}
+	d, err := fed.AppsV1().Deployments(ns).Get(ctx, Deployment, metav1.GetOptions{})
+	if err != nil {
+		return append(v, fmt.Sprintf("deployment %s in the federation: %v", Deployment, err))
+	}
+	if d.Status.Replicas != statusSum || d.Status.ReadyReplicas != readySum || readySum != replicas {
+		v = append(v, fmt.Sprintf("deployment %s: federated status %d replicas, %d ready; the members have %d, %d ready; want %d ready",
+			Deployment, d.Status.Replicas, d.Status.ReadyReplicas, statusSum, readySum, replicas))
 	}
 	return v
 }

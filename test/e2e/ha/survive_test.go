@@ -55,7 +55,7 @@ func TestControlPlaneSurvivesLosingAnyOnePart(t *testing.T) {
 		t.Fatalf("not converged 2m after the last fault: %d invariant violations, e.g.:\n%s", len(violations), strings.Join(violations[:min(len(violations), 20)], "\n"))
 	}
 	took := converged.Sub(lastFault).Round(100 * time.Millisecond)
-	fmt.Printf("chaos: invariants hold (acknowledged writes lost 0, stale 0, orphans 0, not Propagated 0, replicas add up): converged %s after the last fault (goal <= 15s)\n", took)
+	fmt.Printf("chaos: invariants hold (acknowledged writes lost 0, stale 0, orphans 0, not Propagated 0, replicas and the federated Deployment status add up): converged %s after the last fault (goal <= 15s)\n", took)
 	if took > 30*time.Second {
 		t.Errorf("converged %s after the last fault, want within 30s (goal 15s)", took)
 	}
