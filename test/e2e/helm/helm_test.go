@@ -28,8 +28,6 @@ import (
 )
 
 const (
-	memberA = "us-central1-a"
-	memberB = "europe-west1-b"
 	// release and chart are both "demo", so the scaffold names every
 	// object it makes "demo".
 	release = "demo"
