@@ -375,6 +375,22 @@ func TestEtcdCertificatesChainToTheEtcdCAAndNameWhatTheyMust(t *testing.T) {
 // with the arguments and files of the rendered StatefulSet and Secrets,
 // moved onto loopback, and connects as the federation-apiserver does, with
 // the files of its Secret.
+// writeEtcdPKI writes the rendered etcd certificates Secret into dir/pki,
+// as the pod would mount it, and returns that directory.
+func writeEtcdPKI(t *testing.T, objs []*unstructured.Unstructured, dir string) string {
+	t.Helper()
+	pki := filepath.Join(dir, "pki")
+	if err := os.Mkdir(pki, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range secretData(t, objs, manifests.EtcdCertsSecretName) {
+		if err := os.WriteFile(filepath.Join(pki, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pki
+}
+
 // onLoopback is an etcd pod's command as the kubelet and the cluster's
 // network would run it, played on loopback: $(POD_NAME) is pod, each
 // address of addrs (host:port) is the loopback one it maps to, the
@@ -407,15 +423,7 @@ func TestDeployedEtcdRefusesClientsWithoutItsCertificate(t *testing.T) {
 	_, objs := render(t, o)
 
 	dir := t.TempDir()
-	pki := filepath.Join(dir, "pki")
-	if err := os.Mkdir(pki, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range secretData(t, objs, manifests.EtcdCertsSecretName) {
-		if err := os.WriteFile(filepath.Join(pki, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pki := writeEtcdPKI(t, objs, dir)
 	ports := map[string]int{}
 	for _, p := range []string{"2379", "2380", "2381"} {
 		port, err := framework.FreePort()

@@ -93,15 +93,7 @@ func TestHAEtcdFormsAClusterFromTheRenderedManifest(t *testing.T) {
 	o.HA = true
 	_, objs := render(t, o)
 	dir := t.TempDir()
-	pki := filepath.Join(dir, "pki")
-	if err := os.Mkdir(pki, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range secretData(t, objs, manifests.EtcdCertsSecretName) {
-		if err := os.WriteFile(filepath.Join(pki, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pki := writeEtcdPKI(t, objs, dir)
 	members := o.etcdMembers()
 	type ports struct{ client, peer, metrics int }
 	pp := make([]ports, len(members))

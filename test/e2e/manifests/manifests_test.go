@@ -1,8 +1,8 @@
-// Package manifests applies the manifests people already have, written
-// with API versions kube-apiserver no longer serves, to a federation whose
-// members were joined with kubefed (so the federation has only the rights
-// kubefed grants it there), and checks what every member gets: today's
-// versions, running where the manifests say.
+// Package manifests applies the manifests people already have (written
+// with API versions kube-apiserver no longer serves, or rendered by Helm)
+// to a federation whose members were joined with kubefed (so the
+// federation has only the rights kubefed grants it there), and checks what
+// every member gets: today's versions, running where the manifests say.
 package manifests
 
 import (

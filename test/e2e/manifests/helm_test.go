@@ -1,10 +1,10 @@
-// Package helm tests a real Helm (built by hack/install-test-binaries.sh
-// from its Go module) against a real federation of two registered member
-// clusters: the chart `helm create` scaffolds installs, upgrades and
-// uninstalls through the federation, its objects reach every member, and a
-// kind the federation does not serve fails the way it fails against a
-// kube-apiserver without it.
-package helm
+package manifests
+
+// The tests here drive a real Helm (built by hack/install-test-binaries.sh
+// from its Go module) against the federation: the chart `helm create`
+// scaffolds installs, upgrades and uninstalls through it, its objects reach
+// every member, and a kind the federation does not serve fails the way it
+// fails against a kube-apiserver without it.
 
 import (
 	"bytes"
@@ -35,20 +35,6 @@ const (
 	// a change in the federation to every member.
 	propagation = 60 * time.Second
 )
-
-var fed *framework.Federation
-
-// TestMain starts one federation of two registered members, shared by the
-// package's tests.
-func TestMain(m *testing.M) {
-	os.Exit(framework.RunMain(m, framework.MainOptions{
-		Register: true,
-		Options: framework.Options{
-			Members:               framework.TwoRegionMembers(),
-			ControllerManagerArgs: []string{"--leader-elect=false"},
-		},
-	}, func(f *framework.Federation) { fed = f }))
-}
 
 // result is one run of the helm binary.
 type result struct {
