@@ -230,19 +230,11 @@ func (f *Federation) startAPIServer(ctx context.Context, opts Options) error {
 	}
 	args = append(args, opts.APIServerArgs...)
 
-	replicas := 1
-	if opts.HA {
-		replicas = 2
-	}
 	var addrs []string
-	for i := 0; i < replicas; i++ {
+	for _, name := range replicaNames("federation-apiserver", opts.HA) {
 		port, err := FreePort()
 		if err != nil {
 			return err
-		}
-		name := "federation-apiserver"
-		if opts.HA {
-			name = fmt.Sprintf("federation-apiserver-%d", i)
 		}
 		p := NewProcess(name, Binary("federation-apiserver"), append([]string{"--secure-port=" + strconv.Itoa(port)}, args...), opts.LogDir)
 		p.CPUs = opts.FederationCPUs
@@ -271,6 +263,15 @@ func (f *Federation) startAPIServer(ctx context.Context, opts Options) error {
 		return err
 	}
 	return f.WaitAPIServerReady(ctx)
+}
+
+// replicaNames are the process names of a control-plane component: one,
+// named base, or with ha two, base-0 and base-1.
+func replicaNames(base string, ha bool) []string {
+	if !ha {
+		return []string{base}
+	}
+	return []string{base + "-0", base + "-1"}
 }
 
 // WaitAPIServerReady waits until the federation-apiserver answers /readyz
@@ -328,18 +329,10 @@ func (f *Federation) startControllerManager(opts Options) error {
 		args = append(args, f.Cloud.ControllerManagerArgs()...)
 	}
 	args = append(args, opts.ControllerManagerArgs...)
-	replicas := 1
-	if opts.HA {
-		replicas = 2
-	}
-	for i := 0; i < replicas; i++ {
+	for i, name := range replicaNames("federation-controller-manager", opts.HA) {
 		port, err := FreePort()
 		if err != nil {
 			return err
-		}
-		name := "federation-controller-manager"
-		if opts.HA {
-			name = fmt.Sprintf("federation-controller-manager-%d", i)
 		}
 		p := NewProcess(name, Binary("federation-controller-manager"), append([]string{"--secure-port=" + strconv.Itoa(port)}, args...), opts.LogDir)
 		p.CPUs = opts.FederationCPUs
