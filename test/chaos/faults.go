@@ -112,10 +112,12 @@ func killAndRestart(p *framework.Process) error {
 }
 
 // LeadingControllerManager is the controller manager that holds the
-// lease: of those whose log says they acquired it, the one that did last.
+// lease: the running one whose log says it acquired the lease since it
+// last started. One that loses the lease exits at once (so that two never
+// act), so there is one such process, except for the moment of a
+// hand-over, which is an error: ask again.
 func LeadingControllerManager(f *framework.Federation) (*framework.Process, error) {
-	var leader *framework.Process
-	var latest int
+	var leaders []*framework.Process
 	for _, cm := range f.ControllerManagers {
 		if !cm.Running() {
 			continue
@@ -130,28 +132,12 @@ func LeadingControllerManager(f *framework.Federation) (*framework.Process, erro
 		if i := strings.LastIndex(text, "\n==== "); i >= 0 {
 			text = text[i:]
 		}
-		if i := strings.LastIndex(strings.ToLower(text), "successfully acquired lease"); i >= 0 && (leader == nil || acquiredAt(text, i) > latest) {
-			leader, latest = cm, acquiredAt(text, i)
+		if strings.Contains(strings.ToLower(text), "successfully acquired lease") {
+			leaders = append(leaders, cm)
 		}
 	}
-	if leader == nil {
-		return nil, fmt.Errorf("no running controller manager says it acquired the lease")
+	if len(leaders) != 1 {
+		return nil, fmt.Errorf("%d running controller managers say they acquired the lease, want 1", len(leaders))
 	}
-	return leader, nil
-}
-
-// acquiredAt orders acquisitions: only one process leads at a time, so
-// more than one candidate means the older one has lost the lease since;
-// the klog time of the line ("I1202 19:06:22.200614 ...") decides.
-func acquiredAt(text string, i int) int {
-	start := strings.LastIndex(text[:i], "\n") + 1
-	fields := strings.Fields(text[start:i])
-	if len(fields) < 2 {
-		return 0
-	}
-	t, err := time.Parse("15:04:05.000000", fields[1])
-	if err != nil {
-		return 0
-	}
-	return int(t.Sub(time.Time{}).Microseconds())
+	return leaders[0], nil
 }
