@@ -86,9 +86,7 @@ func (c CompletedConfig) New() (*FederationAPIServer, error) {
 		return nil, fmt.Errorf("install API groups: %w", err)
 	}
 	preferTodaysGroups(s)
-	if err := installNoCustomResources(s); err != nil {
-		return nil, fmt.Errorf("install the empty list of custom resources: %w", err)
-	}
+	installNoCustomResources(s)
 	s.AddPostStartHookOrDie("federation-bootstrap-namespaces", func(hookCtx genericapiserver.PostStartHookContext) error {
 		client, err := kubernetes.NewForConfig(hookCtx.LoopbackClientConfig)
 		if err != nil {

@@ -42,9 +42,8 @@ var customResourceDefinitions = schema.GroupResource{Group: "apiextensions.k8s.i
 // server's filters, so the request is authenticated and authorized as a
 // list of customresourcedefinitions in apiextensions.k8s.io, as in
 // kube-apiserver.
-func installNoCustomResources(s *genericapiserver.GenericAPIServer) error {
+func installNoCustomResources(s *genericapiserver.GenericAPIServer) {
 	s.Handler.NonGoRestfulMux.UnlistedHandle(customResourceDefinitionsPath, noCustomResources{})
-	return nil
 }
 
 // noCustomResources answers GET customResourceDefinitionsPath with an empty
