@@ -77,7 +77,7 @@ func (m registryMembers) Cached(cluster string, gvr schema.GroupVersionResource,
 	if !exists {
 		return nil, nil
 	}
-	return obj.(*unstructured.Unstructured), nil
+	return obj, nil
 }
 
 // CachedKeys implements Members.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -84,8 +85,8 @@ func (c *Cluster) Informer(gvr schema.GroupVersionResource) (inf cache.SharedInd
 	if inf, ok := c.informers[gvr]; ok {
 		return inf, false
 	}
-	if lw, ok := c.listWatch(gvr, ManagedByLabel+"="+c.federationName); ok {
-		inf = cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, c.resync, indexersFor(gvr))
+	if lw, example, ok := c.listWatch(gvr, ManagedByLabel+"="+c.federationName); ok {
+		inf = cache.NewSharedIndexInformer(lw, example, c.resync, indexersFor(gvr))
 	} else {
 		inf = c.factory.ForResource(gvr).Informer()
 	}
@@ -106,23 +107,39 @@ func indexersFor(gvr schema.GroupVersionResource) cache.Indexers {
 	indexers := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
 	if gvr.Group == "discovery.k8s.io" && gvr.Resource == "endpointslices" {
 		indexers[EndpointSliceServiceIndex] = func(obj interface{}) ([]string, error) {
-			u, ok := obj.(*unstructured.Unstructured)
-			if !ok {
+			m, err := meta.Accessor(obj)
+			if err != nil {
 				return nil, nil
 			}
-			svc := u.GetLabels()["kubernetes.io/service-name"]
+			svc := m.GetLabels()["kubernetes.io/service-name"]
 			if svc == "" {
 				return nil, nil
 			}
-			return []string{u.GetNamespace() + "/" + svc}, nil
+			return []string{m.GetNamespace() + "/" + svc}, nil
 		}
 	}
 	return indexers
 }
 
 // Get returns the managed object namespace/name of resource gvr from the
-// cluster's informer cache, or nil if it has none or the cache is not synced.
-func (c *Cluster) Get(gvr schema.GroupVersionResource, key string) (interface{}, bool, error) {
+// cluster's informer cache, as an unstructured object of its own (the
+// cache holds typed objects of the built-in kinds; see Cached), or nil if
+// it has none or the cache is not synced.
+func (c *Cluster) Get(gvr schema.GroupVersionResource, key string) (*unstructured.Unstructured, bool, error) {
+	obj, exists, err := c.Cached(gvr, key)
+	if err != nil || !exists {
+		return nil, exists, err
+	}
+	u, err := AsUnstructured(obj, gvr)
+	return u, err == nil, err
+}
+
+// Cached returns what the cluster's informer cache holds for the managed
+// object namespace/name of resource gvr: a typed object for the built-in
+// kinds, which take a fraction of the memory of an unstructured one, and an
+// unstructured object for any other resource. It is the cache's own
+// object: read it, never change it. The error says the cache is not synced.
+func (c *Cluster) Cached(gvr schema.GroupVersionResource, key string) (interface{}, bool, error) {
 	inf, _ := c.Informer(gvr)
 	if !inf.HasSynced() {
 		return nil, false, fmt.Errorf("cluster %s: cache of %s not synced yet", c.Name, gvr.Resource)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -140,9 +141,9 @@ func (w *Writer) handler(cluster string) cache.ResourceEventHandler {
 		next = w.opts.Events(cluster)
 	}
 	seen := func(obj interface{}) {
-		if u, ok := obj.(*unstructured.Unstructured); ok {
-			if key, err := cache.MetaNamespaceKeyFunc(u); err == nil {
-				w.fresh.Seen(freshKey(cluster, key), u)
+		if m, err := meta.Accessor(obj); err == nil {
+			if key, err := cache.MetaNamespaceKeyFunc(m); err == nil {
+				w.fresh.SeenVersion(freshKey(cluster, key), m.GetResourceVersion())
 			}
 		}
 	}

@@ -74,9 +74,15 @@ func (c *Cache[T]) Seen(key string, obj T) {
 	if isNil(obj) {
 		return
 	}
+	c.SeenVersion(key, obj.GetResourceVersion())
+}
+
+// SeenVersion is Seen for an object the informer delivered at
+// resourceVersion, whatever its type.
+func (c *Cache[T]) SeenVersion(key, resourceVersion string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.m[key]; ok && !Newer(e.obj.GetResourceVersion(), obj.GetResourceVersion()) {
+	if e, ok := c.m[key]; ok && !Newer(e.obj.GetResourceVersion(), resourceVersion) {
 		delete(c.m, key)
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/cache"
 
@@ -69,7 +69,7 @@ func (m Members) Get(cluster string, gvr schema.GroupVersionResource, namespace,
 	if err != nil || !exists {
 		return false, err
 	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.(*unstructured.Unstructured).Object, into); err != nil {
+	if err := clusterclient.CopyInto(obj, into); err != nil {
 		return false, fmt.Errorf("cluster %s: %s %s/%s: %w", cluster, gvr.Resource, namespace, name, err)
 	}
 	return true, nil
@@ -87,10 +87,12 @@ func (m Members) ReadyEndpoint(cluster, namespace, name string) (bool, error) {
 		return false, err
 	}
 	for _, obj := range objs {
-		u := obj.(*unstructured.Unstructured)
-		slice := &discoveryv1.EndpointSlice{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, slice); err != nil {
-			return false, fmt.Errorf("cluster %s: EndpointSlice %s/%s: %w", cluster, namespace, u.GetName(), err)
+		slice, ok := obj.(*discoveryv1.EndpointSlice)
+		if !ok {
+			slice = &discoveryv1.EndpointSlice{}
+			if err := clusterclient.CopyInto(obj, slice); err != nil {
+				return false, fmt.Errorf("cluster %s: an EndpointSlice of Service %s/%s: %w", cluster, namespace, name, err)
+			}
 		}
 		if HasReadyEndpoint(slice) {
 			return true, nil
@@ -144,11 +146,12 @@ func HandlerOf(f func(obj interface{})) cache.ResourceEventHandler {
 	}
 }
 
-// ObjectOf unwraps an informer's object, deleted or not.
-func ObjectOf(obj interface{}) (*unstructured.Unstructured, bool) {
+// ObjectOf unwraps an informer's object, deleted or not, typed or
+// unstructured.
+func ObjectOf(obj interface{}) (metav1.Object, bool) {
 	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
 	}
-	u, ok := obj.(*unstructured.Unstructured)
-	return u, ok
+	m, err := meta.Accessor(obj)
+	return m, err == nil
 }

@@ -830,11 +830,7 @@ func (r registrySource) memberCopy(cluster string, gvr schema.GroupVersionResour
 	if err != nil || !exists {
 		return nil, err
 	}
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		return nil, fmt.Errorf("cluster %s: %s %s is a %T", cluster, gvr.Resource, key, obj)
-	}
-	return u, nil
+	return obj, nil
 }
 
 func (r registrySource) onChange(f func(cluster string)) {
