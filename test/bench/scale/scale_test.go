@@ -1,0 +1,553 @@
+// Package scale benchmarks the federation with many members: lean member
+// clusters (a kube-apiserver each, framework.MemberOptions.Lean) are added
+// ten, then twenty-five, then fifty (FEDERATION_BENCH_SCALE_MEMBERS), and at
+// each size ConfigMaps and Services are propagated at saturation and at a
+// steady load, beside the floor (the same copies written straight to the
+// members), while the controller manager's processor time, memory, watches
+// and connections are read. A least-squares fit over the sizes says how
+// its costs grow with the number of members.
+//
+// The environment variables it reads, all optional:
+//
+//	FEDERATION_BENCH_SCALE_MEMBERS      sizes, increasing (default 10,25,50)
+//	FEDERATION_BENCH_SCALE_OBJECTS      objects per kind and phase (default 100)
+//	FEDERATION_BENCH_SCALE_KINDS        the kinds to run, by resource:
+//	                                    configmaps, services (default both)
+//	FEDERATION_BENCH_SCALE_PROFILE_DIR  where to save the controller manager's
+//	                                    heap profiles (at rest and holding each
+//	                                    kind's objects) and CPU profiles (each
+//	                                    federated saturation phase), per size
+//	FEDERATION_BENCH_SHARED_CPUS        any value: no pinning of the federation
+//	                                    and the members to separate CPUs
+//
+// The default of 100 objects keeps the default run near 20 minutes on 2
+// cores: a phase writes objects × N copies, 5,000 at 50 members, and a
+// lean member's kube-apiserver takes about 5 ms of processor per Service
+// (its ClusterIP allocator), so the members' one core makes Services the
+// long pole. A run at 3 and 6 members with 100 objects takes 3 minutes.
+package scale
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kfederation/federation/test/framework"
+)
+
+// sizes are the member counts of FEDERATION_BENCH_SCALE_MEMBERS (default
+// 10,25,50), increasing.
+func sizes(b *testing.B) []int {
+	s := os.Getenv("FEDERATION_BENCH_SCALE_MEMBERS")
+	if s == "" {
+		s = "10,25,50"
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || (len(out) > 0 && n <= out[len(out)-1]) {
+			b.Fatalf("FEDERATION_BENCH_SCALE_MEMBERS=%q: want increasing positive member counts, e.g. 10,25,50", s)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// kindResult is one kind at one size.
+type kindResult struct {
+	floor, fed, steady result
+	// floorMembersCPU and fedMembersCPU are the members' processor time
+	// (their kube-apiservers and etcd) during the floor and the federated
+	// saturation phases: what a copy cost them on either path.
+	floorMembersCPU, fedMembersCPU time.Duration
+	// cmCPU is the controller manager's processor time from the start
+	// of the federated saturation phase until it was quiet again, and the
+	// same for the steady phase; objects is how many objects the two
+	// created.
+	cmCPU   time.Duration
+	objects int
+	// heldRSS and heldHeap are the controller manager's resident memory
+	// and live heap right after the saturation phase, its objects and their
+	// copies in every member still held.
+	heldRSS, heldHeap int64
+}
+
+// sizeResult is one size.
+type sizeResult struct {
+	n int
+	// added is how long the members took to start, register and be Ready.
+	added time.Duration
+	// The controller manager at rest with n members: resident memory,
+	// processor time over restWindow, watches open on the members and
+	// established TCP connections to them.
+	rss     int64
+	heap    int64
+	restCPU time.Duration
+	watches int
+	conns   int
+	kinds   map[string]*kindResult
+}
+
+const restWindow = 20 * time.Second
+
+// watchCount is the sum of kube-apiserver's apiserver_longrunning_requests
+// gauge for WATCH over the members: the watches open on them, theirs
+// included (a kube-apiserver's own informers watch it through its loopback
+// client).
+func watchCount(ctx context.Context, b *testing.B, members ...kubernetes.Interface) int {
+	total := 0
+	for _, c := range members {
+		data, err := c.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+		if err != nil {
+			b.Fatalf("member metrics: %v", err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.HasPrefix(line, "apiserver_longrunning_requests{") || !strings.Contains(line, `verb="WATCH"`) {
+				continue
+			}
+			v, _ := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+			total += int(v)
+		}
+	}
+	return total
+}
+
+// liveHeap is the controller manager's heap after a garbage collection
+// (its /debug/pprof/heap?gc=1 runs one, then go_memstats_heap_alloc_bytes
+// of /metrics): its memory without the garbage and the high-water mark of
+// earlier phases that its RSS keeps. With FEDERATION_BENCH_SCALE_PROFILE_DIR
+// the heap profile is saved there as name.heap.
+func liveHeap(ctx context.Context, b *testing.B, f *framework.Federation, name string) int64 {
+	profile, err := f.ControllerManagerGet(ctx, "/debug/pprof/heap?gc=1")
+	if err != nil {
+		b.Logf("controller manager heap: %v", err)
+		return -1
+	}
+	if dir := os.Getenv("FEDERATION_BENCH_SCALE_PROFILE_DIR"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Log(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".heap"), profile, 0o644); err != nil {
+			b.Log(err)
+		}
+	}
+	data, err := f.ControllerManagerGet(ctx, "/metrics")
+	if err != nil {
+		b.Logf("controller manager metrics: %v", err)
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "go_memstats_heap_alloc_bytes ") {
+			v, _ := strconv.ParseFloat(strings.TrimPrefix(line, "go_memstats_heap_alloc_bytes "), 64)
+			return int64(v)
+		}
+	}
+	return -1
+}
+
+// memberConns counts the controller manager's established TCP
+// connections to the members' kube-apiservers.
+func memberConns(b *testing.B, f *framework.Federation) int {
+	ports := map[string]bool{}
+	for _, m := range f.Members {
+		u, err := url.Parse(m.Endpoint.Server)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ports[u.Port()] = true
+	}
+	peers, err := f.ControllerManager.TCPPeers()
+	if err != nil {
+		b.Logf("controller manager's connections: %v", err)
+		return -1
+	}
+	n := 0
+	for _, p := range peers {
+		if i := strings.LastIndexByte(p, ':'); i >= 0 && ports[p[i+1:]] {
+			n++
+		}
+	}
+	return n
+}
+
+// memberProcesses are the members' kube-apiservers and their shared etcd.
+func memberProcesses(f *framework.Federation) []*framework.Process {
+	ps := []*framework.Process{f.Etcd.Process}
+	for _, m := range f.Members {
+		ps = append(ps, m.Processes()...)
+	}
+	return ps
+}
+
+// waitQuiet waits until p uses less than 5 % of a core over a second (at
+// most 2 minutes): the end of a phase's work, its records and events
+// included.
+func waitQuiet(p *framework.Process) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		before := cpuOf(p)
+		time.Sleep(time.Second)
+		if cpuOf(p)-before < 50*time.Millisecond {
+			return
+		}
+	}
+}
+
+// deleteObjects deletes the benchmark's objects (obj-*) of kind k in ns
+// with c and waits until none is left there nor in any of members.
+func deleteObjects(ctx context.Context, b *testing.B, k kind, c kubernetes.Interface, ns string, members []kubernetes.Interface) {
+	if err := k.deleteAll(ctx, c, ns); err != nil {
+		b.Fatalf("delete %s in %s: %v", k.resource, ns, err)
+	}
+	deadline := time.Now().Add(10 * time.Minute)
+	for _, mc := range append([]kubernetes.Interface{c}, members...) {
+		for {
+			n, err := k.count(ctx, mc, ns)
+			if err == nil && n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("%d %s left in %s 10 minutes after their deletion (%v)", n, k.resource, ns, err)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+}
+
+// deleteStraight deletes the floor's objects in every member.
+func deleteStraight(ctx context.Context, b *testing.B, k kind, members []kubernetes.Interface, ns string) {
+	errs := make(chan error, len(members))
+	for _, c := range members {
+		go func() { errs <- k.deleteAll(ctx, c, ns) }()
+	}
+	for range members {
+		if err := <-errs; err != nil {
+			b.Fatalf("delete %s in %s: %v", k.resource, ns, err)
+		}
+	}
+	for _, c := range members {
+		deleteObjects(ctx, b, k, c, ns, nil)
+	}
+}
+
+// warmUp writes a few objects of every kind straight to every member and
+// deletes them: a kube-apiserver's first writes of a kind cost it more than
+// the later ones, and the floor, which runs first, would pay for them (1.5
+// against 1.1 ms of member processor per ConfigMap copy in a trial run).
+func warmUp(ctx context.Context, b *testing.B, f *framework.Federation) {
+	members := memberWriters(b, f)
+	ns := fmt.Sprintf("warmup-%d", len(f.Members))
+	for _, c := range members {
+		ensureNamespace(ctx, b, c, ns)
+	}
+	for _, k := range kinds {
+		if err := parallel(workers, func(i int) error {
+			return writeStraight(ctx, k, members, ns, fmt.Sprintf("obj-%d", i))
+		}); err != nil {
+			b.Fatalf("warm-up: %v", err)
+		}
+		deleteStraight(ctx, b, k, members, ns)
+	}
+}
+
+// measureKind runs the floor, the federation at saturation and the
+// federation at a steady half of the floor's rate for n objects of kind k,
+// each phase in a fresh namespace and its objects deleted after it.
+func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k kind, n int) *kindResult {
+	kr := &kindResult{}
+	size := len(f.Members)
+	members := memberWriters(b, f)
+	fedClient := writer(b, f.Endpoint)
+
+	// The floor: the same copies written straight to every member.
+	floorNS := fmt.Sprintf("floor-%s-%d", k.resource, size)
+	for _, c := range members {
+		ensureNamespace(ctx, b, c, floorNS)
+	}
+	phase, endPhase := context.WithCancel(ctx)
+	tracker := newSeenTracker(size, n)
+	watchMembers(phase, b, f, floorNS, k.resource, tracker)
+	settle(processes(f))
+	m0 := cpuOf(memberProcesses(f)...)
+	kr.floor = run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
+		return writeStraight(ctx, k, members, floorNS, name)
+	})
+	kr.floorMembersCPU = cpuOf(memberProcesses(f)...) - m0
+	endPhase()
+	deleteStraight(ctx, b, k, members, floorNS)
+
+	// Through the federation, at saturation.
+	fedNS := fmt.Sprintf("fed-%s-%d", k.resource, size)
+	ensureNamespace(ctx, b, fedClient, fedNS)
+	waitNamespaceInMembers(ctx, b, f, fedNS)
+	phase, endPhase = context.WithCancel(ctx)
+	tracker = newSeenTracker(size, n)
+	watchMembers(phase, b, f, fedNS, k.resource, tracker)
+	settle(processes(f))
+	profiled := make(chan struct{})
+	if dir := os.Getenv("FEDERATION_BENCH_SCALE_PROFILE_DIR"); dir != "" {
+		// The phase's length, until the controller manager is quiet,
+		// guessed from the floor's.
+		seconds := int(3*kr.floor.wall.Seconds()) + 5
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Log(err)
+		}
+		go func() {
+			defer close(profiled)
+			data, err := f.ControllerManagerGet(ctx, fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds))
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d-members-%s-saturation.pprof", size, k.resource)), data, 0o644)
+			}
+			if err != nil {
+				b.Logf("controller manager profile: %v", err)
+			}
+		}()
+	} else {
+		close(profiled)
+	}
+	cpu0, m0 := cpuOf(f.ControllerManager), cpuOf(memberProcesses(f)...)
+	kr.fed = run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
+		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
+	})
+	kr.fedMembersCPU = cpuOf(memberProcesses(f)...) - m0
+	waitQuiet(f.ControllerManager)
+	kr.cmCPU += cpuOf(f.ControllerManager) - cpu0
+	<-profiled
+	kr.heldRSS, _ = f.ControllerManager.RSSBytes()
+	kr.heldHeap = liveHeap(ctx, b, f, fmt.Sprintf("%d-members-%s-held", size, k.resource))
+	endPhase()
+	deleteObjects(ctx, b, k, fedClient, fedNS, members)
+
+	// Through the federation at a steady half of the floor's rate:
+	// latency under a load the members can take.
+	steadyNS := fmt.Sprintf("steady-%s-%d", k.resource, size)
+	ensureNamespace(ctx, b, fedClient, steadyNS)
+	waitNamespaceInMembers(ctx, b, f, steadyNS)
+	phase, endPhase = context.WithCancel(ctx)
+	tracker = newSeenTracker(size, n)
+	watchMembers(phase, b, f, steadyNS, k.resource, tracker)
+	settle(processes(f))
+	cpu0 = cpuOf(f.ControllerManager)
+	kr.steady = run(ctx, b, n, kr.floor.throughput/2, tracker, func(ctx context.Context, name string) error {
+		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
+	})
+	waitQuiet(f.ControllerManager)
+	kr.cmCPU += cpuOf(f.ControllerManager) - cpu0
+	kr.objects = 2 * n
+	endPhase()
+	deleteObjects(ctx, b, k, fedClient, steadyNS, members)
+	return kr
+}
+
+// restingMember is a member's kube-apiserver at rest.
+type restingMember struct {
+	rss     int64
+	cpu     time.Duration // over restWindow
+	watches int           // its own
+}
+
+// measureRestingMembers starts a lean and a plain APIServerOnly member on
+// the shared etcd, not registered, and reads each at rest: 20 s after it
+// is ready, its processor time over restWindow and then its memory and its
+// own watches.
+func measureRestingMembers(ctx context.Context, b *testing.B, f *framework.Federation, cpus []int) (lean, plain restingMember) {
+	opts := []framework.MemberOptions{
+		{Name: "reference-lean", Lean: true, CPUs: cpus},
+		{Name: "reference-plain", APIServerOnly: true, CPUs: cpus},
+	}
+	var ms []*framework.Member
+	for _, o := range opts {
+		m, err := framework.StartMember(ctx, f.Etcd, f.PKI, filepath.Join(f.Dir, "members"), f.LogDir, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer m.Stop()
+		ms = append(ms, m)
+	}
+	time.Sleep(20 * time.Second)
+	cpu0 := []time.Duration{cpuOf(ms[0].APIServer), cpuOf(ms[1].APIServer)}
+	time.Sleep(restWindow)
+	var out [2]restingMember
+	for i, m := range ms {
+		out[i].cpu = cpuOf(m.APIServer) - cpu0[i]
+		out[i].rss, _ = m.APIServer.RSSBytes()
+		out[i].watches = watchCount(ctx, b, m.Client)
+	}
+	return out[0], out[1]
+}
+
+// fit is the least-squares line y = a + b·x.
+func fit(xs, ys []float64) (a, b float64) {
+	n := float64(len(xs))
+	var sx, sy, sxx, sxy float64
+	for i := range xs {
+		sx += xs[i]
+		sy += ys[i]
+		sxx += xs[i] * xs[i]
+		sxy += xs[i] * ys[i]
+	}
+	d := n*sxx - sx*sx
+	if d == 0 {
+		return sy / n, 0
+	}
+	b = (n*sxy - sx*sy) / d
+	return (sy - b*sx) / n, b
+}
+
+func msPerCopy(d time.Duration, copies int) float64 {
+	return 1000 * d.Seconds() / float64(copies)
+}
+
+func mib(v int64) float64 { return float64(v) / (1 << 20) }
+
+func BenchmarkScale(b *testing.B) {
+	if err := framework.EnsureBinaries(); err != nil {
+		b.Fatal(err)
+	}
+	fedCPUs, memberCPUs := pinning()
+	if fedCPUs != nil {
+		if err := framework.PinThisProcess(fedCPUs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ns := sizes(b)
+	n := positiveEnv("FEDERATION_BENCH_SCALE_OBJECTS", 100)
+	only := os.Getenv("FEDERATION_BENCH_SCALE_KINDS") // e.g. "configmaps"; all when empty
+	f := framework.StartForTest(b, framework.Options{
+		// No member yet: they are added size by size.
+		EmbeddedEtcd:   true,
+		FederationCPUs: fedCPUs,
+		MemberCPUs:     memberCPUs,
+		ControllerManagerArgs: []string{"--leader-elect=false", "--concurrent-syncs=20", "--kube-api-qps=1000", "--kube-api-burst=2000",
+			"--member-api-qps=1000", "--member-api-burst=2000", "--profiling=true"},
+	})
+	ctx := context.Background()
+
+	fmt.Printf("\nScale: lean members %v, %d objects per kind per phase (%d client workers)\n", ns, n, workers)
+	if fedCPUs != nil {
+		fmt.Printf("CPUs: federation-apiserver (embedded etcd), federation-controller-manager and client on %v; members (etcd, kube-apiservers) on %v\n", fedCPUs, memberCPUs)
+	} else {
+		fmt.Printf("CPUs: all processes share all %d CPUs\n", runtime.NumCPU())
+	}
+	lean, plain := measureRestingMembers(ctx, b, f, memberCPUs)
+	fmt.Printf("one member's kube-apiserver at rest (not registered; over %s from 20 s after ready): lean %.0f MiB, %.2f s of processor; plain APIServerOnly %.0f MiB, %.2f s (goal: lean below plain); its own watches: %d\n",
+		restWindow, mib(lean.rss), lean.cpu.Seconds(), mib(plain.rss), plain.cpu.Seconds(), lean.watches)
+	b.ReportMetric(mib(lean.rss), "lean-member-MiB")
+
+	var results []*sizeResult
+	for _, size := range ns {
+		sr := &sizeResult{n: size, kinds: map[string]*kindResult{}}
+		t0 := time.Now()
+		if err := f.AddMembers(ctx, framework.LeanMembers(len(f.Members)+1, size)); err != nil {
+			fmt.Printf("could not grow to %d members (%d running): %v\n", size, len(f.Members), err)
+			break
+		}
+		if err := f.WaitClustersReady(ctx, 2*time.Minute+time.Duration(size)*3*time.Second); err != nil {
+			fmt.Printf("%d members not all Ready: %v\n", size, err)
+			break
+		}
+		sr.added = time.Since(t0)
+		warmUp(ctx, b, f)
+		settle(processes(f))
+		cpu0 := cpuOf(f.ControllerManager)
+		time.Sleep(restWindow)
+		sr.restCPU = cpuOf(f.ControllerManager) - cpu0
+		sr.rss, _ = f.ControllerManager.RSSBytes()
+		sr.heap = liveHeap(ctx, b, f, fmt.Sprintf("%d-members-rest", size))
+		// Before the benchmark's own watches: the members' watches are
+		// the controller manager's and their own.
+		var clients []kubernetes.Interface
+		for _, m := range f.Members {
+			clients = append(clients, m.Client)
+		}
+		sr.watches = watchCount(ctx, b, clients...) - size*lean.watches
+		sr.conns = memberConns(b, f)
+
+		prev := 0
+		if len(results) > 0 {
+			prev = results[len(results)-1].n
+		}
+		fmt.Printf("\n%d members (%d added, started, registered and Ready in %s)\n", size, size-prev, sr.added.Round(100*time.Millisecond))
+		fmt.Printf("  controller manager at rest: %.0f MiB resident, %.1f MiB live heap, %.2f s of processor over %s (%.1f ms/s per member); %d watches on the members (%.1f per member, goal: constant in N); %d TCP connections to them (%.1f per member, goal: constant in N)\n",
+			mib(sr.rss), mib(sr.heap), sr.restCPU.Seconds(), restWindow, 1000*sr.restCPU.Seconds()/restWindow.Seconds()/float64(size), sr.watches, float64(sr.watches)/float64(size), sr.conns, float64(sr.conns)/float64(size))
+		fmt.Printf("  %-11s %-20s %-22s %9s %9s %10s\n", "kind", "path", "load", "p50", "p99", "objects/s")
+		for _, k := range kinds {
+			if only != "" && !strings.Contains(only, k.resource) {
+				continue
+			}
+			kr := measureKind(ctx, b, f, k, n)
+			sr.kinds[k.resource] = kr
+			ratio := kr.fed.throughput / kr.floor.throughput
+			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight to members", "saturation", kr.floor.p50.Round(time.Millisecond), kr.floor.p99.Round(time.Millisecond), kr.floor.throughput)
+			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   %.2f of the floor (goal >= 0.8)\n", k.name, "through federation", "saturation", kr.fed.p50.Round(time.Millisecond), kr.fed.p99.Round(time.Millisecond), kr.fed.throughput, ratio)
+			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   p99 goal <= 1s at 50 members\n", k.name, "through federation", fmt.Sprintf("steady %.0f/s (floor/2)", kr.floor.throughput/2), kr.steady.p50.Round(time.Millisecond), kr.steady.p99.Round(time.Millisecond), kr.steady.throughput)
+			fmt.Printf("  %-11s members: %.2f / %.2f ms of processor per copy (straight / through federation)\n", "",
+				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size))
+			copies := float64(kr.objects * size)
+			fmt.Printf("  %-11s controller manager: %.1f ms of processor per object, %.3f ms per member copy (goal: flat in N); holding %d objects in %d members %.0f MiB resident, %.1f MiB live heap (%.1f KiB of heap per copy over at rest)\n", "",
+				1000*kr.cmCPU.Seconds()/float64(kr.objects), 1000*kr.cmCPU.Seconds()/copies, n, size, mib(kr.heldRSS), mib(kr.heldHeap), float64(kr.heldHeap-sr.heap)/1024/float64(n*size))
+		}
+		results = append(results, sr)
+	}
+	if len(results) == 0 {
+		b.Fatal("no size reached")
+	}
+	last := results[len(results)-1]
+	fmt.Printf("\nlargest size reached: %d members (goal: %d)\n", last.n, ns[len(ns)-1])
+	b.ReportMetric(float64(last.n), "members")
+
+	xs := make([]float64, len(results))
+	for i, r := range results {
+		xs[i] = float64(r.n)
+	}
+	predict := func(a, b, x float64) float64 { return a + b*x }
+	for _, k := range kinds {
+		if last.kinds[k.resource] == nil {
+			continue
+		}
+		perObject, perCopy := make([]float64, len(results)), make([]float64, len(results))
+		var copies []string
+		for i, r := range results {
+			kr := r.kinds[k.resource]
+			perObject[i] = 1000 * kr.cmCPU.Seconds() / float64(kr.objects)
+			perCopy[i] = perObject[i] / float64(r.n)
+			copies = append(copies, fmt.Sprintf("%.3f at %d", perCopy[i], r.n))
+		}
+		a, slope := fit(xs, perObject)
+		fmt.Printf("%-11s controller manager processor per object = %.2f + %.3f·N ms (per member copy %s ms: goal flat in N, i.e. no quadratic term); predicts %.0f ms at 100 members, %.0f ms at 1,000\n",
+			k.name, a, slope, strings.Join(copies, ", "), predict(a, slope, 100), predict(a, slope, 1000))
+		kr := last.kinds[k.resource]
+		b.ReportMetric(1000*slope, k.resource+"-cm-us-per-copy")
+		b.ReportMetric(kr.steady.p99.Seconds(), k.resource+"-steady-p99-s")
+		b.ReportMetric(kr.fed.throughput/kr.floor.throughput, k.resource+"-throughput-ratio")
+	}
+	rss, heap := make([]float64, len(results)), make([]float64, len(results))
+	for i, r := range results {
+		rss[i], heap[i] = mib(r.rss), mib(r.heap)
+	}
+	c, d := fit(xs, rss)
+	hc, hd := fit(xs, heap)
+	fmt.Printf("controller manager at rest: RSS = %.0f + %.2f·N MiB, live heap = %.0f + %.2f·N MiB (goal: linear in N); predicts RSS %.0f MiB (heap %.0f) at 100 members, %.0f MiB (heap %.0f) at 1,000\n",
+		c, d, hc, hd, predict(c, d, 100), predict(hc, hd, 100), predict(c, d, 1000), predict(hc, hd, 1000))
+	for _, k := range kinds {
+		if kr := last.kinds[k.resource]; kr != nil {
+			fmt.Printf("  plus %.1f KiB of live heap per %s member copy held (at %d members)\n", float64(kr.heldHeap-last.heap)/1024/float64(n*last.n), k.kind, last.n)
+		}
+	}
+	fmt.Printf("watches per member: %.1f, TCP connections per member: %.1f at %d members (goal: constant in N)\n",
+		float64(last.watches)/float64(last.n), float64(last.conns)/float64(last.n), last.n)
+	b.ReportMetric(d, "cm-MiB-per-member")
+	b.ReportMetric(hd, "cm-heap-MiB-per-member")
+	b.ReportMetric(float64(last.watches)/float64(last.n), "watches-per-member")
+	b.ReportMetric(float64(last.conns)/float64(last.n), "tcp-per-member")
+}
