@@ -30,8 +30,9 @@ type Cache[T metav1.Object] struct {
 	ttl time.Duration
 	now func() time.Time
 
-	mu sync.Mutex
-	m  map[string]entry[T]
+	mu    sync.Mutex
+	m     map[string]entry[T]
+	swept time.Time
 }
 
 type entry[T metav1.Object] struct {
@@ -58,7 +59,26 @@ func (c *Cache[T]) Wrote(key string, obj T) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.m[key] = entry[T]{obj: obj, at: c.now()}
+	now := c.now()
+	c.m[key] = entry[T]{obj: obj, at: now}
+	c.sweep(now)
+}
+
+// sweep drops, at most once per time to live, every write older than it.
+// The informer often delivers a write before the writer records it (the
+// watch event overtakes the response); such an entry is never Seen, and
+// without the sweep it would stay, a whole object, until its key is next
+// read.
+func (c *Cache[T]) sweep(now time.Time) {
+	if now.Sub(c.swept) < c.ttl {
+		return
+	}
+	c.swept = now
+	for key, e := range c.m {
+		if now.Sub(e.at) > c.ttl {
+			delete(c.m, key)
+		}
+	}
 }
 
 // Forget drops what is remembered under key: the object was deleted.

@@ -86,3 +86,28 @@ func TestNewer(t *testing.T) {
 		}
 	}
 }
+
+// A write the informer delivered before it was recorded is never Seen; it
+// goes at a later write once older than the time to live, without its key
+// being read again.
+func TestUnseenWritesAreSweptAfterTheirTimeToLive(t *testing.T) {
+	now := time.Unix(1000, 0)
+	c := New[*unstructured.Unstructured](DefaultTTL).WithClock(func() time.Time { return now })
+	c.Wrote("a/ns/early", copyAt("5"))
+	now = now.Add(DefaultTTL / 2)
+	c.Wrote("a/ns/recent", copyAt("6"))
+	if len(c.m) != 2 {
+		t.Fatalf("%d writes remembered, want 2", len(c.m))
+	}
+	now = now.Add(DefaultTTL/2 + time.Second)
+	c.Wrote("a/ns/later", copyAt("7"))
+	if _, ok := c.m["a/ns/early"]; ok {
+		t.Errorf("a write older than the time to live is still remembered")
+	}
+	if _, ok := c.m["a/ns/recent"]; !ok {
+		t.Errorf("a write younger than the time to live was dropped")
+	}
+	if got := rvOf(c.Newest("a/ns/later", nil)); got != "7" {
+		t.Errorf("the newest write: got %s, want 7", got)
+	}
+}

@@ -36,8 +36,11 @@ import (
 )
 
 // BookkeepingDelay is how long, at most, events and Propagation writes wait
-// behind member writes while a controller's queue is busy.
-const BookkeepingDelay = 5 * time.Second
+// behind member writes while a controller's queue is busy. Under a steady
+// load the queue is rarely empty, so this is how late a Propagation may say
+// Propagated after the last member has the copy: short enough that users
+// and tools reading Propagations see the copies as they land.
+const BookkeepingDelay = 500 * time.Millisecond
 
 // MemberPatience is how long a sync waits for a member's write before it
 // leaves that member behind: the write goes on in the background, the
@@ -281,7 +284,10 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 		// federated object back into the queue.
 		c.watch()
 	}
-	c.trail.run(ctx, 2)
+	// Bookkeeping is one Propagation write and an event per member for
+	// each object synced: with fewer workers than the sync has, the
+	// records fall behind the copies at any sustained rate.
+	c.trail.run(ctx, workers)
 	for i := 0; i < workers; i++ {
 		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
 	}
