@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -138,7 +139,9 @@ func TestMemberCreateSpeaksProtobuf(t *testing.T) {
 	}
 
 	// The member informer of a built-in kind lists and watches over
-	// protobuf and holds unstructured copies of the managed objects only.
+	// protobuf and holds typed copies of the managed objects only (a
+	// fraction of an unstructured copy's memory); Get hands out an
+	// unstructured one.
 	managed := &unstructured.Unstructured{Object: map[string]interface{}{
 		"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]interface{}{"name": "member-client-managed", "namespace": "default",
@@ -162,12 +165,17 @@ func TestMemberCreateSpeaksProtobuf(t *testing.T) {
 		t.Errorf("member informer holds %v, want only default/member-client-managed", keys)
 	}
 	obj, _, _ := inf.GetStore().GetByKey("default/member-client-managed")
-	cached, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		t.Fatalf("member informer holds a %T, want *unstructured.Unstructured", obj)
+	if typed, ok := obj.(*corev1.ConfigMap); !ok {
+		t.Errorf("member informer holds a %T, want *v1.ConfigMap", obj)
+	} else if typed.Data["k"] != "v" {
+		t.Errorf("cached typed copy has data %v, want k: v", typed.Data)
+	}
+	cached, exists, err := cl.Get(configMaps, "default/member-client-managed")
+	if err != nil || !exists {
+		t.Fatalf("Get of the managed ConfigMap: exists %v, %v", exists, err)
 	}
 	if v, _, _ := unstructured.NestedString(cached.Object, "data", "k"); cached.GetKind() != "ConfigMap" || cached.GetAPIVersion() != "v1" || v != "v" {
-		t.Errorf("cached copy reads as kind %q apiVersion %q data.k %q", cached.GetKind(), cached.GetAPIVersion(), v)
+		t.Errorf("Get's copy reads as kind %q apiVersion %q data.k %q", cached.GetKind(), cached.GetAPIVersion(), v)
 	}
 	accepts := seen.listAccepts()
 	if len(accepts) == 0 {
