@@ -5,7 +5,6 @@ package propagation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,19 +30,9 @@ import (
 	fedinformers "github.com/kfederation/client-go/informers/externalversions"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/test/bench/benchload"
 	"github.com/kfederation/federation/test/framework"
 )
-
-const workers = 20
-
-// positiveEnv is the positive integer in the environment variable name,
-// or def.
-func positiveEnv(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 // kind is one kind of object the benchmark creates.
 type kind struct {
@@ -90,155 +79,6 @@ var kinds = []kind{
 	}, 3, true},
 }
 
-// writer is the client the benchmark writes with, to the federation and
-// to the members alike: client-go's typed clientset, which speaks protobuf
-// (as the federation does to its members), with no client-side rate limit,
-// which would cap the floor.
-func writer(b *testing.B, e framework.Endpoint) kubernetes.Interface {
-	cfg := e.RESTConfig()
-	cfg.QPS, cfg.Burst = -1, -1
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
-}
-
-// memberWriters are one writer per member, for the floor.
-func memberWriters(b *testing.B, f *framework.Federation) []kubernetes.Interface {
-	out := make([]kubernetes.Interface, len(f.Members))
-	for i, m := range f.Members {
-		out[i] = writer(b, m.Endpoint)
-	}
-	return out
-}
-
-// writeStraight is one object of the floor: its copy written to every
-// member in parallel. The time each write took is added to writing.
-func writeStraight(ctx context.Context, k kind, clients []kubernetes.Interface, ns, name string, writing *atomic.Int64) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(clients))
-	for i, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t0 := time.Now()
-			errs[i] = k.create(ctx, c, floorCopy(k, ns, name))
-			writing.Add(int64(time.Since(t0)))
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-// floorCopy is what the floor writes: the object as the federation's
-// member copy of it looks (the same writes), marked as managed by another
-// federation so that this one leaves it alone.
-func floorCopy(k kind, namespace, name string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{
-		Namespace:   namespace,
-		Name:        name,
-		Labels:      map[string]string{clusterclient.ManagedByLabel: "floor"},
-		Annotations: k.copyAnnotations,
-	}
-}
-
-// seenTracker records when each named object first appears in each member.
-type seenTracker struct {
-	mu      sync.Mutex
-	seen    map[string]map[string]time.Time // name -> member -> time
-	members int
-	done    chan struct{}
-	want    int
-	full    int
-	// complete is when the last wanted object became present everywhere.
-	complete time.Time
-}
-
-func newSeenTracker(members, want int) *seenTracker {
-	return &seenTracker{seen: map[string]map[string]time.Time{}, members: members, want: want, done: make(chan struct{})}
-}
-
-func (s *seenTracker) add(member, name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.seen[name]
-	if m == nil {
-		m = map[string]time.Time{}
-		s.seen[name] = m
-	}
-	if _, ok := m[member]; ok {
-		return
-	}
-	now := time.Now()
-	m[member] = now
-	if len(m) == s.members {
-		s.full++
-		if s.full == s.want {
-			s.complete = now
-			close(s.done)
-		}
-	}
-}
-
-// waitComplete waits (at most 5 minutes) until every wanted object is
-// present everywhere, and returns when that happened.
-func (s *seenTracker) waitComplete(b *testing.B, what string) time.Time {
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Minute):
-		b.Fatalf("not every object %s in 5 minutes", what)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.complete
-}
-
-// firstSeen is when name was first present in any member.
-func (s *seenTracker) firstSeen(name string) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var first time.Time
-	for _, t := range s.seen[name] {
-		if first.IsZero() || t.Before(first) {
-			first = t
-		}
-	}
-	return first
-}
-
-// lastSeen is when name was present in every member.
-func (s *seenTracker) lastSeen(name string) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var last time.Time
-	for _, t := range s.seen[name] {
-		if t.After(last) {
-			last = t
-		}
-	}
-	return last
-}
-
-func watchMembers(ctx context.Context, b *testing.B, f *framework.Federation, ns, resource string, tracker *seenTracker) {
-	for _, m := range f.Members {
-		factory := informers.NewSharedInformerFactoryWithOptions(m.Client, 0, informers.WithNamespace(ns))
-		var inf cache.SharedIndexInformer
-		switch resource {
-		case "configmaps":
-			inf = factory.Core().V1().ConfigMaps().Informer()
-		case "services":
-			inf = factory.Core().V1().Services().Informer()
-		}
-		name := m.Name
-		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: func(obj interface{}) {
-			tracker.add(name, obj.(metav1.Object).GetName())
-		}})
-		factory.Start(ctx.Done())
-		factory.WaitForCacheSync(ctx.Done())
-	}
-}
-
 // watchLikeTheFederation gives each member the watch the controller
 // manager keeps on its copies (protobuf, cluster-wide, selected by the
 // managed-by label), here on the floor's copies, until ctx ends: with it,
@@ -247,7 +87,7 @@ func watchMembers(ctx context.Context, b *testing.B, f *framework.Federation, ns
 // whether anything else differs.
 func watchLikeTheFederation(ctx context.Context, b *testing.B, f *framework.Federation, resource string) {
 	for _, m := range f.Members {
-		factory := informers.NewSharedInformerFactoryWithOptions(writer(b, m.Endpoint), 0,
+		factory := informers.NewSharedInformerFactoryWithOptions(benchload.Writer(b, m.Endpoint), 0,
 			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = clusterclient.ManagedByLabel + "=floor" }))
 		switch resource {
 		case "configmaps":
@@ -308,7 +148,7 @@ func cpuSince(f *framework.Federation, before map[string]time.Duration) map[stri
 // watchRecorded marks an object in tracker once its Propagation says it
 // is propagated to every member: the federation's own record of the
 // object is complete.
-func watchRecorded(ctx context.Context, b *testing.B, f *framework.Federation, ns, kind string, tracker *seenTracker) {
+func watchRecorded(ctx context.Context, b *testing.B, f *framework.Federation, ns, kind string, tracker *benchload.Tracker) {
 	fc, err := f.FederationClient()
 	if err != nil {
 		b.Fatal(err)
@@ -324,7 +164,7 @@ func watchRecorded(ctx context.Context, b *testing.B, f *framework.Federation, n
 			}
 		}
 		if propagated == len(f.Members) {
-			tracker.add("federation", strings.TrimPrefix(p.Name, kind+"."))
+			tracker.Add("federation", strings.TrimPrefix(p.Name, kind+"."))
 		}
 	}
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: check, UpdateFunc: func(_, obj interface{}) { check(obj) }})
@@ -335,70 +175,13 @@ func watchRecorded(ctx context.Context, b *testing.B, f *framework.Federation, n
 // recordedLag is, over the n objects, how long after the last member had
 // its copy the object's Propagation said Propagated in every member (zero
 // when it said so first).
-func recordedLag(copies, recorded *seenTracker, n int) result {
+func recordedLag(copies, recorded *benchload.Tracker, n int) benchload.Result {
 	lags := make([]time.Duration, n)
 	for i := range lags {
 		name := fmt.Sprintf("obj-%d", i)
-		lags[i] = max(0, recorded.lastSeen(name).Sub(copies.lastSeen(name)))
+		lags[i] = max(0, recorded.LastSeen(name).Sub(copies.LastSeen(name)))
 	}
-	return result{p50: percentile(lags, 0.5), p99: percentile(lags, 0.99)}
-}
-
-type result struct {
-	p50, p99 time.Duration
-	// firstP99 is the p99 of the latency to the first member: beside p99,
-	// it tells a delay before any member has the object (the federation,
-	// or every member) from one member lagging behind the others.
-	firstP99   time.Duration
-	begin      time.Time
-	wall       time.Duration
-	throughput float64
-}
-
-func percentile(ds []time.Duration, p float64) time.Duration {
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[int(float64(len(ds)-1)*p)]
-}
-
-// run creates n objects with `workers` goroutines through create and waits
-// until every member has all of them; latency is from the start of each
-// create to its presence in the last member. With rate 0 the workers go as
-// fast as they can (saturation, for throughput); otherwise creates start at
-// that many per second (a steady load, for latency).
-func run(ctx context.Context, b *testing.B, n int, rate float64, tracker *seenTracker, create func(ctx context.Context, name string) error) result {
-	names := make(chan string)
-	starts := make([]time.Time, n)
-	begin := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for name := range names {
-				i, _ := strconv.Atoi(name[len("obj-"):])
-				starts[i] = time.Now()
-				if err := create(ctx, name); err != nil {
-					b.Errorf("create %s: %v", name, err)
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		if rate > 0 {
-			time.Sleep(time.Until(begin.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
-		}
-		names <- fmt.Sprintf("obj-%d", i)
-	}
-	close(names)
-	wg.Wait()
-	last := tracker.waitComplete(b, "reached every member")
-	lat, first := make([]time.Duration, n), make([]time.Duration, n)
-	for i := 0; i < n; i++ {
-		name := fmt.Sprintf("obj-%d", i)
-		lat[i] = tracker.lastSeen(name).Sub(starts[i])
-		first[i] = tracker.firstSeen(name).Sub(starts[i])
-	}
-	return result{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), firstP99: percentile(first, 0.99), begin: begin, wall: last.Sub(begin), throughput: float64(n) / last.Sub(begin).Seconds()}
+	return benchload.Result{P50: benchload.Percentile(lags, 0.5), P99: benchload.Percentile(lags, 0.99)}
 }
 
 // saveAPIServerProfile saves a CPU profile of an API server over seconds.
@@ -422,28 +205,6 @@ func saveControllerManagerPath(ctx context.Context, b *testing.B, f *framework.F
 	if err != nil {
 		b.Logf("profile %s: %v", urlPath, err)
 	}
-}
-
-// pinning splits the processors between the federation (its apiserver
-// with its embedded etcd, its controller manager, and the benchmark's
-// client) and the member clusters (their etcd, apiservers and controllers),
-// as separate machines would: without it, the members' floor and the
-// federation compete for the same cores, and the ratio measures the sum of
-// their costs rather than whether the federation holds the members back.
-// FEDERATION_BENCH_SHARED_CPUS=1 turns it off.
-func pinning() (federation, members []int) {
-	n := runtime.NumCPU()
-	if n < 2 || os.Getenv("FEDERATION_BENCH_SHARED_CPUS") != "" {
-		return nil, nil
-	}
-	for c := 0; c < n; c++ {
-		if c < n/2 {
-			federation = append(federation, c)
-		} else {
-			members = append(members, c)
-		}
-	}
-	return federation, members
 }
 
 func ensureNamespace(ctx context.Context, b *testing.B, c kubernetes.Interface, name string) {
@@ -645,7 +406,7 @@ type memoryReading struct {
 // roundResult is one round of a kind: the floor and the federation at
 // saturation.
 type roundResult struct {
-	floor, fed         result
+	floor, fed         benchload.Result
 	recordedThroughput float64
 	floorUsed, fedUsed map[string]time.Duration
 	floorBusy, fedBusy string
@@ -671,9 +432,9 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		for _, m := range f.Members {
 			ensureNamespace(ctx, b, m.Client, direct)
 		}
-		floorClients := memberWriters(b, f)
-		floorTracker := newSeenTracker(len(f.Members), n)
-		watchMembers(ctx, b, f, direct, k.resource, floorTracker)
+		floorClients := benchload.MemberWriters(b, f)
+		floorTracker := benchload.NewTracker(len(f.Members), n)
+		benchload.WatchMembers(ctx, b, f, direct, k.resource, floorTracker)
 		if os.Getenv("FEDERATION_BENCH_FLOOR_WATCH") != "" {
 			watchLikeTheFederation(ctx, b, f, k.resource)
 		}
@@ -690,11 +451,11 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		}
 		floorCPU, floorTicks := cpuSnapshot(f), cpuTicks()
 		var floorWriting atomic.Int64 // nanoseconds of member writes, all members
-		rd.floor = run(ctx, b, n, 0, floorTracker, func(ctx context.Context, name string) error {
-			return writeStraight(ctx, k, floorClients, direct, name, &floorWriting)
+		rd.floor = benchload.Run(ctx, b, n, 0, floorTracker, func(ctx context.Context, name string) error {
+			return benchload.WriteStraight(ctx, k.create, k.copyAnnotations, floorClients, direct, name, &floorWriting)
 		})
 		rd.floorUsed, rd.floorBusy = cpuSince(f, floorCPU), busyText(floorTicks)
-		rd.floorInFlight = float64(floorWriting.Load()) / float64(rd.floor.wall) / float64(len(f.Members))
+		rd.floorInFlight = float64(floorWriting.Load()) / float64(rd.floor.Wall) / float64(len(f.Members))
 		floorProfile.Wait()
 		waitMembersDone(ctx, b, f, k, direct, n)
 		if k.emptied {
@@ -706,17 +467,17 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		fedNS := fmt.Sprintf("bench-%s-%d", k.resource, round)
 		ensureNamespace(ctx, b, f.Client, fedNS)
 		waitNamespaceInMembers(ctx, f, fedNS)
-		fedTracker := newSeenTracker(len(f.Members), n)
-		watchMembers(ctx, b, f, fedNS, k.resource, fedTracker)
-		recordedTracker := newSeenTracker(1, n)
+		fedTracker := benchload.NewTracker(len(f.Members), n)
+		benchload.WatchMembers(ctx, b, f, fedNS, k.resource, fedTracker)
+		recordedTracker := benchload.NewTracker(1, n)
 		watchRecorded(ctx, b, f, fedNS, strings.ToLower(k.kind), recordedTracker)
 		settle(f)
 		var profiles sync.WaitGroup
 		if profileDir != "" {
 			// The phase's length is guessed from the floor's, or from n
 			// when the floor has not run yet.
-			secs := int(2*rd.floor.wall.Seconds()) + 2
-			if rd.floor.wall == 0 {
+			secs := int(2*rd.floor.Wall.Seconds()) + 2
+			if rd.floor.Wall == 0 {
 				secs = n/100 + 2
 			}
 			seconds := strconv.Itoa(secs)
@@ -735,18 +496,18 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 				saveAPIServerProfile(ctx, b, f.Members[0].Client, secs, prefix+"member.pprof")
 			}()
 		}
-		fedClient := writer(b, f.Endpoint)
+		fedClient := benchload.Writer(b, f.Endpoint)
 		fedCPU, fedTicks := cpuSnapshot(f), cpuTicks()
 		fedWriting := memberSyncSeconds(ctx, f)
-		rd.fed = run(ctx, b, n, 0, fedTracker, func(ctx context.Context, name string) error {
+		rd.fed = benchload.Run(ctx, b, n, 0, fedTracker, func(ctx context.Context, name string) error {
 			return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
 		})
 		rd.fedUsed, rd.fedBusy = cpuSince(f, fedCPU), busyText(fedTicks)
-		rd.fedInFlight = (memberSyncSeconds(ctx, f) - fedWriting) / rd.fed.wall.Seconds() / float64(len(f.Members))
+		rd.fedInFlight = (memberSyncSeconds(ctx, f) - fedWriting) / rd.fed.Wall.Seconds() / float64(len(f.Members))
 		// Events and Propagations trail the member writes: how long until
 		// the federation's records are complete too.
-		lastRecorded := recordedTracker.waitComplete(b, "had a Propagation saying Propagated")
-		rd.recordedThroughput = float64(n) / lastRecorded.Sub(rd.fed.begin).Seconds()
+		lastRecorded := recordedTracker.WaitComplete(b, "had a Propagation saying Propagated")
+		rd.recordedThroughput = float64(n) / lastRecorded.Sub(rd.fed.Begin).Seconds()
 		// The federation's own processes are charged until they are quiet
 		// again: their bookkeeping trails the member writes, and a phase
 		// that ends early (ConfigMaps, in seconds) would otherwise leave
@@ -782,7 +543,7 @@ func BenchmarkPropagation(b *testing.B) {
 	// federation-apiserver and the federation-controller-manager, taken
 	// during each federated phase at saturation, for `go tool pprof`.
 	profileDir := os.Getenv("FEDERATION_BENCH_PROFILE_DIR")
-	fedCPUs, memberCPUs := pinning()
+	fedCPUs, memberCPUs := benchload.Pinning()
 	if fedCPUs != nil {
 		if err := framework.PinThisProcess(fedCPUs); err != nil {
 			b.Fatal(err)
@@ -816,8 +577,8 @@ func BenchmarkPropagation(b *testing.B) {
 	if err := f.WaitClustersReady(ctx, 2*time.Minute); err != nil {
 		b.Fatal(err)
 	}
-	n := positiveEnv("FEDERATION_BENCH_OBJECTS", 1000)
-	fmt.Printf("\nPropagation of %d objects per kind to %d members (%d client workers)\n", n, len(f.Members), workers)
+	n := benchload.PositiveEnv("FEDERATION_BENCH_OBJECTS", 1000)
+	fmt.Printf("\nPropagation of %d objects per kind to %d members (%d client workers)\n", n, len(f.Members), benchload.Workers)
 	if fedCPUs != nil {
 		fmt.Printf("CPUs: federation-apiserver (embedded etcd), federation-controller-manager and client on %v; members (etcd, kube-apiservers, controllers, kwok) on %v\n", fedCPUs, memberCPUs)
 	} else {
@@ -843,10 +604,10 @@ func BenchmarkPropagation(b *testing.B) {
 		if only != "" && !strings.Contains(only, k.resource) {
 			continue
 		}
-		rounds := positiveEnv("FEDERATION_BENCH_ROUNDS", k.rounds)
+		rounds := benchload.PositiveEnv("FEDERATION_BENCH_ROUNDS", k.rounds)
 		var ratios, memberRatios []float64
 		floorUsed, fedUsed := map[string]time.Duration{}, map[string]time.Duration{}
-		var floor result
+		var floor benchload.Result
 		for r := 1; r <= rounds; r++ {
 			rd := measureRound(ctx, b, f, k, n, r, profileDir)
 			floor = rd.floor
@@ -854,7 +615,7 @@ func BenchmarkPropagation(b *testing.B) {
 			if !k.emptied {
 				held += n
 			}
-			ratio := rd.fed.throughput / rd.floor.throughput
+			ratio := rd.fed.Throughput / rd.floor.Throughput
 			ratios = append(ratios, ratio)
 			memberRatios = append(memberRatios, float64(membersUsed(rd.fedUsed))/float64(membersUsed(rd.floorUsed)))
 			for g, d := range rd.floorUsed {
@@ -864,8 +625,8 @@ func BenchmarkPropagation(b *testing.B) {
 				fedUsed[g] += d
 			}
 			round := fmt.Sprintf("saturation, round %d", r)
-			fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f\n", k.name, "straight to members", round, rd.floor.p50.Round(time.Millisecond), rd.floor.p99.Round(time.Millisecond), rd.floor.throughput)
-			fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   %.2f of the floor\n", k.name, "through federation", round, rd.fed.p50.Round(time.Millisecond), rd.fed.p99.Round(time.Millisecond), rd.fed.throughput, ratio)
+			fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f\n", k.name, "straight to members", round, rd.floor.P50.Round(time.Millisecond), rd.floor.P99.Round(time.Millisecond), rd.floor.Throughput)
+			fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   %.2f of the floor\n", k.name, "through federation", round, rd.fed.P50.Round(time.Millisecond), rd.fed.P99.Round(time.Millisecond), rd.fed.Throughput, ratio)
 			fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   until every Propagation says Propagated\n", k.name, "  recorded", round, "", "", rd.recordedThroughput)
 			fmt.Printf("%-11s processors busy: straight to members %s; through federation %s\n", "", rd.floorBusy, rd.fedBusy)
 			fmt.Printf("%-11s members: %.2f / %.2f ms of processor per object, %.1f / %.1f writes in flight each (straight / through federation)\n", "",
@@ -877,7 +638,7 @@ func BenchmarkPropagation(b *testing.B) {
 		// queue of a burst is; a control plane is judged on how fast an
 		// object arrives under a load it can take, as Kubernetes' own
 		// pod startup SLO is measured.
-		rate := floor.throughput / 2
+		rate := floor.Throughput / 2
 		// First the same load straight to the members: the latency the
 		// members alone give at that rate, the reference for the
 		// federation's.
@@ -885,33 +646,33 @@ func BenchmarkPropagation(b *testing.B) {
 		for _, m := range f.Members {
 			ensureNamespace(ctx, b, m.Client, directNS)
 		}
-		directTracker := newSeenTracker(len(f.Members), n)
-		watchMembers(ctx, b, f, directNS, k.resource, directTracker)
+		directTracker := benchload.NewTracker(len(f.Members), n)
+		benchload.WatchMembers(ctx, b, f, directNS, k.resource, directTracker)
 		settle(f)
-		directClients := memberWriters(b, f)
+		directClients := benchload.MemberWriters(b, f)
 		var directWriting atomic.Int64
-		direct := run(ctx, b, n, rate, directTracker, func(ctx context.Context, name string) error {
-			return writeStraight(ctx, k, directClients, directNS, name, &directWriting)
+		direct := benchload.Run(ctx, b, n, rate, directTracker, func(ctx context.Context, name string) error {
+			return benchload.WriteStraight(ctx, k.create, k.copyAnnotations, directClients, directNS, name, &directWriting)
 		})
 		waitMembersDone(ctx, b, f, k, directNS, n)
 		if k.emptied {
 			removeMemberNamespace(ctx, b, f, directNS)
 		}
-		fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   p99 to the first member %s\n", k.name, "straight to members", fmt.Sprintf("steady %.0f/s (floor/2)", rate), direct.p50.Round(time.Millisecond), direct.p99.Round(time.Millisecond), direct.throughput, direct.firstP99.Round(time.Millisecond))
+		fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   p99 to the first member %s\n", k.name, "straight to members", fmt.Sprintf("steady %.0f/s (floor/2)", rate), direct.P50.Round(time.Millisecond), direct.P99.Round(time.Millisecond), direct.Throughput, direct.FirstP99.Round(time.Millisecond))
 
 		steadyNS := "steady-" + k.resource
 		ensureNamespace(ctx, b, f.Client, steadyNS)
 		waitNamespaceInMembers(ctx, f, steadyNS)
-		steadyTracker := newSeenTracker(len(f.Members), n)
-		watchMembers(ctx, b, f, steadyNS, k.resource, steadyTracker)
-		steadyRecorded := newSeenTracker(1, n)
+		steadyTracker := benchload.NewTracker(len(f.Members), n)
+		benchload.WatchMembers(ctx, b, f, steadyNS, k.resource, steadyTracker)
+		steadyRecorded := benchload.NewTracker(1, n)
 		watchRecorded(ctx, b, f, steadyNS, strings.ToLower(k.kind), steadyRecorded)
 		settle(f)
-		steadyClient := writer(b, f.Endpoint)
-		steady := run(ctx, b, n, rate, steadyTracker, func(ctx context.Context, name string) error {
+		steadyClient := benchload.Writer(b, f.Endpoint)
+		steady := benchload.Run(ctx, b, n, rate, steadyTracker, func(ctx context.Context, name string) error {
 			return k.create(ctx, steadyClient, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
 		})
-		steadyRecorded.waitComplete(b, "had a Propagation saying Propagated")
+		steadyRecorded.WaitComplete(b, "had a Propagation saying Propagated")
 		recordLag := recordedLag(steadyTracker, steadyRecorded, n)
 		waitMembersDone(ctx, b, f, k, steadyNS, n)
 		rss, _ := f.ControllerManager.RSSBytes()
@@ -921,9 +682,9 @@ func BenchmarkPropagation(b *testing.B) {
 		} else {
 			held += n
 		}
-		fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   p99 goal < 1s; p99 to the first member %s\n", k.name, "through federation", fmt.Sprintf("steady %.0f/s (floor/2)", rate), steady.p50.Round(time.Millisecond), steady.p99.Round(time.Millisecond), steady.throughput, steady.firstP99.Round(time.Millisecond))
-		fmt.Printf("%-11s %-20s %-26s %9s %9s %10s   goal <= 1s after the last member's copy\n", k.name, "  Propagated", "steady, after last copy", recordLag.p50.Round(time.Millisecond), recordLag.p99.Round(time.Millisecond), "")
-		fmt.Printf("%-11s steady p99 through the federation / straight to members: %.2f (goal <= 1.2)\n", k.name, steady.p99.Seconds()/direct.p99.Seconds())
+		fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   p99 goal < 1s; p99 to the first member %s\n", k.name, "through federation", fmt.Sprintf("steady %.0f/s (floor/2)", rate), steady.P50.Round(time.Millisecond), steady.P99.Round(time.Millisecond), steady.Throughput, steady.FirstP99.Round(time.Millisecond))
+		fmt.Printf("%-11s %-20s %-26s %9s %9s %10s   goal <= 1s after the last member's copy\n", k.name, "  Propagated", "steady, after last copy", recordLag.P50.Round(time.Millisecond), recordLag.P99.Round(time.Millisecond), "")
+		fmt.Printf("%-11s steady p99 through the federation / straight to members: %.2f (goal <= 1.2)\n", k.name, steady.P99.Seconds()/direct.P99.Seconds())
 		sort.Float64s(ratios)
 		median := ratios[len(ratios)/2]
 		sort.Float64s(memberRatios)
@@ -941,7 +702,7 @@ func BenchmarkPropagation(b *testing.B) {
 			fedTotal += fedUsed[g]
 		}
 		fmt.Printf("    %-40s %25.2f %20.2f\n", "total", msPerObject(floorTotal, n*rounds), msPerObject(fedTotal, n*rounds))
-		b.ReportMetric(steady.p99.Seconds(), k.resource+"-steady-p99-s")
+		b.ReportMetric(steady.P99.Seconds(), k.resource+"-steady-p99-s")
 		b.ReportMetric(median, k.resource+"-throughput-ratio")
 	}
 	if profileDir != "" {

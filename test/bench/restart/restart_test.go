@@ -41,6 +41,7 @@ import (
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 	fedinformers "github.com/kfederation/client-go/informers/externalversions"
 
+	"github.com/kfederation/federation/test/bench/benchload"
 	"github.com/kfederation/federation/test/framework"
 )
 
@@ -52,13 +53,6 @@ const (
 	// steadyGoal is the issue's goal for a restarted controller manager.
 	steadyGoal = 30 * time.Second
 )
-
-func positiveEnv(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 // kind is one kind of object the benchmark creates.
 type kind struct {
@@ -122,17 +116,6 @@ func mix(n int) []kind {
 }
 
 func nsName(i int) string { return fmt.Sprintf("restart-%d", i) }
-
-// writer is a client without client-side rate limit.
-func writer(b *testing.B, e framework.Endpoint) kubernetes.Interface {
-	cfg := e.RESTConfig()
-	cfg.QPS, cfg.Burst = -1, -1
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
-}
 
 // createAll creates every object of kinds through the federation, spread
 // over the namespaces, with `workers` goroutines.
@@ -520,7 +503,7 @@ func BenchmarkRestart(b *testing.B) {
 	if err := framework.EnsureBinaries(); err != nil {
 		b.Fatal(err)
 	}
-	n := positiveEnv("FEDERATION_BENCH_RESTART_OBJECTS", 10000)
+	n := benchload.PositiveEnv("FEDERATION_BENCH_RESTART_OBJECTS", 10000)
 	kinds := mix(n)
 	members := framework.ThreeZoneMembers()
 	for i := range members {
@@ -545,7 +528,7 @@ func BenchmarkRestart(b *testing.B) {
 	if err := f.WaitClustersReady(ctx, 2*time.Minute); err != nil {
 		b.Fatal(err)
 	}
-	client := writer(b, f.Endpoint)
+	client := benchload.Writer(b, f.Endpoint)
 
 	var mixText []string
 	fresh := map[string]int{"namespace": namespaces}

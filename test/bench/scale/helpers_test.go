@@ -1,18 +1,12 @@
 package scale
 
-// Helpers copied, small, from test/bench/propagation (the two packages
-// share nothing but test/framework), with the member watches scoped to a
-// phase: with fifty members, watches left open from phase to phase would
-// soon outnumber the federation's own.
+// The benchmark's kinds and its helpers beside test/bench/benchload's.
+// Member watches are scoped to a phase: with fifty members, watches left
+// open from phase to phase would soon outnumber the federation's own.
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,24 +16,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 
-	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/test/bench/benchload"
 	"github.com/kfederation/federation/test/framework"
 )
-
-const workers = 20
-
-// positiveEnv is the positive integer in the environment variable name,
-// or def.
-func positiveEnv(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 // kind is one kind of object the benchmark creates.
 type kind struct {
@@ -127,12 +108,12 @@ var kinds = []kind{
 	},
 }
 
-// parallel runs do(0..n-1) on `workers` goroutines.
+// parallel runs do(0..n-1) on benchload.Workers goroutines.
 func parallel(n int, do func(i int) error) error {
 	idx := make(chan int)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 0; w < benchload.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -147,216 +128,6 @@ func parallel(n int, do func(i int) error) error {
 	close(idx)
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// writer is the client the benchmark writes with, to the federation and
-// to the members alike: client-go's typed clientset, which speaks protobuf
-// (as the federation does to its members), with no client-side rate limit,
-// which would cap the floor.
-func writer(b *testing.B, e framework.Endpoint) kubernetes.Interface {
-	cfg := e.RESTConfig()
-	cfg.QPS, cfg.Burst = -1, -1
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
-}
-
-// memberWriters are one writer per member.
-func memberWriters(b *testing.B, f *framework.Federation) []kubernetes.Interface {
-	out := make([]kubernetes.Interface, len(f.Members))
-	for i, m := range f.Members {
-		out[i] = writer(b, m.Endpoint)
-	}
-	return out
-}
-
-// writeStraight is one object of the floor: its copy written to every
-// member in parallel.
-func writeStraight(ctx context.Context, k kind, clients []kubernetes.Interface, ns, name string) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(clients))
-	for i, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = k.create(ctx, c, floorCopy(k, ns, name))
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-// floorCopy is what the floor writes: the object as the federation's
-// member copy of it looks (the same writes), marked as managed by another
-// federation so that this one leaves it alone.
-func floorCopy(k kind, namespace, name string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{
-		Namespace:   namespace,
-		Name:        name,
-		Labels:      map[string]string{clusterclient.ManagedByLabel: "floor"},
-		Annotations: k.copyAnnotations,
-	}
-}
-
-// seenTracker records when each named object first appears in each member.
-type seenTracker struct {
-	mu       sync.Mutex
-	seen     map[string]map[string]time.Time // name -> member -> time
-	members  int
-	done     chan struct{}
-	want     int
-	full     int
-	complete time.Time
-}
-
-func newSeenTracker(members, want int) *seenTracker {
-	return &seenTracker{seen: map[string]map[string]time.Time{}, members: members, want: want, done: make(chan struct{})}
-}
-
-func (s *seenTracker) add(member, name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.seen[name]
-	if m == nil {
-		m = map[string]time.Time{}
-		s.seen[name] = m
-	}
-	if _, ok := m[member]; ok {
-		return
-	}
-	now := time.Now()
-	m[member] = now
-	if len(m) == s.members {
-		s.full++
-		if s.full == s.want {
-			s.complete = now
-			close(s.done)
-		}
-	}
-}
-
-// waitComplete waits (at most 10 minutes) until every wanted object is
-// present everywhere, and returns when that happened.
-func (s *seenTracker) waitComplete(b *testing.B, what string) time.Time {
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Minute):
-		s.mu.Lock()
-		full := s.full
-		s.mu.Unlock()
-		b.Fatalf("not every object %s in 10 minutes (%d of %d)", what, full, s.want)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.complete
-}
-
-// lastSeen is when name was present in every member.
-func (s *seenTracker) lastSeen(name string) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var last time.Time
-	for _, t := range s.seen[name] {
-		if t.After(last) {
-			last = t
-		}
-	}
-	return last
-}
-
-// watchMembers tracks the objects of resource in ns in every member until
-// ctx ends.
-func watchMembers(ctx context.Context, b *testing.B, f *framework.Federation, ns, resource string, tracker *seenTracker) {
-	var wg sync.WaitGroup
-	for _, m := range f.Members {
-		factory := informers.NewSharedInformerFactoryWithOptions(writer(b, m.Endpoint), 0, informers.WithNamespace(ns))
-		var inf cache.SharedIndexInformer
-		switch resource {
-		case "configmaps":
-			inf = factory.Core().V1().ConfigMaps().Informer()
-		case "services":
-			inf = factory.Core().V1().Services().Informer()
-		}
-		name := m.Name
-		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: func(obj interface{}) {
-			tracker.add(name, obj.(metav1.Object).GetName())
-		}})
-		factory.Start(ctx.Done())
-		wg.Add(1)
-		go func() { defer wg.Done(); factory.WaitForCacheSync(ctx.Done()) }()
-	}
-	wg.Wait()
-}
-
-type result struct {
-	p50, p99   time.Duration
-	begin      time.Time
-	wall       time.Duration
-	throughput float64
-}
-
-func percentile(ds []time.Duration, p float64) time.Duration {
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[int(float64(len(ds)-1)*p)]
-}
-
-// run creates n objects with `workers` goroutines through create and waits
-// until every member has all of them; latency is from the start of each
-// create to its presence in the last member. With rate 0 the workers go as
-// fast as they can (saturation, for throughput); otherwise creates start at
-// that many per second (a steady load, for latency).
-func run(ctx context.Context, b *testing.B, n int, rate float64, tracker *seenTracker, create func(ctx context.Context, name string) error) result {
-	names := make(chan int)
-	starts := make([]time.Time, n)
-	begin := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range names {
-				starts[i] = time.Now()
-				if err := create(ctx, fmt.Sprintf("obj-%d", i)); err != nil {
-					b.Errorf("create obj-%d: %v", i, err)
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		if rate > 0 {
-			time.Sleep(time.Until(begin.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
-		}
-		names <- i
-	}
-	close(names)
-	wg.Wait()
-	last := tracker.waitComplete(b, "reached every member")
-	lat := make([]time.Duration, n)
-	for i := 0; i < n; i++ {
-		lat[i] = tracker.lastSeen(fmt.Sprintf("obj-%d", i)).Sub(starts[i])
-	}
-	return result{p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), begin: begin, wall: last.Sub(begin), throughput: float64(n) / last.Sub(begin).Seconds()}
-}
-
-// pinning splits the processors between the federation (its apiserver
-// with its embedded etcd, its controller manager, and the benchmark's
-// client) and the member clusters (their etcd and apiservers), as
-// separate machines would. FEDERATION_BENCH_SHARED_CPUS=1 turns it off.
-func pinning() (federation, members []int) {
-	n := runtime.NumCPU()
-	if n < 2 || os.Getenv("FEDERATION_BENCH_SHARED_CPUS") != "" {
-		return nil, nil
-	}
-	for c := 0; c < n; c++ {
-		if c < n/2 {
-			federation = append(federation, c)
-		} else {
-			members = append(members, c)
-		}
-	}
-	return federation, members
 }
 
 func ensureNamespace(ctx context.Context, b *testing.B, c kubernetes.Interface, name string) {

@@ -42,6 +42,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kfederation/federation/test/bench/benchload"
 	"github.com/kfederation/federation/test/framework"
 )
 
@@ -65,7 +66,7 @@ func sizes(b *testing.B) []int {
 
 // kindResult is one kind at one size.
 type kindResult struct {
-	floor, fed, steady result
+	floor, fed, steady benchload.Result
 	// floorMembersCPU and fedMembersCPU are the members' processor time
 	// (their kube-apiservers and etcd) during the floor and the federated
 	// saturation phases: what a copy cost them on either path.
@@ -245,14 +246,14 @@ func deleteStraight(ctx context.Context, b *testing.B, k kind, members []kuberne
 // the later ones, and the floor, which runs first, would pay for them (1.5
 // against 1.1 ms of member processor per ConfigMap copy in a trial run).
 func warmUp(ctx context.Context, b *testing.B, f *framework.Federation) {
-	members := memberWriters(b, f)
+	members := benchload.MemberWriters(b, f)
 	ns := fmt.Sprintf("warmup-%d", len(f.Members))
 	for _, c := range members {
 		ensureNamespace(ctx, b, c, ns)
 	}
 	for _, k := range kinds {
-		if err := parallel(workers, func(i int) error {
-			return writeStraight(ctx, k, members, ns, fmt.Sprintf("obj-%d", i))
+		if err := parallel(benchload.Workers, func(i int) error {
+			return benchload.WriteStraight(ctx, k.create, k.copyAnnotations, members, ns, benchload.Name(i), nil)
 		}); err != nil {
 			b.Fatalf("warm-up: %v", err)
 		}
@@ -266,8 +267,8 @@ func warmUp(ctx context.Context, b *testing.B, f *framework.Federation) {
 func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k kind, n int) *kindResult {
 	kr := &kindResult{}
 	size := len(f.Members)
-	members := memberWriters(b, f)
-	fedClient := writer(b, f.Endpoint)
+	members := benchload.MemberWriters(b, f)
+	fedClient := benchload.Writer(b, f.Endpoint)
 
 	// The floor: the same copies written straight to every member.
 	floorNS := fmt.Sprintf("floor-%s-%d", k.resource, size)
@@ -275,12 +276,12 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 		ensureNamespace(ctx, b, c, floorNS)
 	}
 	phase, endPhase := context.WithCancel(ctx)
-	tracker := newSeenTracker(size, n)
-	watchMembers(phase, b, f, floorNS, k.resource, tracker)
+	tracker := benchload.NewTracker(size, n)
+	benchload.WatchMembers(phase, b, f, floorNS, k.resource, tracker)
 	settle(processes(f))
 	m0 := cpuOf(memberProcesses(f)...)
-	kr.floor = run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
-		return writeStraight(ctx, k, members, floorNS, name)
+	kr.floor = benchload.Run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
+		return benchload.WriteStraight(ctx, k.create, k.copyAnnotations, members, floorNS, name, nil)
 	})
 	kr.floorMembersCPU = cpuOf(memberProcesses(f)...) - m0
 	endPhase()
@@ -291,14 +292,14 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	ensureNamespace(ctx, b, fedClient, fedNS)
 	waitNamespaceInMembers(ctx, b, f, fedNS)
 	phase, endPhase = context.WithCancel(ctx)
-	tracker = newSeenTracker(size, n)
-	watchMembers(phase, b, f, fedNS, k.resource, tracker)
+	tracker = benchload.NewTracker(size, n)
+	benchload.WatchMembers(phase, b, f, fedNS, k.resource, tracker)
 	settle(processes(f))
 	profiled := make(chan struct{})
 	if dir := os.Getenv("FEDERATION_BENCH_SCALE_PROFILE_DIR"); dir != "" {
 		// The phase's length, until the controller manager is quiet,
 		// guessed from the floor's.
-		seconds := int(3*kr.floor.wall.Seconds()) + 5
+		seconds := int(3*kr.floor.Wall.Seconds()) + 5
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.Log(err)
 		}
@@ -316,7 +317,7 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 		close(profiled)
 	}
 	cpu0, m0 := cpuOf(f.ControllerManager), cpuOf(memberProcesses(f)...)
-	kr.fed = run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
+	kr.fed = benchload.Run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
 	})
 	kr.fedMembersCPU = cpuOf(memberProcesses(f)...) - m0
@@ -334,11 +335,11 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	ensureNamespace(ctx, b, fedClient, steadyNS)
 	waitNamespaceInMembers(ctx, b, f, steadyNS)
 	phase, endPhase = context.WithCancel(ctx)
-	tracker = newSeenTracker(size, n)
-	watchMembers(phase, b, f, steadyNS, k.resource, tracker)
+	tracker = benchload.NewTracker(size, n)
+	benchload.WatchMembers(phase, b, f, steadyNS, k.resource, tracker)
 	settle(processes(f))
 	cpu0 = cpuOf(f.ControllerManager)
-	kr.steady = run(ctx, b, n, kr.floor.throughput/2, tracker, func(ctx context.Context, name string) error {
+	kr.steady = benchload.Run(ctx, b, n, kr.floor.Throughput/2, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
 	})
 	waitQuiet(f.ControllerManager)
@@ -414,14 +415,14 @@ func BenchmarkScale(b *testing.B) {
 	if err := framework.EnsureBinaries(); err != nil {
 		b.Fatal(err)
 	}
-	fedCPUs, memberCPUs := pinning()
+	fedCPUs, memberCPUs := benchload.Pinning()
 	if fedCPUs != nil {
 		if err := framework.PinThisProcess(fedCPUs); err != nil {
 			b.Fatal(err)
 		}
 	}
 	ns := sizes(b)
-	n := positiveEnv("FEDERATION_BENCH_SCALE_OBJECTS", 100)
+	n := benchload.PositiveEnv("FEDERATION_BENCH_SCALE_OBJECTS", 100)
 	only := os.Getenv("FEDERATION_BENCH_SCALE_KINDS") // e.g. "configmaps"; all when empty
 	f := framework.StartForTest(b, framework.Options{
 		// No member yet: they are added size by size.
@@ -433,7 +434,7 @@ func BenchmarkScale(b *testing.B) {
 	})
 	ctx := context.Background()
 
-	fmt.Printf("\nScale: lean members %v, %d objects per kind per phase (%d client workers)\n", ns, n, workers)
+	fmt.Printf("\nScale: lean members %v, %d objects per kind per phase (%d client workers)\n", ns, n, benchload.Workers)
 	if fedCPUs != nil {
 		fmt.Printf("CPUs: federation-apiserver (embedded etcd), federation-controller-manager and client on %v; members (etcd, kube-apiservers) on %v\n", fedCPUs, memberCPUs)
 	} else {
@@ -487,10 +488,10 @@ func BenchmarkScale(b *testing.B) {
 			}
 			kr := measureKind(ctx, b, f, k, n)
 			sr.kinds[k.resource] = kr
-			ratio := kr.fed.throughput / kr.floor.throughput
-			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight to members", "saturation", kr.floor.p50.Round(time.Millisecond), kr.floor.p99.Round(time.Millisecond), kr.floor.throughput)
-			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   %.2f of the floor (goal >= 0.8)\n", k.name, "through federation", "saturation", kr.fed.p50.Round(time.Millisecond), kr.fed.p99.Round(time.Millisecond), kr.fed.throughput, ratio)
-			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   p99 goal <= 1s at 50 members\n", k.name, "through federation", fmt.Sprintf("steady %.0f/s (floor/2)", kr.floor.throughput/2), kr.steady.p50.Round(time.Millisecond), kr.steady.p99.Round(time.Millisecond), kr.steady.throughput)
+			ratio := kr.fed.Throughput / kr.floor.Throughput
+			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight to members", "saturation", kr.floor.P50.Round(time.Millisecond), kr.floor.P99.Round(time.Millisecond), kr.floor.Throughput)
+			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   %.2f of the floor (goal >= 0.8)\n", k.name, "through federation", "saturation", kr.fed.P50.Round(time.Millisecond), kr.fed.P99.Round(time.Millisecond), kr.fed.Throughput, ratio)
+			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   p99 goal <= 1s at 50 members\n", k.name, "through federation", fmt.Sprintf("steady %.0f/s (floor/2)", kr.floor.Throughput/2), kr.steady.P50.Round(time.Millisecond), kr.steady.P99.Round(time.Millisecond), kr.steady.Throughput)
 			fmt.Printf("  %-11s members: %.2f / %.2f ms of processor per copy (straight / through federation)\n", "",
 				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size))
 			copies := float64(kr.objects * size)
@@ -528,8 +529,8 @@ func BenchmarkScale(b *testing.B) {
 			k.name, a, slope, strings.Join(copies, ", "), predict(a, slope, 100), predict(a, slope, 1000))
 		kr := last.kinds[k.resource]
 		b.ReportMetric(1000*slope, k.resource+"-cm-us-per-copy")
-		b.ReportMetric(kr.steady.p99.Seconds(), k.resource+"-steady-p99-s")
-		b.ReportMetric(kr.fed.throughput/kr.floor.throughput, k.resource+"-throughput-ratio")
+		b.ReportMetric(kr.steady.P99.Seconds(), k.resource+"-steady-p99-s")
+		b.ReportMetric(kr.fed.Throughput/kr.floor.Throughput, k.resource+"-throughput-ratio")
 	}
 	rss, heap := make([]float64, len(results)), make([]float64, len(results))
 	for i, r := range results {

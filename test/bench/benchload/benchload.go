@@ -1,0 +1,290 @@
+// Package benchload is what the benchmarks that write objects through the
+// federation and straight to its members (the floor) share: the writing
+// clients, the floor's copies, the tracking of when each object is in
+// every member, the load generator at saturation or at a steady rate, and
+// the split of the processors between the federation and the members.
+package benchload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kfederation/federation/pkg/clusterclient"
+	"github.com/kfederation/federation/test/framework"
+)
+
+// Workers is how many client goroutines write at once.
+const Workers = 20
+
+// PositiveEnv is the positive integer in the environment variable name,
+// or def.
+func PositiveEnv(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// Writer is the client the benchmarks write with, to the federation and to
+// the members alike: client-go's typed clientset, which speaks protobuf (as
+// the federation does to its members), with no client-side rate limit,
+// which would cap the floor.
+func Writer(tb testing.TB, e framework.Endpoint) kubernetes.Interface {
+	cfg := e.RESTConfig()
+	cfg.QPS, cfg.Burst = -1, -1
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// MemberWriters are one Writer per member, for the floor.
+func MemberWriters(tb testing.TB, f *framework.Federation) []kubernetes.Interface {
+	out := make([]kubernetes.Interface, len(f.Members))
+	for i, m := range f.Members {
+		out[i] = Writer(tb, m.Endpoint)
+	}
+	return out
+}
+
+// Create creates one object of a kind, with the given metadata, through c.
+type Create func(ctx context.Context, c kubernetes.Interface, meta metav1.ObjectMeta) error
+
+// FloorCopy is what the floor writes: the object as the federation's member
+// copy of it looks (its label and the annotations the federation adds),
+// marked as managed by another federation so that this one leaves it alone.
+func FloorCopy(namespace, name string, annotations map[string]string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Namespace:   namespace,
+		Name:        name,
+		Labels:      map[string]string{clusterclient.ManagedByLabel: "floor"},
+		Annotations: annotations,
+	}
+}
+
+// WriteStraight is one object of the floor: its copy written to every
+// member in parallel. If writing is not nil, the time each write took is
+// added to it.
+func WriteStraight(ctx context.Context, create Create, annotations map[string]string, clients []kubernetes.Interface, ns, name string, writing *atomic.Int64) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(clients))
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			errs[i] = create(ctx, c, FloorCopy(ns, name, annotations))
+			if writing != nil {
+				writing.Add(int64(time.Since(t0)))
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// WatchMembers tracks the objects of resource (configmaps or services) in
+// namespace ns of every member until ctx ends.
+func WatchMembers(ctx context.Context, tb testing.TB, f *framework.Federation, ns, resource string, tracker *Tracker) {
+	var wg sync.WaitGroup
+	for _, m := range f.Members {
+		factory := informers.NewSharedInformerFactoryWithOptions(Writer(tb, m.Endpoint), 0, informers.WithNamespace(ns))
+		var inf cache.SharedIndexInformer
+		switch resource {
+		case "configmaps":
+			inf = factory.Core().V1().ConfigMaps().Informer()
+		case "services":
+			inf = factory.Core().V1().Services().Informer()
+		default:
+			tb.Fatalf("WatchMembers: no informer for %s", resource)
+		}
+		name := m.Name
+		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: func(obj interface{}) {
+			tracker.Add(name, obj.(metav1.Object).GetName())
+		}})
+		factory.Start(ctx.Done())
+		wg.Add(1)
+		go func() { defer wg.Done(); factory.WaitForCacheSync(ctx.Done()) }()
+	}
+	wg.Wait()
+}
+
+// Tracker records when each named object first appears in each of a
+// number of places (members, or the federation's records).
+type Tracker struct {
+	mu     sync.Mutex
+	seen   map[string]map[string]time.Time // name -> place -> time
+	places int
+	done   chan struct{}
+	want   int
+	full   int
+	// complete is when the last wanted object became present everywhere.
+	complete time.Time
+}
+
+// NewTracker tracks want objects in places places.
+func NewTracker(places, want int) *Tracker {
+	return &Tracker{seen: map[string]map[string]time.Time{}, places: places, want: want, done: make(chan struct{})}
+}
+
+// Add records that name is in place, now, unless it was already.
+func (s *Tracker) Add(place, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.seen[name]
+	if m == nil {
+		m = map[string]time.Time{}
+		s.seen[name] = m
+	}
+	if _, ok := m[place]; ok {
+		return
+	}
+	now := time.Now()
+	m[place] = now
+	if len(m) == s.places {
+		s.full++
+		if s.full == s.want {
+			s.complete = now
+			close(s.done)
+		}
+	}
+}
+
+// WaitComplete waits (at most 10 minutes) until every wanted object is
+// present everywhere, and returns when that happened.
+func (s *Tracker) WaitComplete(tb testing.TB, what string) time.Time {
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Minute):
+		s.mu.Lock()
+		full := s.full
+		s.mu.Unlock()
+		tb.Fatalf("not every object %s in 10 minutes (%d of %d)", what, full, s.want)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.complete
+}
+
+// FirstSeen is when name was first present anywhere.
+func (s *Tracker) FirstSeen(name string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var first time.Time
+	for _, t := range s.seen[name] {
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	return first
+}
+
+// LastSeen is when name was present everywhere.
+func (s *Tracker) LastSeen(name string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var last time.Time
+	for _, t := range s.seen[name] {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last
+}
+
+// Result is one phase of objects written and tracked.
+type Result struct {
+	P50, P99 time.Duration
+	// FirstP99 is the p99 of the latency to the first member: beside P99,
+	// it tells a delay before any member has the object (the federation,
+	// or every member) from one member lagging behind the others.
+	FirstP99   time.Duration
+	Begin      time.Time
+	Wall       time.Duration
+	Throughput float64
+}
+
+// Percentile is the p-quantile of ds, which it sorts.
+func Percentile(ds []time.Duration, p float64) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[int(float64(len(ds)-1)*p)]
+}
+
+// Name is the name of the i-th object Run creates.
+func Name(i int) string { return fmt.Sprintf("obj-%d", i) }
+
+// Run creates n objects (Name(0) ...) with Workers goroutines through create
+// and waits until tracker has all of them everywhere; latency is from the
+// start of each create to its presence in the last place. With rate 0 the
+// workers go as fast as they can (saturation, for throughput); otherwise
+// creates start at that many per second (a steady load, for latency).
+func Run(ctx context.Context, tb testing.TB, n int, rate float64, tracker *Tracker, create func(ctx context.Context, name string) error) Result {
+	names := make(chan int)
+	starts := make([]time.Time, n)
+	begin := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range names {
+				starts[i] = time.Now()
+				if err := create(ctx, Name(i)); err != nil {
+					tb.Errorf("create %s: %v", Name(i), err)
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if rate > 0 {
+			time.Sleep(time.Until(begin.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+		}
+		names <- i
+	}
+	close(names)
+	wg.Wait()
+	last := tracker.WaitComplete(tb, "reached every member")
+	lat, first := make([]time.Duration, n), make([]time.Duration, n)
+	for i := 0; i < n; i++ {
+		lat[i] = tracker.LastSeen(Name(i)).Sub(starts[i])
+		first[i] = tracker.FirstSeen(Name(i)).Sub(starts[i])
+	}
+	return Result{P50: Percentile(lat, 0.5), P99: Percentile(lat, 0.99), FirstP99: Percentile(first, 0.99), Begin: begin, Wall: last.Sub(begin), Throughput: float64(n) / last.Sub(begin).Seconds()}
+}
+
+// Pinning splits the processors between the federation (its apiserver with
+// its embedded etcd, its controller manager, and the benchmark's client)
+// and the member clusters, as separate machines would: without it, the
+// members' floor and the federation compete for the same cores, and a ratio
+// to the floor measures the sum of their costs rather than whether the
+// federation holds the members back. FEDERATION_BENCH_SHARED_CPUS=1 turns
+// it off.
+func Pinning() (federation, members []int) {
+	n := runtime.NumCPU()
+	if n < 2 || os.Getenv("FEDERATION_BENCH_SHARED_CPUS") != "" {
+		return nil, nil
+	}
+	for c := 0; c < n; c++ {
+		if c < n/2 {
+			federation = append(federation, c)
+		} else {
+			members = append(members, c)
+		}
+	}
+	return federation, members
+}
