@@ -122,9 +122,10 @@ func indexersFor(gvr schema.GroupVersionResource) cache.Indexers {
 }
 
 // Get returns the managed object namespace/name of resource gvr from the
-// cluster's informer cache, as an unstructured object of its own (the
-// cache holds typed objects of the built-in kinds; see Cached), or nil if
-// it has none or the cache is not synced.
+// cluster's informer cache as an unstructured object: for the built-in
+// kinds, whose typed copies the cache holds (see Cached), a new one
+// converted from it; for any other resource, the cache's own. It returns
+// nil if the cache has none or is not synced.
 func (c *Cluster) Get(gvr schema.GroupVersionResource, key string) (*unstructured.Unstructured, bool, error) {
 	obj, exists, err := c.Cached(gvr, key)
 	if err != nil || !exists {

@@ -826,11 +826,8 @@ func (r registrySource) memberCopy(cluster string, gvr schema.GroupVersionResour
 	if c == nil {
 		return nil, nil
 	}
-	obj, exists, err := c.Get(gvr, key)
-	if err != nil || !exists {
-		return nil, err
-	}
-	return obj, nil
+	obj, _, err := c.Get(gvr, key) // nil when the cluster has none
+	return obj, err
 }
 
 func (r registrySource) onChange(f func(cluster string)) {

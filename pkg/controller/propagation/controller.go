@@ -284,9 +284,10 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 		// federated object back into the queue.
 		c.watch()
 	}
-	// Bookkeeping is one Propagation write and an event per member for
-	// each object synced: with fewer workers than the sync has, the
-	// records fall behind the copies at any sustained rate.
+	// Bookkeeping is a Propagation write and an event (naming the
+	// clusters written) for each object synced: with fewer workers than
+	// the sync has, the records fall behind the copies at any sustained
+	// rate.
 	c.trail.run(ctx, workers)
 	for i := 0; i < workers; i++ {
 		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
