@@ -288,3 +288,32 @@ func Pinning() (federation, members []int) {
 	}
 	return federation, members
 }
+
+// CPU is the processor time the processes have used so far.
+func CPU(ps ...*framework.Process) time.Duration {
+	var total time.Duration
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		if d, err := p.CPUTime(); err == nil {
+			total += d
+		}
+	}
+	return total
+}
+
+// WaitQuiet waits until the processes together use less than under of
+// processor time over a window, at most timeout: a phase's stragglers
+// done, so that they are not charged to the next one or left out of this
+// one.
+func WaitQuiet(ps []*framework.Process, window, under, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		before := CPU(ps...)
+		time.Sleep(window)
+		if CPU(ps...)-before < under {
+			return
+		}
+	}
+}

@@ -290,20 +290,7 @@ var federationGroups = map[string]bool{"federation-apiserver and its etcd": true
 // settleFederation waits until the federation's own processes are quiet
 // (less than a tenth of a core together), at most a minute.
 func settleFederation(f *framework.Federation) {
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		before := cpuSnapshot(f)
-		time.Sleep(time.Second)
-		var used time.Duration
-		for g, d := range cpuSince(f, before) {
-			if federationGroups[g] {
-				used += d
-			}
-		}
-		if used < 100*time.Millisecond {
-			return
-		}
-	}
+	benchload.WaitQuiet([]*framework.Process{f.APIServer, f.ControllerManager}, time.Second, 100*time.Millisecond, time.Minute)
 }
 
 // waitMembersDone waits until every member's controllers are done with
@@ -381,15 +368,7 @@ func memberSyncSeconds(ctx context.Context, f *framework.Federation) float64 {
 	if err != nil {
 		return 0
 	}
-	var total float64
-	for _, line := range strings.Split(string(data), "\n") {
-		if !strings.HasPrefix(line, "federation_sync_member_duration_seconds_sum{") {
-			continue
-		}
-		v, _ := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
-		total += v
-	}
-	return total
+	return benchload.Sum(benchload.ParseMetrics(data), "federation_sync_member_duration_seconds_sum", nil)
 }
 
 func msPerObject(d time.Duration, n int) float64 {

@@ -4,81 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kfederation/federation/pkg/federatedtypes"
+	"github.com/kfederation/federation/test/bench/benchload"
 	"github.com/kfederation/federation/test/framework"
 )
-
-// sample is one sample of a metric in a Prometheus text scrape.
-type sample struct {
-	labels map[string]string
-	value  float64
-}
-
-// samples returns the samples of the metric called name in a Prometheus
-// text scrape (not those of longer names it prefixes).
-func samples(text, name string) []sample {
-	var out []sample
-	for _, line := range strings.Split(text, "\n") {
-		if !strings.HasPrefix(line, name) {
-			continue
-		}
-		rest := line[len(name):]
-		var labels map[string]string
-		switch {
-		case strings.HasPrefix(rest, "{"):
-			end := strings.LastIndexByte(rest, '}')
-			if end < 0 {
-				continue
-			}
-			labels = parseLabels(rest[1:end])
-			rest = rest[end+1:]
-		case strings.HasPrefix(rest, " "):
-		default:
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) == 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			continue
-		}
-		out = append(out, sample{labels, v})
-	}
-	return out
-}
-
-// parseLabels reads `a="x",b="y"`.
-func parseLabels(s string) map[string]string {
-	m := map[string]string{}
-	for {
-		s = strings.TrimLeft(s, ", ")
-		eq := strings.IndexByte(s, '=')
-		if eq < 0 || eq+1 >= len(s) || s[eq+1] != '"' {
-			return m
-		}
-		key := s[:eq]
-		s = s[eq+2:]
-		var v strings.Builder
-		i := 0
-		for ; i < len(s) && s[i] != '"'; i++ {
-			if s[i] == '\\' && i+1 < len(s) {
-				i++
-			}
-			v.WriteByte(s[i])
-		}
-		m[key] = v.String()
-		if i >= len(s) {
-			return m
-		}
-		s = s[i+1:]
-	}
-}
 
 // writeVerbs are the verbs of apiserver_request_total that change
 // something.
@@ -120,11 +52,12 @@ func memberWrites(ctx context.Context, f *framework.Federation) (writeCounts, er
 		if err != nil {
 			return nil, fmt.Errorf("metrics of member %s: %w", m.Name, err)
 		}
-		for _, s := range samples(string(data), "apiserver_request_total") {
-			if !writeVerbs[s.labels["verb"]] {
+		for _, s := range benchload.ParseMetrics(data)["apiserver_request_total"] {
+			verb := benchload.Label(s, "verb")
+			if !writeVerbs[verb] {
 				continue
 			}
-			out[writeKey{m.Name, s.labels["verb"], s.labels["group"], s.labels["resource"], s.labels["subresource"]}] += s.value
+			out[writeKey{m.Name, verb, benchload.Label(s, "group"), benchload.Label(s, "resource"), benchload.Label(s, "subresource")}] += float64(s.Value)
 		}
 	}
 	return out, nil
@@ -221,21 +154,22 @@ func scrapeControllerManager(ctx context.Context, f *framework.Federation) (cmSt
 	}
 	st.at = time.Now()
 	st.cpu, _ = f.ControllerManager.CPUTime()
-	text := string(data)
-	for _, s := range samples(text, "federation_sync_duration_seconds_count") {
-		st.syncs[s.labels["kind"]] += s.value
-		if s.labels["result"] == "success" {
-			st.success[s.labels["kind"]] += s.value
+	ms := benchload.ParseMetrics(data)
+	for _, s := range ms["federation_sync_duration_seconds_count"] {
+		kind := benchload.Label(s, "kind")
+		st.syncs[kind] += float64(s.Value)
+		if benchload.Label(s, "result") == "success" {
+			st.success[kind] += float64(s.Value)
 		}
 	}
-	for _, s := range samples(text, "workqueue_depth") {
-		st.depth[s.labels["name"]] += s.value
-	}
-	for _, s := range samples(text, "workqueue_unfinished_work_seconds") {
-		st.unfinished[s.labels["name"]] += s.value
-	}
-	for _, s := range samples(text, "workqueue_adds_total") {
-		st.adds[s.labels["name"]] += s.value
+	for metric, into := range map[string]map[string]float64{
+		"workqueue_depth":                   st.depth,
+		"workqueue_unfinished_work_seconds": st.unfinished,
+		"workqueue_adds_total":              st.adds,
+	} {
+		for _, s := range ms[metric] {
+			into[benchload.Label(s, "name")] += float64(s.Value)
+		}
 	}
 	return st, nil
 }

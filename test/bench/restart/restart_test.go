@@ -46,8 +46,6 @@ import (
 )
 
 const (
-	// workers create the objects in parallel.
-	workers = 20
 	// namespaces the objects are spread over, round robin.
 	namespaces = 10
 	// steadyGoal is the issue's goal for a restarted controller manager.
@@ -118,7 +116,7 @@ func mix(n int) []kind {
 func nsName(i int) string { return fmt.Sprintf("restart-%d", i) }
 
 // createAll creates every object of kinds through the federation, spread
-// over the namespaces, with `workers` goroutines.
+// over the namespaces, with benchload.Workers goroutines.
 func createAll(ctx context.Context, b *testing.B, c kubernetes.Interface, kinds []kind) {
 	type job struct {
 		k *kind
@@ -128,7 +126,7 @@ func createAll(ctx context.Context, b *testing.B, c kubernetes.Interface, kinds 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []string
-	for w := 0; w < workers; w++ {
+	for w := 0; w < benchload.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

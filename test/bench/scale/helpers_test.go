@@ -163,29 +163,10 @@ func processes(f *framework.Federation) []*framework.Process {
 	return ps
 }
 
-// cpuOf is the processor time the processes have used so far.
-func cpuOf(ps ...*framework.Process) time.Duration {
-	var total time.Duration
-	for _, p := range ps {
-		if d, err := p.CPUTime(); err == nil {
-			total += d
-		}
-	}
-	return total
-}
-
 // settle waits until the processes use less than a fifth of a core over 2
 // s, plus 0.75 % of a core per process (at most 90 s): a lean member at
 // rest uses about 0.5 %, so fifty of them would never pass the bar of
 // three.
 func settle(ps []*framework.Process) {
-	bar := 400*time.Millisecond + time.Duration(len(ps))*15*time.Millisecond
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		before := cpuOf(ps...)
-		time.Sleep(2 * time.Second)
-		if cpuOf(ps...)-before < bar {
-			return
-		}
-	}
+	benchload.WaitQuiet(ps, 2*time.Second, 400*time.Millisecond+time.Duration(len(ps))*15*time.Millisecond, 90*time.Second)
 }

@@ -112,13 +112,7 @@ func watchCount(ctx context.Context, b *testing.B, members ...kubernetes.Interfa
 		if err != nil {
 			b.Fatalf("member metrics: %v", err)
 		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if !strings.HasPrefix(line, "apiserver_longrunning_requests{") || !strings.Contains(line, `verb="WATCH"`) {
-				continue
-			}
-			v, _ := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
-			total += int(v)
-		}
+		total += int(benchload.Sum(benchload.ParseMetrics(data), "apiserver_longrunning_requests", map[string]string{"verb": "WATCH"}))
 	}
 	return total
 }
@@ -147,13 +141,11 @@ func liveHeap(ctx context.Context, b *testing.B, f *framework.Federation, name s
 		b.Logf("controller manager metrics: %v", err)
 		return -1
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "go_memstats_heap_alloc_bytes ") {
-			v, _ := strconv.ParseFloat(strings.TrimPrefix(line, "go_memstats_heap_alloc_bytes "), 64)
-			return int64(v)
-		}
+	ms := benchload.ParseMetrics(data)
+	if len(ms["go_memstats_heap_alloc_bytes"]) == 0 {
+		return -1
 	}
-	return -1
+	return int64(benchload.Sum(ms, "go_memstats_heap_alloc_bytes", nil))
 }
 
 // memberConns counts the controller manager's established TCP
@@ -194,14 +186,7 @@ func memberProcesses(f *framework.Federation) []*framework.Process {
 // most 2 minutes): the end of a phase's work, its records and events
 // included.
 func waitQuiet(p *framework.Process) {
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		before := cpuOf(p)
-		time.Sleep(time.Second)
-		if cpuOf(p)-before < 50*time.Millisecond {
-			return
-		}
-	}
+	benchload.WaitQuiet([]*framework.Process{p}, time.Second, 50*time.Millisecond, 2*time.Minute)
 }
 
 // deleteObjects deletes the benchmark's objects (obj-*) of kind k in ns
@@ -279,11 +264,11 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	tracker := benchload.NewTracker(size, n)
 	benchload.WatchMembers(phase, b, f, floorNS, k.resource, tracker)
 	settle(processes(f))
-	m0 := cpuOf(memberProcesses(f)...)
+	m0 := benchload.CPU(memberProcesses(f)...)
 	kr.floor = benchload.Run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
 		return benchload.WriteStraight(ctx, k.create, k.copyAnnotations, members, floorNS, name, nil)
 	})
-	kr.floorMembersCPU = cpuOf(memberProcesses(f)...) - m0
+	kr.floorMembersCPU = benchload.CPU(memberProcesses(f)...) - m0
 	endPhase()
 	deleteStraight(ctx, b, k, members, floorNS)
 
@@ -316,13 +301,13 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	} else {
 		close(profiled)
 	}
-	cpu0, m0 := cpuOf(f.ControllerManager), cpuOf(memberProcesses(f)...)
+	cpu0, m0 := benchload.CPU(f.ControllerManager), benchload.CPU(memberProcesses(f)...)
 	kr.fed = benchload.Run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
 	})
-	kr.fedMembersCPU = cpuOf(memberProcesses(f)...) - m0
+	kr.fedMembersCPU = benchload.CPU(memberProcesses(f)...) - m0
 	waitQuiet(f.ControllerManager)
-	kr.cmCPU += cpuOf(f.ControllerManager) - cpu0
+	kr.cmCPU += benchload.CPU(f.ControllerManager) - cpu0
 	<-profiled
 	kr.heldRSS, _ = f.ControllerManager.RSSBytes()
 	kr.heldHeap = liveHeap(ctx, b, f, fmt.Sprintf("%d-members-%s-held", size, k.resource))
@@ -338,12 +323,12 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	tracker = benchload.NewTracker(size, n)
 	benchload.WatchMembers(phase, b, f, steadyNS, k.resource, tracker)
 	settle(processes(f))
-	cpu0 = cpuOf(f.ControllerManager)
+	cpu0 = benchload.CPU(f.ControllerManager)
 	kr.steady = benchload.Run(ctx, b, n, kr.floor.Throughput/2, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
 	})
 	waitQuiet(f.ControllerManager)
-	kr.cmCPU += cpuOf(f.ControllerManager) - cpu0
+	kr.cmCPU += benchload.CPU(f.ControllerManager) - cpu0
 	kr.objects = 2 * n
 	endPhase()
 	deleteObjects(ctx, b, k, fedClient, steadyNS, members)
@@ -376,11 +361,11 @@ func measureRestingMembers(ctx context.Context, b *testing.B, f *framework.Feder
 		ms = append(ms, m)
 	}
 	time.Sleep(20 * time.Second)
-	cpu0 := []time.Duration{cpuOf(ms[0].APIServer), cpuOf(ms[1].APIServer)}
+	cpu0 := []time.Duration{benchload.CPU(ms[0].APIServer), benchload.CPU(ms[1].APIServer)}
 	time.Sleep(restWindow)
 	var out [2]restingMember
 	for i, m := range ms {
-		out[i].cpu = cpuOf(m.APIServer) - cpu0[i]
+		out[i].cpu = benchload.CPU(m.APIServer) - cpu0[i]
 		out[i].rss, _ = m.APIServer.RSSBytes()
 		out[i].watches = watchCount(ctx, b, m.Client)
 	}
@@ -460,9 +445,9 @@ func BenchmarkScale(b *testing.B) {
 		sr.added = time.Since(t0)
 		warmUp(ctx, b, f)
 		settle(processes(f))
-		cpu0 := cpuOf(f.ControllerManager)
+		cpu0 := benchload.CPU(f.ControllerManager)
 		time.Sleep(restWindow)
-		sr.restCPU = cpuOf(f.ControllerManager) - cpu0
+		sr.restCPU = benchload.CPU(f.ControllerManager) - cpu0
 		sr.rss, _ = f.ControllerManager.RSSBytes()
 		sr.heap = liveHeap(ctx, b, f, fmt.Sprintf("%d-members-rest", size))
 		// Before the benchmark's own watches: the members' watches are
