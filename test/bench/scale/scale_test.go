@@ -246,6 +246,20 @@ func warmUp(ctx context.Context, b *testing.B, f *framework.Federation) {
 	}
 }
 
+// federatedPhase readies a phase of n objects of kind k created through
+// the federation in namespace ns: the namespace in the federation and in
+// every member, a tracker of the objects in the members, and the machine
+// quiet. endPhase stops the tracker's watches.
+func federatedPhase(ctx context.Context, b *testing.B, f *framework.Federation, fedClient kubernetes.Interface, k kind, ns string, n int) (tracker *benchload.Tracker, endPhase context.CancelFunc) {
+	ensureNamespace(ctx, b, fedClient, ns)
+	waitNamespaceInMembers(ctx, b, f, ns)
+	phase, endPhase := context.WithCancel(ctx)
+	tracker = benchload.NewTracker(len(f.Members), n)
+	benchload.WatchMembers(phase, b, f, ns, k.resource, tracker)
+	settle(processes(f))
+	return tracker, endPhase
+}
+
 // measureKind runs the floor, the federation at saturation and the
 // federation at a steady half of the floor's rate for n objects of kind k,
 // each phase in a fresh namespace and its objects deleted after it.
@@ -274,12 +288,7 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 
 	// Through the federation, at saturation.
 	fedNS := fmt.Sprintf("fed-%s-%d", k.resource, size)
-	ensureNamespace(ctx, b, fedClient, fedNS)
-	waitNamespaceInMembers(ctx, b, f, fedNS)
-	phase, endPhase = context.WithCancel(ctx)
-	tracker = benchload.NewTracker(size, n)
-	benchload.WatchMembers(phase, b, f, fedNS, k.resource, tracker)
-	settle(processes(f))
+	tracker, endPhase = federatedPhase(ctx, b, f, fedClient, k, fedNS, n)
 	profiled := make(chan struct{})
 	if dir := os.Getenv("FEDERATION_BENCH_SCALE_PROFILE_DIR"); dir != "" {
 		// The phase's length, until the controller manager is quiet,
@@ -317,12 +326,7 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	// Through the federation at a steady half of the floor's rate:
 	// latency under a load the members can take.
 	steadyNS := fmt.Sprintf("steady-%s-%d", k.resource, size)
-	ensureNamespace(ctx, b, fedClient, steadyNS)
-	waitNamespaceInMembers(ctx, b, f, steadyNS)
-	phase, endPhase = context.WithCancel(ctx)
-	tracker = benchload.NewTracker(size, n)
-	benchload.WatchMembers(phase, b, f, steadyNS, k.resource, tracker)
-	settle(processes(f))
+	tracker, endPhase = federatedPhase(ctx, b, f, fedClient, k, steadyNS, n)
 	cpu0 = benchload.CPU(f.ControllerManager)
 	kr.steady = benchload.Run(ctx, b, n, kr.floor.Throughput/2, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
