@@ -75,6 +75,10 @@ func (c *Cluster) Create(ctx context.Context, gvr schema.GroupVersionResource, o
 	if err != nil {
 		return nil, err
 	}
+	// The copy stands in for the informer's until the watch brings it
+	// (see freshwrites), and the informers hold no managedFields. Dropping
+	// them first also spares converting them: each entry is JSON to parse.
+	_, _ = StripManagedFields(out)
 	return toUnstructured(out, gvk)
 }
 

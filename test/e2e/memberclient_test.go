@@ -114,6 +114,12 @@ func TestMemberCreateSpeaksProtobuf(t *testing.T) {
 	if live.Labels["app"] != "member-client" {
 		t.Errorf("member's Service has labels %v", live.Labels)
 	}
+	// The member keeps managedFields; the copy handed back, which stands
+	// in for the informer's until the watch brings it, drops them as the
+	// informers do.
+	if len(live.ManagedFields) == 0 || created.GetManagedFields() != nil {
+		t.Errorf("member has %d managedFields entries, the created copy %d; want some and none", len(live.ManagedFields), len(created.GetManagedFields()))
+	}
 
 	// The member's answer to a second create is still an AlreadyExists
 	// the sync controller can recognize.
