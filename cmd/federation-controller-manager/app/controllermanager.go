@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apiserver/pkg/server/healthz"
@@ -102,6 +103,19 @@ func federationConfig(o *options.Options) (*rest.Config, error) {
 	return cfg, nil
 }
 
+// builtinKindsConfig is cfg for the typed clients of the built-in kinds,
+// in --kube-api-content-type, as kube-controller-manager talks to its
+// kube-apiserver. The federation-apiserver serves those kinds in protobuf;
+// its own kinds and the dynamic clients stay on cfg's JSON.
+func builtinKindsConfig(cfg *rest.Config, o *options.Options) *rest.Config {
+	out := rest.CopyConfig(cfg)
+	out.ContentType = o.ContentType
+	if o.ContentType == runtime.ContentTypeProtobuf {
+		out.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	}
+	return out
+}
+
 // Run serves the health paths and /metrics over HTTPS, takes the leader
 // lease, and runs the enabled controllers until ctx ends.
 func Run(ctx context.Context, o *options.Options) error {
@@ -109,7 +123,7 @@ func Run(ctx context.Context, o *options.Options) error {
 	if err != nil {
 		return err
 	}
-	kube, err := kubernetes.NewForConfig(cfg)
+	kube, err := kubernetes.NewForConfig(builtinKindsConfig(cfg, o))
 	if err != nil {
 		return err
 	}
@@ -181,7 +195,7 @@ func Run(ctx context.Context, o *options.Options) error {
 }
 
 func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options) error {
-	kube, err := kubernetes.NewForConfig(cfg)
+	kube, err := kubernetes.NewForConfig(builtinKindsConfig(cfg, o))
 	if err != nil {
 		return err
 	}

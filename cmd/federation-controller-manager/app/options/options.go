@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
 	apiserveroptions "k8s.io/apiserver/pkg/server/options"
@@ -42,8 +43,12 @@ type Options struct {
 	// member before the planner lowers that member's capacity.
 	UnschedulableThreshold time.Duration
 	// QPS and Burst limit requests to the federation-apiserver.
-	QPS   float32
-	Burst int
+	QPS float32
+	// ContentType is the encoding of the built-in kinds' requests to the
+	// federation-apiserver; the federation's own kinds and the dynamic
+	// clients always speak JSON.
+	ContentType string
+	Burst       int
 	// MemberQPS and MemberBurst limit requests to each member cluster.
 	MemberQPS   float32
 	MemberBurst int
@@ -129,6 +134,7 @@ func NewOptions() *Options {
 		UnschedulableThreshold: placement.DefaultUnschedulableThreshold,
 		DNSTTL:                 DefaultDNSTTL,
 		QPS:                    100,
+		ContentType:            runtime.ContentTypeProtobuf,
 		Burst:                  200,
 		LeaderElect:            true,
 		LeaseDuration:          15 * time.Second,
@@ -154,6 +160,7 @@ func (o *Options) Flags(allControllers []string) cliflag.NamedFlagSets {
 	fs.IntVar(&o.ConcurrentSyncs, "concurrent-syncs", o.ConcurrentSyncs, "Number of objects of each kind synced at once.")
 	fs.Float32Var(&o.QPS, "kube-api-qps", o.QPS, "QPS to use while talking with the federation-apiserver.")
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "Burst to use while talking with the federation-apiserver.")
+	fs.StringVar(&o.ContentType, "kube-api-content-type", o.ContentType, "Content type of the requests for built-in kinds (Events, Secrets, Namespaces, Leases) sent to the federation-apiserver: application/vnd.kubernetes.protobuf or application/json. Federated objects and the federation's own kinds always go as JSON.")
 	fs.BoolVar(&o.ShowVersion, "version", false, "Print version information and quit.")
 
 	cl := fss.FlagSet("cluster")
@@ -209,6 +216,9 @@ func (o *Options) Validate(allControllers []string) error {
 		if !known[strings.TrimPrefix(c, "-")] {
 			errs = append(errs, fmt.Errorf("--controllers: unknown controller %q; known: %s", c, strings.Join(allControllers, ", ")))
 		}
+	}
+	if o.ContentType != runtime.ContentTypeProtobuf && o.ContentType != runtime.ContentTypeJSON {
+		errs = append(errs, fmt.Errorf("--kube-api-content-type %q: must be %s or %s", o.ContentType, runtime.ContentTypeProtobuf, runtime.ContentTypeJSON))
 	}
 	if o.ConcurrentSyncs < 1 {
 		errs = append(errs, fmt.Errorf("--concurrent-syncs must be at least 1"))

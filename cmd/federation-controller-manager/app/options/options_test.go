@@ -74,7 +74,8 @@ func TestServingDefaults(t *testing.T) {
 	}
 }
 
-func TestValidateServing(t *testing.T) {
+// TestValidateFlags checks the serving and client flags as parsed.
+func TestValidateFlags(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -88,6 +89,8 @@ func TestValidateServing(t *testing.T) {
 		{name: "negative port", args: []string{"--secure-port=-1"}, wantErr: "--secure-port -1 must be between 0 and 65535"},
 		{name: "profiling without serving", args: []string{"--secure-port=0", "--profiling"}, wantErr: "--profiling needs --secure-port"},
 		{name: "the insecure port is gone", args: []string{"--port=10258"}, wantErr: "unknown flag: --port"},
+		{name: "JSON to the federation-apiserver", args: []string{"--kube-api-content-type=application/json"}},
+		{name: "an encoding the federation-apiserver does not serve", args: []string{"--kube-api-content-type=application/yaml"}, wantErr: `--kube-api-content-type "application/yaml": must be`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := NewOptions()
