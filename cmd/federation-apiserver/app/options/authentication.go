@@ -17,6 +17,8 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	openapicommon "k8s.io/kube-openapi/pkg/common"
+
+	"github.com/kfederation/federation/pkg/clientcertcache"
 )
 
 // AuthenticationOptions are the ways a request can prove who sent it: x509
@@ -76,13 +78,24 @@ func (o *AuthenticationOptions) ApplyTo(info *genericapiserver.AuthenticationInf
 		}
 		authenticators = append(authenticators, group.NewAuthenticatedGroupAdder(bearertoken.New(tokens)))
 	}
-	authenticators = append(authenticators, info.Authenticator)
+	authenticators = append(authenticators, delegatedWithCachedCerts(info))
 	a := union.New(authenticators...)
 	if !o.Anonymous {
 		a = withoutAnonymous(a)
 	}
 	info.Authenticator = a
 	return nil
+}
+
+// delegatedWithCachedCerts is the delegating authenticator, remembering
+// for clientcertcache.DefaultTTL who each client certificate chain is,
+// unless a front proxy's request headers are honoured: then a chain alone
+// does not say who a request is from.
+func delegatedWithCachedCerts(info *genericapiserver.AuthenticationInfo) authenticator.Request {
+	if info.RequestHeaderConfig != nil {
+		return info.Authenticator
+	}
+	return clientcertcache.New(info.Authenticator, clientcertcache.DefaultTTL)
 }
 
 // healthPaths may be probed anonymously even when --anonymous-auth is off,
