@@ -1,8 +1,10 @@
 package clusterclient
 
 import (
+	"math"
 	"slices"
 	"sync"
+	"time"
 )
 
 // slots tracks the writes in flight per member cluster and object, so
@@ -11,20 +13,67 @@ import (
 // once than allowed. Objects turned away because a member has all its
 // slots taken wait in line, and each slot that frees up lets the first of
 // them go.
+//
+// How many writes a member is allowed at once adapts as TCP's congestion
+// window does: a write the member did not answer in time (overloaded)
+// halves its allowance, once for all the writes already running then, and
+// every write answered adds 1/allowance, so one more slot per allowance's
+// worth of answers, up to max. A member too busy to answer within the
+// request timeout would otherwise get as many writes as ever, time them
+// all out, and do each again on the retry.
 type slots struct {
 	mu         sync.Mutex
-	inFlight   map[string]bool // freshKey
+	inFlight   map[string]time.Time // freshKey -> when the write started
 	perCluster map[string]int
 	waiting    map[string][]string // cluster -> object keys, first come first
 	inLine     map[string]bool     // freshKey
 	max        int
+	// allowance is a cluster's writes at once when below max; cut is when
+	// it was last halved.
+	allowance map[string]float64
+	cut       map[string]time.Time
+	now       func() time.Time
 }
 
 func newSlots(maxPerCluster int) *slots {
 	if maxPerCluster < 1 {
 		maxPerCluster = 1
 	}
-	return &slots{inFlight: map[string]bool{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{}, max: maxPerCluster}
+	return &slots{inFlight: map[string]time.Time{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{},
+		max: maxPerCluster, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
+}
+
+// allowed is how many writes cluster may have at once now.
+func (m *slots) allowed(cluster string) int {
+	if a, ok := m.allowance[cluster]; ok {
+		return int(a)
+	}
+	return m.max
+}
+
+// adapt halves cluster's allowance after a write that started at started
+// was not answered in time, unless the allowance was already halved since
+// that write started; it grows it after an answered one.
+func (m *slots) adapt(cluster string, started time.Time, overloaded bool) {
+	a, ok := m.allowance[cluster]
+	if !ok {
+		a = float64(m.max)
+	}
+	switch {
+	case overloaded && started.Before(m.cut[cluster]):
+		return
+	case overloaded:
+		a = math.Max(1, a/2)
+		m.cut[cluster] = m.now()
+	default:
+		a = math.Min(float64(m.max), a+1/a)
+	}
+	if a >= float64(m.max) {
+		delete(m.allowance, cluster)
+		delete(m.cut, cluster)
+		return
+	}
+	m.allowance[cluster] = a
 }
 
 // start claims a write of key to cluster; false if one is still running,
@@ -34,17 +83,17 @@ func (m *slots) start(cluster, key string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := freshKey(cluster, key)
-	if m.inFlight[k] {
+	if _, running := m.inFlight[k]; running {
 		return false
 	}
-	if m.perCluster[cluster] >= m.max {
+	if m.perCluster[cluster] >= m.allowed(cluster) {
 		if !m.inLine[k] {
 			m.inLine[k] = true
 			m.waiting[cluster] = append(m.waiting[cluster], key)
 		}
 		return false
 	}
-	m.inFlight[k] = true
+	m.inFlight[k] = m.now()
 	m.perCluster[cluster]++
 	m.leaveLine(cluster, k)
 	return true
@@ -57,7 +106,7 @@ func (m *slots) noWrite(cluster, key string) (next string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.leaveLine(cluster, freshKey(cluster, key))
-	if m.perCluster[cluster] < m.max {
+	if m.perCluster[cluster] < m.allowed(cluster) {
 		return m.popLine(cluster)
 	}
 	return ""
@@ -93,19 +142,34 @@ func (m *slots) popLine(cluster string) (next string) {
 func (m *slots) running(cluster, key string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.inFlight[freshKey(cluster, key)]
+	_, running := m.inFlight[freshKey(cluster, key)]
+	return running
 }
 
-// finish releases a write's slot and returns the object waiting longest
-// for one in that cluster, if any, to be synced again.
-func (m *slots) finish(cluster, key string) (next string) {
+// finish releases a write's slot, adapts the cluster's allowance to
+// whether the member was overloaded (see slots), and returns the object
+// waiting longest for a slot in that cluster, if one is free, to be synced
+// again.
+func (m *slots) finish(cluster, key string, overloaded bool) (next string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.inFlight, freshKey(cluster, key))
+	k := freshKey(cluster, key)
+	m.adapt(cluster, m.inFlight[k], overloaded)
+	delete(m.inFlight, k)
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
 		delete(m.perCluster, cluster)
 	}
-	return m.popLine(cluster)
+	if m.perCluster[cluster] < m.allowed(cluster) {
+		return m.popLine(cluster)
+	}
+	return ""
+}
+
+// allowedNow is how many writes cluster may have at once.
+func (m *slots) allowedNow(cluster string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.allowed(cluster)
 }
 
 // Write is one member write that a sync waits for, up to the patience.

@@ -1,8 +1,16 @@
 package clusterclient
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
 	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func TestSlotsOnePerObjectAndClusterWithinACap(t *testing.T) {
@@ -26,16 +34,16 @@ func TestSlotsOnePerObjectAndClusterWithinACap(t *testing.T) {
 		t.Error("a write to a started above the cap of 2")
 	}
 	// Each slot that frees up wakes the object waiting longest, once.
-	if next := w.finish("a", "ns/x"); next != "ns/z" {
+	if next := w.finish("a", "ns/x", false); next != "ns/z" {
 		t.Errorf("finish woke %q, want ns/z, first in line", next)
 	}
 	if !w.start("a", "ns/z") {
 		t.Error("a write to a refused after one finished")
 	}
-	if next := w.finish("a", "ns/z"); next != "ns/w" {
+	if next := w.finish("a", "ns/z", false); next != "ns/w" {
 		t.Errorf("finish woke %q, want ns/w, next in line", next)
 	}
-	if next := w.finish("a", "ns/y"); next != "" {
+	if next := w.finish("a", "ns/y", false); next != "" {
 		t.Errorf("finish woke %q with nobody in line", next)
 	}
 	if !w.start("b", "ns/y") {
@@ -57,7 +65,7 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	// The slot freed for ns/z goes to ns/y, synced first for another
 	// reason: ns/y leaves the line, ns/z goes back into it.
 	w := busyWithTwoInLine()
-	if next := w.finish("a", "ns/x"); next != "ns/z" {
+	if next := w.finish("a", "ns/x", false); next != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next)
 	}
 	if !w.start("a", "ns/y") {
@@ -66,14 +74,14 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	if w.start("a", "ns/z") {
 		t.Fatal("ns/z started above the cap")
 	}
-	if next := w.finish("a", "ns/y"); next != "ns/z" {
+	if next := w.finish("a", "ns/y", false); next != "ns/z" {
 		t.Errorf("finish woke %q, want ns/z: ns/y has had its write", next)
 	}
 
 	// An object woken for a slot that turns out to need no write passes
 	// the slot on to the next in line.
 	w = busyWithTwoInLine()
-	if next := w.finish("a", "ns/x"); next != "ns/z" {
+	if next := w.finish("a", "ns/x", false); next != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next)
 	}
 	if next := w.noWrite("a", "ns/z"); next != "ns/y" {
@@ -85,7 +93,7 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	if next := w.noWrite("a", "ns/z"); next != "" {
 		t.Errorf("noWrite with no free slot woke %q", next)
 	}
-	if next := w.finish("a", "ns/x"); next != "ns/y" {
+	if next := w.finish("a", "ns/x", false); next != "ns/y" {
 		t.Errorf("finish woke %q, want ns/y: ns/z had left the line", next)
 	}
 }
@@ -110,5 +118,107 @@ func TestMemberWriteTakenOrLeftBehind(t *testing.T) {
 	case <-late.done:
 	default:
 		t.Error("done not closed after complete")
+	}
+}
+
+// startN starts writes of ns/0, ns/1, ... to cluster a until one is
+// refused, and returns how many started.
+func startN(w *slots, from int) int {
+	n := 0
+	for w.start("a", "ns/"+strconv.Itoa(from+n)) {
+		n++
+	}
+	return n
+}
+
+func TestSlotsHalveAnOverloadedMembersWritesOncePerRound(t *testing.T) {
+	w := newSlots(8)
+	clock := time.Now()
+	w.now = func() time.Time { return clock }
+	if n := startN(w, 0); n != 8 {
+		t.Fatalf("%d writes started, want 8", n)
+	}
+	clock = clock.Add(time.Second)
+	// All eight time out: the allowance is halved once, not eight times,
+	// since they all ran when it was cut.
+	for i := 0; i < 8; i++ {
+		if next := w.finish("a", "ns/"+strconv.Itoa(i), true); i < 4 && next != "" {
+			t.Errorf("with %d writes still running over an allowance of 4, finish woke %q", 7-i, next)
+		}
+	}
+	if got := w.allowedNow("a"); got != 4 {
+		t.Fatalf("allowance after a round of timeouts %d, want 4", got)
+	}
+	if n := startN(w, 100); n != 4 {
+		t.Fatalf("%d writes started after the cut, want 4", n)
+	}
+	// A write started after the cut that times out halves it again.
+	clock = clock.Add(time.Second)
+	w.finish("a", "ns/100", true)
+	if got := w.allowedNow("a"); got != 2 {
+		t.Errorf("allowance after a second round of timeouts %d, want 2", got)
+	}
+	if got := w.allowedNow("b"); got != 8 {
+		t.Errorf("cluster b's allowance %d: another member's timeouts cut it", got)
+	}
+}
+
+func TestSlotsGrowBackAsTheMemberAnswers(t *testing.T) {
+	w := newSlots(4)
+	w.start("a", "ns/x")
+	w.finish("a", "ns/x", true)
+	if got := w.allowedNow("a"); got != 2 {
+		t.Fatalf("allowance after a timeout %d, want 2", got)
+	}
+	// 1/allowance per answered write: about one more slot per allowance's
+	// worth of answers, and never above the maximum.
+	answers := 0
+	for w.allowedNow("a") < 4 && answers < 100 {
+		w.start("a", "ns/y")
+		w.finish("a", "ns/y", false)
+		answers++
+	}
+	if answers < 3 || answers > 8 {
+		t.Errorf("back to 4 writes at once after %d answered writes, want between 3 and 8", answers)
+	}
+	for i := 0; i < 10; i++ {
+		w.start("a", "ns/y")
+		w.finish("a", "ns/y", false)
+	}
+	if got := w.allowedNow("a"); got != 4 {
+		t.Errorf("allowance %d after many answers, want the maximum 4", got)
+	}
+	// Never below one write at once.
+	for i := 0; i < 5; i++ {
+		w.now = func() time.Time { return time.Now().Add(time.Duration(i+1) * time.Hour) }
+		w.start("a", "ns/z")
+		w.finish("a", "ns/z", true)
+	}
+	if got := w.allowedNow("a"); got != 1 {
+		t.Errorf("allowance %d after timeouts in a row, want 1", got)
+	}
+	if !w.start("a", "ns/z") {
+		t.Error("an overloaded member got no write at all")
+	}
+}
+
+func TestOverloadedTellsTimeoutsFromRefusals(t *testing.T) {
+	gr := schema.GroupResource{Resource: "services"}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("create in cluster a: %w", &url.Error{Op: "Post", URL: "https://a", Err: context.DeadlineExceeded}), true},
+		{apierrors.NewTimeoutError("request did not complete", 0), true},
+		{apierrors.NewServerTimeout(gr, "create", 1), true},
+		{apierrors.NewTooManyRequests("priority and fairness", 1), true},
+		{apierrors.NewForbidden(gr, "x", errors.New("quota exceeded")), false},
+		{apierrors.NewAlreadyExists(gr, "x"), false},
+		{context.Canceled, false},
+		{nil, false},
+	} {
+		if got := Overloaded(tc.err); got != tc.want {
+			t.Errorf("Overloaded(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

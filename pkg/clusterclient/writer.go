@@ -99,6 +99,10 @@ type WriterOptions struct {
 	// Events is called for each member informer event, after the writer
 	// has taken it in (nil: none).
 	Events func(cluster string) cache.ResourceEventHandler
+	// Allowance is called after each write with how many writes the
+	// cluster may now have at once: MaxInFlight, or fewer while it is
+	// overloaded (see Overloaded). Nil: not called.
+	Allowance func(cluster string, writes int)
 }
 
 // Writer is the MemberWriter of one resource over Members.
@@ -271,7 +275,11 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 	h := newWrite(cluster, key)
 	go func() {
 		r := write(ctx)
-		if next := w.slots.finish(cluster, key); next != "" {
+		next := w.slots.finish(cluster, key, Overloaded(r.Err))
+		if w.opts.Allowance != nil {
+			w.opts.Allowance(cluster, w.slots.allowedNow(cluster))
+		}
+		if next != "" {
 			w.opts.Wake(next)
 		}
 		if h.complete(r) {
@@ -282,6 +290,14 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 		}
 	}()
 	return h
+}
+
+// Overloaded says err is a member's sign of overload: the request timed
+// out (--member-request-timeout, or the member's own request timeout), or
+// the member's priority and fairness turned it away.
+func Overloaded(err error) bool {
+	return err != nil && (errors.Is(err, context.DeadlineExceeded) || apierrors.IsTimeout(err) ||
+		apierrors.IsServerTimeout(err) || apierrors.IsTooManyRequests(err))
 }
 
 // Slow implements MemberWriter: the result is pending, with the copy the

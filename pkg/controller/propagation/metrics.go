@@ -30,8 +30,15 @@ var memberErrors = metrics.NewCounterVec(&metrics.CounterOpts{
 	StabilityLevel: metrics.ALPHA,
 }, []string{"kind", "cluster", "operation"})
 
+var memberWriteAllowance = metrics.NewGaugeVec(&metrics.GaugeOpts{
+	Subsystem:      "federation_sync",
+	Name:           "member_write_allowance",
+	Help:           "Writes of a kind a member cluster may have at once: --concurrent-syncs, or fewer after the member did not answer in time, by kind and cluster.",
+	StabilityLevel: metrics.ALPHA,
+}, []string{"kind", "cluster"})
+
 func init() {
-	legacyregistry.MustRegister(syncDuration, memberSyncDuration, memberErrors)
+	legacyregistry.MustRegister(syncDuration, memberSyncDuration, memberErrors, memberWriteAllowance)
 }
 
 func observeSync(kind string, d time.Duration, err error) {

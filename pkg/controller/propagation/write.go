@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -184,4 +185,28 @@ func clusterList(names []string) string {
 		return "cluster " + names[0]
 	}
 	return "clusters " + strings.Join(names, ", ")
+}
+
+// allowanceChanged follows how many writes each member may have at once
+// (see clusterclient.WriterOptions.Allowance): in a gauge, and in the log
+// when a member's allowance is cut and when it is whole again.
+func (c *Controller) allowanceChanged() func(cluster string, writes int) {
+	var mu sync.Mutex
+	last := map[string]int{}
+	return func(cl string, writes int) {
+		memberWriteAllowance.WithLabelValues(c.adapter.Name, cl).Set(float64(writes))
+		mu.Lock()
+		before, known := last[cl]
+		if !known {
+			before = c.cctx.ConcurrentSyncs
+		}
+		last[cl] = writes
+		mu.Unlock()
+		switch {
+		case writes < before:
+			c.logger.Info("The member did not answer a write in time; fewer writes at once until it does", "cluster", cl, "writes", writes, "before", before)
+		case writes > before && writes == c.cctx.ConcurrentSyncs:
+			c.logger.Info("The member answers in time again; back to --concurrent-syncs writes at once", "cluster", cl, "writes", writes)
+		}
+	}
 }
