@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/kfederation/federation/test/bench/benchload"
 	"github.com/kfederation/federation/test/framework"
 )
 
@@ -45,6 +46,7 @@ const (
 type target struct {
 	name   string
 	client kubernetes.Interface
+	proc   *framework.Process
 }
 
 // result is the measurement of one operation on one server.
@@ -73,11 +75,11 @@ func BenchmarkAPIServer(b *testing.B) {
 		// reference slower than kube-apiserver itself is.
 		Members: []framework.MemberOptions{{Name: "m1", Zone: "z", Region: "r", APIServerOnly: true}},
 	})
-	fed, err := newTarget("federation-apiserver", f.Endpoint.RESTConfig())
+	fed, err := newTarget("federation-apiserver", f.Endpoint.RESTConfig(), f.APIServer)
 	if err != nil {
 		b.Fatal(err)
 	}
-	kube, err := newTarget("kube-apiserver", f.Member("m1").Endpoint.RESTConfig())
+	kube, err := newTarget("kube-apiserver", f.Member("m1").Endpoint.RESTConfig(), f.Member("m1").APIServer)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +88,7 @@ func BenchmarkAPIServer(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	for _, t := range targets {
-		for _, ns := range []string{"bench", "bench-headless", "bench-watch", "bench-warmup"} {
+		for _, ns := range []string{"bench", "bench-headless", "bench-watch", "bench-warmup", "bench-cost"} {
 			if _, err := t.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 				b.Fatalf("%s: create namespace %s: %v", t.name, ns, err)
 			}
@@ -145,11 +147,60 @@ func BenchmarkAPIServer(b *testing.B) {
 	fmt.Println()
 	_ = w.Flush()
 	fmt.Println("ratios are federation / kube-apiserver")
+	printKindCost(ctx, b, targets, n)
 }
+
+// printKindCost prints each server's processor time per create of a
+// ConfigMap and of a headless Service (no cluster IP to allocate, which
+// the federation never does), and their ratio: how much more a Service
+// costs than a ConfigMap in kube-apiserver itself, the reference for the
+// federation-apiserver's ratio in BenchmarkPropagation.
+func printKindCost(ctx context.Context, b *testing.B, targets []target, n int) {
+	fmt.Println()
+	fmt.Printf("processor time per create, %d of each, %d clients (ms):\n", n, workers)
+	fmt.Printf("  %-22s %10s %17s %8s\n", "server", "ConfigMap", "headless Service", "ratio")
+	for _, t := range targets {
+		cm, err := cpuPerCreate(ctx, t, n, func(i int) error {
+			_, err := t.client.CoreV1().ConfigMaps("bench-cost").Create(ctx, &corev1.ConfigMap{
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cm-%d", i), Labels: map[string]string{"app": "bench"}},
+				Data:       map[string]string{"key": "value"},
+			}, metav1.CreateOptions{})
+			return err
+		})
+		if err != nil {
+			b.Fatalf("%s: ConfigMaps: %v", t.name, err)
+		}
+		svc, err := cpuPerCreate(ctx, t, n, func(i int) error {
+			_, err := t.client.CoreV1().Services("bench-cost").Create(ctx, service(fmt.Sprintf("cost-%d", i), corev1.ClusterIPNone), metav1.CreateOptions{})
+			return err
+		})
+		if err != nil {
+			b.Fatalf("%s: Services: %v", t.name, err)
+		}
+		fmt.Printf("  %-22s %10.2f %17.2f %7.1fx\n", t.name, ms(cm), ms(svc), float64(svc)/float64(cm))
+	}
+}
+
+// cpuPerCreate runs n creates on the target and returns the server's
+// processor time per create, its stragglers (watch cache, events) included.
+func cpuPerCreate(ctx context.Context, t target, n int, create func(i int) error) (time.Duration, error) {
+	quiet := func() {
+		benchload.WaitQuiet([]*framework.Process{t.proc}, time.Second, 20*time.Millisecond, 30*time.Second)
+	}
+	quiet()
+	before := benchload.CPU(t.proc)
+	if _, _, err := parallel(n, workers, create); err != nil {
+		return 0, err
+	}
+	quiet()
+	return (benchload.CPU(t.proc) - before) / time.Duration(n), nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // newTarget builds a client the way controllers use one: protobuf, and no
 // client-side rate limit, so that the server is what is measured.
-func newTarget(name string, cfg *rest.Config) (target, error) {
+func newTarget(name string, cfg *rest.Config, proc *framework.Process) (target, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS = -1
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
@@ -158,7 +209,7 @@ func newTarget(name string, cfg *rest.Config) (target, error) {
 	if err != nil {
 		return target{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return target{name: name, client: cs}, nil
+	return target{name: name, client: cs, proc: proc}, nil
 }
 
 // service is the Service the phases create: one port and a selector. With
