@@ -81,6 +81,10 @@ type kindResult struct {
 	// and live heap right after the saturation phase, its objects and their
 	// copies in every member still held.
 	heldRSS, heldHeap int64
+	// failedWrites are the member writes of the kind that failed during the
+	// federated saturation phase (mostly timeouts, each written again on
+	// the retry), from the controller manager's metrics.
+	failedWrites int
 }
 
 // sizeResult is one size.
@@ -246,6 +250,18 @@ func warmUp(ctx context.Context, b *testing.B, f *framework.Federation) {
 	}
 }
 
+// memberWriteFailures is the controller manager's count of member
+// requests of kind k that failed (federation_sync_member_errors_total),
+// -1 if it cannot be read.
+func memberWriteFailures(ctx context.Context, b *testing.B, f *framework.Federation, k kind) int {
+	data, err := f.ControllerManagerGet(ctx, "/metrics")
+	if err != nil {
+		b.Logf("controller manager metrics: %v", err)
+		return -1
+	}
+	return int(benchload.Sum(benchload.ParseMetrics(data), "federation_sync_member_errors_total", map[string]string{"kind": strings.ToLower(k.kind)}))
+}
+
 // federatedPhase readies a phase of n objects of kind k created through
 // the federation in namespace ns: the namespace in the federation and in
 // every member, a tracker of the objects in the members, and the machine
@@ -311,12 +327,14 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 		close(profiled)
 	}
 	cpu0, m0 := benchload.CPU(f.ControllerManager), benchload.CPU(memberProcesses(f)...)
+	failed0 := memberWriteFailures(ctx, b, f, k)
 	kr.fed = benchload.Run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
 	})
 	kr.fedMembersCPU = benchload.CPU(memberProcesses(f)...) - m0
 	waitQuiet(f.ControllerManager)
 	kr.cmCPU += benchload.CPU(f.ControllerManager) - cpu0
+	kr.failedWrites = memberWriteFailures(ctx, b, f, k) - failed0
 	<-profiled
 	kr.heldRSS, _ = f.ControllerManager.RSSBytes()
 	kr.heldHeap = liveHeap(ctx, b, f, fmt.Sprintf("%d-members-%s-held", size, k.resource))
@@ -481,8 +499,8 @@ func BenchmarkScale(b *testing.B) {
 			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight to members", "saturation", kr.floor.P50.Round(time.Millisecond), kr.floor.P99.Round(time.Millisecond), kr.floor.Throughput)
 			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   %.2f of the floor (goal >= 0.8)\n", k.name, "through federation", "saturation", kr.fed.P50.Round(time.Millisecond), kr.fed.P99.Round(time.Millisecond), kr.fed.Throughput, ratio)
 			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   p99 goal <= 1s at 50 members\n", k.name, "through federation", fmt.Sprintf("steady %.0f/s (floor/2)", kr.floor.Throughput/2), kr.steady.P50.Round(time.Millisecond), kr.steady.P99.Round(time.Millisecond), kr.steady.Throughput)
-			fmt.Printf("  %-11s members: %.2f / %.2f ms of processor per copy (straight / through federation)\n", "",
-				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size))
+			fmt.Printf("  %-11s members: %.2f / %.2f ms of processor per copy (straight / through federation); %d of the federation's %d member writes failed and were retried\n", "",
+				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size), kr.failedWrites, n*size)
 			copies := float64(kr.objects * size)
 			fmt.Printf("  %-11s controller manager: %.1f ms of processor per object, %.3f ms per member copy (goal: flat in N); holding %d objects in %d members %.0f MiB resident, %.1f MiB live heap (%.1f KiB of heap per copy over at rest)\n", "",
 				1000*kr.cmCPU.Seconds()/float64(kr.objects), 1000*kr.cmCPU.Seconds()/copies, n, size, mib(kr.heldRSS), mib(kr.heldHeap), float64(kr.heldHeap-sr.heap)/1024/float64(n*size))
