@@ -444,10 +444,7 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 	fedPhase := func() {
 		// Through the federation.
 		fedNS := fmt.Sprintf("bench-%s-%d", k.resource, round)
-		ensureNamespace(ctx, b, f.Client, fedNS)
-		waitNamespaceInMembers(ctx, f, fedNS)
-		fedTracker := benchload.NewTracker(len(f.Members), n)
-		benchload.WatchMembers(ctx, b, f, fedNS, k.resource, fedTracker)
+		fedTracker := federatedNamespace(ctx, b, f, k, fedNS, n)
 		recordedTracker := benchload.NewTracker(1, n)
 		watchRecorded(ctx, b, f, fedNS, strings.ToLower(k.kind), recordedTracker)
 		settle(f)
@@ -645,10 +642,7 @@ func BenchmarkPropagation(b *testing.B) {
 		fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   p99 to the first member %s\n", k.name, "straight to members", fmt.Sprintf("steady %.0f/s (floor/2)", rate), direct.P50.Round(time.Millisecond), direct.P99.Round(time.Millisecond), direct.Throughput, direct.FirstP99.Round(time.Millisecond))
 
 		steadyNS := "steady-" + k.resource
-		ensureNamespace(ctx, b, f.Client, steadyNS)
-		waitNamespaceInMembers(ctx, f, steadyNS)
-		steadyTracker := benchload.NewTracker(len(f.Members), n)
-		benchload.WatchMembers(ctx, b, f, steadyNS, k.resource, steadyTracker)
+		steadyTracker := federatedNamespace(ctx, b, f, k, steadyNS, n)
 		steadyRecorded := benchload.NewTracker(1, n)
 		watchRecorded(ctx, b, f, steadyNS, strings.ToLower(k.kind), steadyRecorded)
 		settle(f)
@@ -723,10 +717,7 @@ func BenchmarkPropagation(b *testing.B) {
 // left is what a Service itself costs.
 func printCostAtServicesRate(ctx context.Context, b *testing.B, f *framework.Federation, k kind, n int, rate float64, svc [2]float64) {
 	ns := "same-rate-" + k.resource
-	ensureNamespace(ctx, b, f.Client, ns)
-	waitNamespaceInMembers(ctx, f, ns)
-	tracker := benchload.NewTracker(len(f.Members), n)
-	benchload.WatchMembers(ctx, b, f, ns, k.resource, tracker)
+	tracker := federatedNamespace(ctx, b, f, k, ns, n)
 	settle(f)
 	client := benchload.Writer(b, f.Endpoint)
 	before := cpuSnapshot(f)
@@ -740,6 +731,17 @@ func printCostAtServicesRate(ctx context.Context, b *testing.B, f *framework.Fed
 		rate, n, cm[0], svc[0]/cm[0], cm[1], svc[1]/cm[1])
 	b.ReportMetric(svc[0]/cm[0], "service-apiserver-cost-ratio-same-rate")
 	b.ReportMetric(svc[1]/cm[1], "service-cm-cost-ratio-same-rate")
+}
+
+// federatedNamespace creates namespace ns in the federation, waits until
+// every member has it, and returns a tracker of the n objects of kind k
+// arriving in the members there.
+func federatedNamespace(ctx context.Context, b *testing.B, f *framework.Federation, k kind, ns string, n int) *benchload.Tracker {
+	ensureNamespace(ctx, b, f.Client, ns)
+	waitNamespaceInMembers(ctx, f, ns)
+	tracker := benchload.NewTracker(len(f.Members), n)
+	benchload.WatchMembers(ctx, b, f, ns, k.resource, tracker)
+	return tracker
 }
 
 // median is the middle of values (the upper one of an even count).
