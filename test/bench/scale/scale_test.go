@@ -144,16 +144,22 @@ func liveHeap(ctx context.Context, b *testing.B, f *framework.Federation, name s
 			b.Log(err)
 		}
 	}
-	data, err := f.ControllerManagerGet(ctx, "/metrics")
-	if err != nil {
-		b.Logf("controller manager metrics: %v", err)
-		return -1
-	}
-	ms := benchload.ParseMetrics(data)
-	if len(ms["go_memstats_heap_alloc_bytes"]) == 0 {
+	ms, ok := controllerManagerMetrics(ctx, b, f)
+	if !ok || len(ms["go_memstats_heap_alloc_bytes"]) == 0 {
 		return -1
 	}
 	return int64(benchload.Sum(ms, "go_memstats_heap_alloc_bytes", nil))
+}
+
+// controllerManagerMetrics reads the controller manager's /metrics; false
+// (logged) if it cannot.
+func controllerManagerMetrics(ctx context.Context, b *testing.B, f *framework.Federation) (benchload.Metrics, bool) {
+	data, err := f.ControllerManagerGet(ctx, "/metrics")
+	if err != nil {
+		b.Logf("controller manager metrics: %v", err)
+		return nil, false
+	}
+	return benchload.ParseMetrics(data), true
 }
 
 // memberConns counts the controller manager's established TCP
@@ -258,25 +264,23 @@ func warmUp(ctx context.Context, b *testing.B, f *framework.Federation) {
 // requests of kind k that failed (federation_sync_member_errors_total),
 // -1 if it cannot be read.
 func memberWriteFailures(ctx context.Context, b *testing.B, f *framework.Federation, k kind) int {
-	data, err := f.ControllerManagerGet(ctx, "/metrics")
-	if err != nil {
-		b.Logf("controller manager metrics: %v", err)
+	ms, ok := controllerManagerMetrics(ctx, b, f)
+	if !ok {
 		return -1
 	}
-	return int(benchload.Sum(benchload.ParseMetrics(data), "federation_sync_member_errors_total", map[string]string{"kind": strings.ToLower(k.kind)}))
+	return int(benchload.Sum(ms, "federation_sync_member_errors_total", map[string]string{"kind": strings.ToLower(k.kind)}))
 }
 
 // lowestWriteAllowance is the fewest writes of kind k at once the
 // controller manager allows any member (federation_sync_member_write_allowance),
 // -1 if it cannot be read or no write has ended yet.
 func lowestWriteAllowance(ctx context.Context, b *testing.B, f *framework.Federation, k kind) int {
-	data, err := f.ControllerManagerGet(ctx, "/metrics")
-	if err != nil {
-		b.Logf("controller manager metrics: %v", err)
+	ms, ok := controllerManagerMetrics(ctx, b, f)
+	if !ok {
 		return -1
 	}
 	lowest := -1
-	for _, s := range benchload.ParseMetrics(data)["federation_sync_member_write_allowance"] {
+	for _, s := range ms["federation_sync_member_write_allowance"] {
 		if benchload.Matches(s, map[string]string{"kind": strings.ToLower(k.kind)}) && (lowest < 0 || int(s.Value) < lowest) {
 			lowest = int(s.Value)
 		}
