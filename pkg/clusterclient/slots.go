@@ -149,27 +149,22 @@ func (m *slots) running(cluster, key string) bool {
 // finish releases a write's slot, adapts the cluster's allowance to
 // whether the member was overloaded (see slots), and returns the object
 // waiting longest for a slot in that cluster, if one is free, to be synced
-// again.
-func (m *slots) finish(cluster, key string, overloaded bool) (next string) {
+// again, and the writes the cluster was allowed at once before and after.
+func (m *slots) finish(cluster, key string, overloaded bool) (next string, before, after int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := freshKey(cluster, key)
+	before = m.allowed(cluster)
 	m.adapt(cluster, m.inFlight[k], overloaded)
+	after = m.allowed(cluster)
 	delete(m.inFlight, k)
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
 		delete(m.perCluster, cluster)
 	}
-	if m.perCluster[cluster] < m.allowed(cluster) {
-		return m.popLine(cluster)
+	if m.perCluster[cluster] < after {
+		next = m.popLine(cluster)
 	}
-	return ""
-}
-
-// allowedNow is how many writes cluster may have at once.
-func (m *slots) allowedNow(cluster string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.allowed(cluster)
+	return next, before, after
 }
 
 // Write is one member write that a sync waits for, up to the patience.

@@ -34,16 +34,16 @@ func TestSlotsOnePerObjectAndClusterWithinACap(t *testing.T) {
 		t.Error("a write to a started above the cap of 2")
 	}
 	// Each slot that frees up wakes the object waiting longest, once.
-	if next := w.finish("a", "ns/x", false); next != "ns/z" {
+	if next, _, _ := w.finish("a", "ns/x", false); next != "ns/z" {
 		t.Errorf("finish woke %q, want ns/z, first in line", next)
 	}
 	if !w.start("a", "ns/z") {
 		t.Error("a write to a refused after one finished")
 	}
-	if next := w.finish("a", "ns/z", false); next != "ns/w" {
+	if next, _, _ := w.finish("a", "ns/z", false); next != "ns/w" {
 		t.Errorf("finish woke %q, want ns/w, next in line", next)
 	}
-	if next := w.finish("a", "ns/y", false); next != "" {
+	if next, _, _ := w.finish("a", "ns/y", false); next != "" {
 		t.Errorf("finish woke %q with nobody in line", next)
 	}
 	if !w.start("b", "ns/y") {
@@ -65,7 +65,7 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	// The slot freed for ns/z goes to ns/y, synced first for another
 	// reason: ns/y leaves the line, ns/z goes back into it.
 	w := busyWithTwoInLine()
-	if next := w.finish("a", "ns/x", false); next != "ns/z" {
+	if next, _, _ := w.finish("a", "ns/x", false); next != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next)
 	}
 	if !w.start("a", "ns/y") {
@@ -74,14 +74,14 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	if w.start("a", "ns/z") {
 		t.Fatal("ns/z started above the cap")
 	}
-	if next := w.finish("a", "ns/y", false); next != "ns/z" {
+	if next, _, _ := w.finish("a", "ns/y", false); next != "ns/z" {
 		t.Errorf("finish woke %q, want ns/z: ns/y has had its write", next)
 	}
 
 	// An object woken for a slot that turns out to need no write passes
 	// the slot on to the next in line.
 	w = busyWithTwoInLine()
-	if next := w.finish("a", "ns/x", false); next != "ns/z" {
+	if next, _, _ := w.finish("a", "ns/x", false); next != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next)
 	}
 	if next := w.noWrite("a", "ns/z"); next != "ns/y" {
@@ -93,7 +93,7 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	if next := w.noWrite("a", "ns/z"); next != "" {
 		t.Errorf("noWrite with no free slot woke %q", next)
 	}
-	if next := w.finish("a", "ns/x", false); next != "ns/y" {
+	if next, _, _ := w.finish("a", "ns/x", false); next != "ns/y" {
 		t.Errorf("finish woke %q, want ns/y: ns/z had left the line", next)
 	}
 }
@@ -142,7 +142,7 @@ func TestSlotsHalveAnOverloadedMembersWritesOncePerRound(t *testing.T) {
 	// All eight time out: the allowance is halved once, not eight times,
 	// since they all ran when it was cut.
 	for i := 0; i < 8; i++ {
-		if next := w.finish("a", "ns/"+strconv.Itoa(i), true); i < 4 && next != "" {
+		if next, _, _ := w.finish("a", "ns/"+strconv.Itoa(i), true); i < 4 && next != "" {
 			t.Errorf("with %d writes still running over an allowance of 4, finish woke %q", 7-i, next)
 		}
 	}
@@ -221,4 +221,11 @@ func TestOverloadedTellsTimeoutsFromRefusals(t *testing.T) {
 			t.Errorf("Overloaded(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
+}
+
+// allowedNow is how many writes cluster may have at once.
+func (m *slots) allowedNow(cluster string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.allowed(cluster)
 }

@@ -100,9 +100,9 @@ type WriterOptions struct {
 	// has taken it in (nil: none).
 	Events func(cluster string) cache.ResourceEventHandler
 	// Allowance is called after each write with how many writes the
-	// cluster may now have at once: MaxInFlight, or fewer while it is
-	// overloaded (see Overloaded). Nil: not called.
-	Allowance func(cluster string, writes int)
+	// cluster was allowed at once before it and may have now: MaxInFlight,
+	// or fewer while it is overloaded (see Overloaded). Nil: not called.
+	Allowance func(cluster string, before, now int)
 }
 
 // Writer is the MemberWriter of one resource over Members.
@@ -275,9 +275,9 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 	h := newWrite(cluster, key)
 	go func() {
 		r := write(ctx)
-		next := w.slots.finish(cluster, key, Overloaded(r.Err))
+		next, before, after := w.slots.finish(cluster, key, Overloaded(r.Err))
 		if w.opts.Allowance != nil {
-			w.opts.Allowance(cluster, w.slots.allowedNow(cluster))
+			w.opts.Allowance(cluster, before, after)
 		}
 		if next != "" {
 			w.opts.Wake(next)

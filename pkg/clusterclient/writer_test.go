@@ -21,7 +21,7 @@ type allowances struct {
 	seen chan struct{}
 }
 
-func (a *allowances) report(cluster string, writes int) {
+func (a *allowances) report(cluster string, _, writes int) {
 	a.mu.Lock()
 	a.last[cluster] = writes
 	a.mu.Unlock()

@@ -175,7 +175,7 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 		Wake:           c.queue.Add,
 		LeftBehind:     c.leftBehindDone,
 		Events:         func(string) cache.ResourceEventHandler { return c.enqueueOnEvent() },
-		Allowance:      c.allowanceChanged(),
+		Allowance:      c.allowanceChanged,
 	})
 	c.members, c.watch = writer, writer.Watch
 	_ = c.fed.SetTransform(clusterclient.StripManagedFields)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -190,23 +189,12 @@ func clusterList(names []string) string {
 // allowanceChanged follows how many writes each member may have at once
 // (see clusterclient.WriterOptions.Allowance): in a gauge, and in the log
 // when a member's allowance is cut and when it is whole again.
-func (c *Controller) allowanceChanged() func(cluster string, writes int) {
-	var mu sync.Mutex
-	last := map[string]int{}
-	return func(cl string, writes int) {
-		memberWriteAllowance.WithLabelValues(c.adapter.Name, cl).Set(float64(writes))
-		mu.Lock()
-		before, known := last[cl]
-		if !known {
-			before = c.cctx.ConcurrentSyncs
-		}
-		last[cl] = writes
-		mu.Unlock()
-		switch {
-		case writes < before:
-			c.logger.Info("The member did not answer a write in time; fewer writes at once until it does", "cluster", cl, "writes", writes, "before", before)
-		case writes > before && writes == c.cctx.ConcurrentSyncs:
-			c.logger.Info("The member answers in time again; back to --concurrent-syncs writes at once", "cluster", cl, "writes", writes)
-		}
+func (c *Controller) allowanceChanged(cl string, before, now int) {
+	memberWriteAllowance.WithLabelValues(c.adapter.Name, cl).Set(float64(now))
+	switch {
+	case now < before:
+		c.logger.Info("The member did not answer a write in time; fewer writes at once until it does", "cluster", cl, "writes", now, "before", before)
+	case now > before && now == c.cctx.ConcurrentSyncs:
+		c.logger.Info("The member answers in time again; back to --concurrent-syncs writes at once", "cluster", cl, "writes", now)
 	}
 }
