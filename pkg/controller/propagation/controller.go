@@ -36,11 +36,19 @@ import (
 )
 
 // BookkeepingDelay is how long, at most, events and Propagation writes wait
-// behind member writes while a controller's queue is busy. Under a steady
-// load the queue is rarely empty, so this is how late a Propagation may say
-// Propagated after the last member has the copy: short enough that users
-// and tools reading Propagations see the copies as they land.
+// behind member writes while objects wait in a controller's queue. Under a
+// steady load the queue is often not empty, so this is how late a
+// Propagation may say Propagated after the last member has the copy: short
+// enough that users and tools reading Propagations see the copies as they
+// land.
 const BookkeepingDelay = 500 * time.Millisecond
+
+// BurstBookkeepingDelay is how long, at most, they wait while a burst is
+// queued: at least --concurrent-syncs objects waiting, more than the
+// workers take at once. A saturated federation then spends its processor
+// on the member writes, and its records follow the burst, at most this
+// late.
+const BurstBookkeepingDelay = 5 * time.Second
 
 // MemberPatience is how long a sync waits for a member's write before it
 // leaves that member behind: the write goes on in the background, the
@@ -166,7 +174,7 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 		logger:  klog.FromContext(ctx).WithName(a.ControllerName()),
 		written: freshwrites.New[*federationv1beta1.Propagation](freshwrites.DefaultTTL),
 	}
-	c.trail = newTrailing(func() bool { return c.queue.Len() > 0 }, BookkeepingDelay)
+	c.trail = newTrailing(c.queue.Len, trailingDelays{short: BookkeepingDelay, long: BurstBookkeepingDelay, deep: cctx.ConcurrentSyncs})
 	c.recorder = trailingRecorder{inner: recorder, t: c.trail}
 	writer := clusterclient.NewWriter(members, a.GVR, clusterclient.WriterOptions{
 		RequestTimeout: cctx.MemberRequestTimeout,

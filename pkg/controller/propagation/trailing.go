@@ -11,14 +11,15 @@ import (
 )
 
 // trailing runs the federation's bookkeeping (events and Propagation
-// writes) behind the member writes: while the sync queue has work, it
-// waits, up to maxDelay after the bookkeeping was asked for. A burst of
-// new objects reaches the members first and is recorded right after; with
-// an idle queue, bookkeeping runs at once. Work under the same key is
-// coalesced: only the newest Propagation of an object is written.
+// writes) behind the member writes: while objects wait in the sync queue,
+// it waits too, up to a delay after the bookkeeping was asked for (see
+// trailingDelays). A burst of new objects reaches the members first and is
+// recorded right after; with an idle queue, bookkeeping runs at once. Work
+// under the same key is coalesced: only the newest Propagation of an object
+// is written.
 type trailing struct {
-	busy     func() bool
-	maxDelay time.Duration
+	backlog func() int
+	delays  trailingDelays
 
 	mu      gosync.Mutex
 	cond    *gosync.Cond
@@ -36,8 +37,26 @@ type trailingItem struct {
 	run   func()
 }
 
-func newTrailing(busy func() bool, maxDelay time.Duration) *trailing {
-	t := &trailing{busy: busy, maxDelay: maxDelay, pending: map[string]*trailingItem{}, running: map[string]bool{}}
+// trailingDelays say how long bookkeeping yields to a sync queue's
+// backlog: any backlog holds it for up to short, which keeps the records
+// of a steady load close behind its copies; a burst, a backlog of at least
+// deep objects (more than the workers take at once), holds it for up to
+// long, so that while the federation is saturated its processor goes to
+// the member writes and the records follow when the burst is through, or
+// at the latest long after they were asked for.
+type trailingDelays struct {
+	short, long time.Duration
+	deep        int
+}
+
+// wait reports whether bookkeeping asked for age ago still waits behind a
+// backlog of n objects.
+func (d trailingDelays) wait(age time.Duration, n int) bool {
+	return (n > 0 && age < d.short) || (d.deep > 0 && n >= d.deep && age < d.long)
+}
+
+func newTrailing(backlog func() int, delays trailingDelays) *trailing {
+	t := &trailing{backlog: backlog, delays: delays, pending: map[string]*trailingItem{}, running: map[string]bool{}}
 	t.cond = gosync.NewCond(&t.mu)
 	return t
 }
@@ -97,7 +116,7 @@ func (t *trailing) next(ctx context.Context) (run func(), done func(), ok bool) 
 		}
 		key := t.order[pick]
 		it := t.pending[key]
-		if time.Since(it.since) < t.maxDelay && t.busy() {
+		if t.delays.wait(time.Since(it.since), t.backlog()) {
 			t.mu.Unlock()
 			time.Sleep(20 * time.Millisecond)
 			t.mu.Lock()

@@ -46,7 +46,7 @@ func (r *ran) wait(t *testing.T, n int, within time.Duration) []string {
 func TestTrailingRunsAtOnceWhenIdle(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tr := newTrailing(func() bool { return false }, time.Hour)
+	tr := newTrailing(func() int { return 0 }, trailingDelays{short: time.Hour, long: time.Hour, deep: 1})
 	tr.run(ctx, 1)
 	var r ran
 	start := time.Now()
@@ -57,41 +57,73 @@ func TestTrailingRunsAtOnceWhenIdle(t *testing.T) {
 	}
 }
 
-func TestTrailingWaitsWhileBusyUpToMaxDelay(t *testing.T) {
+func TestTrailingWaitsBehindABacklogUpToItsDelay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var busy atomic.Bool
-	busy.Store(true)
-	tr := newTrailing(busy.Load, 300*time.Millisecond)
+	var backlog atomic.Int64
+	backlog.Store(1)
+	tr := newTrailing(func() int { return int(backlog.Load()) }, trailingDelays{short: 300 * time.Millisecond, long: time.Hour, deep: 20})
 	tr.run(ctx, 1)
 	var r ran
 	start := time.Now()
 	tr.add("a", r.fn("a"))
 	r.wait(t, 1, 3*time.Second)
 	if d := r.at[0].Sub(start); d < 300*time.Millisecond {
-		t.Errorf("busy queue: ran after %s, want no sooner than the 300ms delay", d)
+		t.Errorf("a backlog of 1: ran after %s, want no sooner than the 300ms delay", d)
 	}
 
 	// Once the queue empties, waiting work runs without waiting out the
 	// delay.
-	tr2 := newTrailing(busy.Load, time.Hour)
+	tr2 := newTrailing(func() int { return int(backlog.Load()) }, trailingDelays{short: time.Hour})
 	tr2.run(ctx, 1)
 	var r2 ran
 	tr2.add("b", r2.fn("b"))
 	time.Sleep(100 * time.Millisecond)
 	if got := len(r2.got); got != 0 {
-		t.Fatalf("busy queue: ran %d items before the queue emptied", got)
+		t.Fatalf("a backlog of 1: ran %d items before the queue emptied", got)
 	}
-	busy.Store(false)
+	backlog.Store(0)
 	r2.wait(t, 1, 2*time.Second)
+}
+
+func TestTrailingWaitsLongerBehindABurst(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var backlog atomic.Int64
+	backlog.Store(20)
+	tr := newTrailing(func() int { return int(backlog.Load()) }, trailingDelays{short: 50 * time.Millisecond, long: 600 * time.Millisecond, deep: 20})
+	tr.run(ctx, 1)
+	var r ran
+	start := time.Now()
+	tr.add("a", r.fn("a"))
+	r.wait(t, 1, 3*time.Second)
+	if d := r.at[0].Sub(start); d < 600*time.Millisecond {
+		t.Errorf("a backlog of 20 (a burst): ran after %s, want no sooner than the burst's 600ms delay", d)
+	}
+
+	// A burst that shrinks below deep holds work only for the short delay,
+	// counted from when it was asked for: work older than that runs as
+	// soon as the burst is through.
+	var r2 ran
+	tr.add("b", r2.fn("b"))
+	time.Sleep(200 * time.Millisecond)
+	if got := len(r2.got); got != 0 {
+		t.Fatalf("a backlog of 20: ran %d items 200ms in, want them held up to 600ms", got)
+	}
+	backlog.Store(19)
+	asked := time.Now()
+	r2.wait(t, 1, 2*time.Second)
+	if d := r2.at[0].Sub(asked); d > 300*time.Millisecond {
+		t.Errorf("backlog down to 19: work asked for 200ms ago ran after another %s, want at once", d)
+	}
 }
 
 func TestTrailingCoalescesByKeyAndCancels(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var busy atomic.Bool
-	busy.Store(true)
-	tr := newTrailing(busy.Load, time.Hour)
+	var backlog atomic.Int64
+	backlog.Store(1)
+	tr := newTrailing(func() int { return int(backlog.Load()) }, trailingDelays{short: time.Hour})
 	var r ran
 	tr.add("a", r.fn("a-old"))
 	tr.add("", r.fn("event-1"))
@@ -100,7 +132,7 @@ func TestTrailingCoalescesByKeyAndCancels(t *testing.T) {
 	tr.add("b", r.fn("b"))
 	tr.cancel("b")
 	tr.run(ctx, 1)
-	busy.Store(false)
+	backlog.Store(0)
 	got := r.wait(t, 3, 2*time.Second)
 	time.Sleep(100 * time.Millisecond)
 	r.mu.Lock()
@@ -119,7 +151,7 @@ func TestTrailingCoalescesByKeyAndCancels(t *testing.T) {
 func TestTrailingNeverRunsOneKeyTwiceAtOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tr := newTrailing(func() bool { return false }, time.Hour)
+	tr := newTrailing(func() int { return 0 }, trailingDelays{short: time.Hour})
 	tr.run(ctx, 4)
 	var inFlight, most, runs atomic.Int32
 	release := make(chan struct{})
