@@ -20,9 +20,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/test/bench/benchload"
 	"github.com/kfederation/federation/test/framework"
 )
@@ -148,6 +150,7 @@ func BenchmarkAPIServer(b *testing.B) {
 	_ = w.Flush()
 	fmt.Println("ratios are federation / kube-apiserver")
 	printKindCost(ctx, b, targets, n)
+	printWatcherCost(ctx, b, kube, n)
 }
 
 // printKindCost prints each server's processor time per create of a
@@ -178,6 +181,65 @@ func printKindCost(ctx context.Context, b *testing.B, targets []target, n int) {
 			b.Fatalf("%s: Services: %v", t.name, err)
 		}
 		fmt.Printf("  %-22s %10.2f %17.2f %7.1fx\n", t.name, ms(cm), ms(svc), float64(svc)/float64(cm))
+	}
+}
+
+// printWatcherCost prints kube-apiserver's processor time per ConfigMap
+// create with no watcher besides the client, then with one and two
+// watches like the one the controller manager keeps on a member's copies
+// (cluster-wide, by the managed-by label, protobuf), twice over: what a
+// member pays for each client that watches what is written to it, the
+// part of the members' cost the federation adds (docs/dev/benchmarks.md).
+func printWatcherCost(ctx context.Context, b *testing.B, t target, n int) {
+	fmt.Println()
+	fmt.Printf("%s processor time per ConfigMap create, %d creates each, by copy watchers (ms):\n", t.name, n)
+	var stops []chan struct{}
+	defer func() {
+		for _, stop := range stops {
+			close(stop)
+		}
+	}()
+	addWatcher := func() {
+		stop := make(chan struct{})
+		stops = append(stops, stop)
+		factory := informers.NewSharedInformerFactoryWithOptions(t.client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.LabelSelector = clusterclient.ManagedByLabel + "=bench"
+		}))
+		factory.Core().V1().ConfigMaps().Informer()
+		factory.Start(stop)
+		factory.WaitForCacheSync(stop)
+	}
+	measured := 0
+	measure := func() float64 {
+		measured++
+		ns := fmt.Sprintf("bench-watchers-%d", measured)
+		if _, err := t.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			b.Fatalf("%s: create namespace %s: %v", t.name, ns, err)
+		}
+		d, err := cpuPerCreate(ctx, t, n, func(i int) error {
+			_, err := t.client.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cm-%d", i), Labels: map[string]string{clusterclient.ManagedByLabel: "bench"}},
+				Data:       map[string]string{"key": "value"},
+			}, metav1.CreateOptions{})
+			return err
+		})
+		if err != nil {
+			b.Fatalf("%s: ConfigMaps in %s: %v", t.name, ns, err)
+		}
+		return ms(d)
+	}
+	fmt.Printf("  %-8s %10s %10s %10s\n", "round", "none", "1 watch", "2 watches")
+	for round := 1; round <= 2; round++ {
+		none := measure()
+		addWatcher()
+		one := measure()
+		addWatcher()
+		two := measure()
+		for _, stop := range stops {
+			close(stop)
+		}
+		stops = nil
+		fmt.Printf("  %-8d %10.2f %10.2f %10.2f\n", round, none, one, two)
 	}
 }
 

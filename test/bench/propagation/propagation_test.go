@@ -415,7 +415,10 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		floorTracker := benchload.NewTracker(len(f.Members), n)
 		benchload.WatchMembers(ctx, b, f, direct, k.resource, floorTracker)
 		if os.Getenv("FEDERATION_BENCH_FLOOR_WATCH") != "" {
-			watchLikeTheFederation(ctx, b, f, k.resource)
+			// One such watch, for this phase only: the federation keeps one.
+			watchCtx, stopWatch := context.WithCancel(ctx)
+			defer stopWatch()
+			watchLikeTheFederation(watchCtx, b, f, k.resource)
 		}
 		settle(f)
 		var floorProfile sync.WaitGroup
