@@ -618,14 +618,11 @@ func schema_kfederation_api_federation_v1beta1_PropagationStatus(ref common.Refe
 					"clusters": {
 						VendorExtensible: spec.VendorExtensible{
 							Extensions: spec.Extensions{
-								"x-kubernetes-list-map-keys": []interface{}{
-									"cluster",
-								},
-								"x-kubernetes-list-type": "map",
+								"x-kubernetes-list-type": "atomic",
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "Clusters has one entry per registered member cluster.",
+							Description: "Clusters has one entry per registered member cluster. The controller manager writes the list whole.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{

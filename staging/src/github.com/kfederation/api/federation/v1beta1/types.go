@@ -178,10 +178,10 @@ type PropagationStatus struct {
 	// Generation is the federated object's generation when last synced.
 	// +optional
 	Generation int64 `json:"generation,omitempty"`
-	// Clusters has one entry per registered member cluster.
+	// Clusters has one entry per registered member cluster. The controller
+	// manager writes the list whole.
 	// +optional
-	// +listType=map
-	// +listMapKey=cluster
+	// +listType=atomic
 	Clusters []ClusterPropagation `json:"clusters,omitempty"`
 }
 

@@ -27,7 +27,8 @@ type PropagationStatusApplyConfiguration struct {
 	Object *PropagatedObjectReferenceApplyConfiguration `json:"object,omitempty"`
 	// Generation is the federated object's generation when last synced.
 	Generation *int64 `json:"generation,omitempty"`
-	// Clusters has one entry per registered member cluster.
+	// Clusters has one entry per registered member cluster. The controller
+	// manager writes the list whole.
 	Clusters []ClusterPropagationApplyConfiguration `json:"clusters,omitempty"`
 }
 
