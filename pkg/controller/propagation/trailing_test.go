@@ -48,72 +48,81 @@ func TestTrailingRunsAtOnceWhenIdle(t *testing.T) {
 	defer cancel()
 	tr := newTrailing(func() int { return 0 }, trailingDelays{short: time.Hour, long: time.Hour, deep: 1})
 	tr.run(ctx, 1)
-	var r ran
-	start := time.Now()
-	tr.add("a", r.fn("a"))
-	r.wait(t, 1, 2*time.Second)
-	if d := r.at[0].Sub(start); d > time.Second {
+	if d := runOne(t, tr, "a"); d > time.Second {
 		t.Errorf("idle queue: ran after %s, want at once", d)
 	}
+}
+
+// fakeBacklog is a sync queue's backlog, as a test sets it.
+type fakeBacklog struct{ n atomic.Int64 }
+
+func (b *fakeBacklog) len() int { return int(b.n.Load()) }
+
+// runOne asks tr for one piece of work under key and returns how long it
+// took to run.
+func runOne(t *testing.T, tr *trailing, key string) time.Duration {
+	t.Helper()
+	var r ran
+	start := time.Now()
+	tr.add(key, r.fn(key))
+	r.wait(t, 1, 3*time.Second)
+	return r.at[0].Sub(start)
+}
+
+// heldFor asks tr for work under key and checks that it has not run after
+// d; it returns what records the run.
+func heldFor(t *testing.T, tr *trailing, key string, d time.Duration) *ran {
+	t.Helper()
+	r := &ran{}
+	tr.add(key, r.fn(key))
+	time.Sleep(d)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.got) != 0 {
+		t.Fatalf("%s ran within %s, want it held", key, d)
+	}
+	return r
 }
 
 func TestTrailingWaitsBehindABacklogUpToItsDelay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var backlog atomic.Int64
-	backlog.Store(1)
-	tr := newTrailing(func() int { return int(backlog.Load()) }, trailingDelays{short: 300 * time.Millisecond, long: time.Hour, deep: 20})
+	var backlog fakeBacklog
+	backlog.n.Store(1)
+	tr := newTrailing(backlog.len, trailingDelays{short: 300 * time.Millisecond, long: time.Hour, deep: 20})
 	tr.run(ctx, 1)
-	var r ran
-	start := time.Now()
-	tr.add("a", r.fn("a"))
-	r.wait(t, 1, 3*time.Second)
-	if d := r.at[0].Sub(start); d < 300*time.Millisecond {
+	if d := runOne(t, tr, "a"); d < 300*time.Millisecond {
 		t.Errorf("a backlog of 1: ran after %s, want no sooner than the 300ms delay", d)
 	}
 
 	// Once the queue empties, waiting work runs without waiting out the
 	// delay.
-	tr2 := newTrailing(func() int { return int(backlog.Load()) }, trailingDelays{short: time.Hour})
+	tr2 := newTrailing(backlog.len, trailingDelays{short: time.Hour})
 	tr2.run(ctx, 1)
-	var r2 ran
-	tr2.add("b", r2.fn("b"))
-	time.Sleep(100 * time.Millisecond)
-	if got := len(r2.got); got != 0 {
-		t.Fatalf("a backlog of 1: ran %d items before the queue emptied", got)
-	}
-	backlog.Store(0)
-	r2.wait(t, 1, 2*time.Second)
+	r := heldFor(t, tr2, "b", 100*time.Millisecond)
+	backlog.n.Store(0)
+	r.wait(t, 1, 2*time.Second)
 }
 
 func TestTrailingWaitsLongerBehindABurst(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var backlog atomic.Int64
-	backlog.Store(20)
-	tr := newTrailing(func() int { return int(backlog.Load()) }, trailingDelays{short: 50 * time.Millisecond, long: 600 * time.Millisecond, deep: 20})
+	var backlog fakeBacklog
+	backlog.n.Store(20)
+	tr := newTrailing(backlog.len, trailingDelays{short: 50 * time.Millisecond, long: 600 * time.Millisecond, deep: 20})
 	tr.run(ctx, 1)
-	var r ran
-	start := time.Now()
-	tr.add("a", r.fn("a"))
-	r.wait(t, 1, 3*time.Second)
-	if d := r.at[0].Sub(start); d < 600*time.Millisecond {
+	if d := runOne(t, tr, "a"); d < 600*time.Millisecond {
 		t.Errorf("a backlog of 20 (a burst): ran after %s, want no sooner than the burst's 600ms delay", d)
 	}
 
 	// A burst that shrinks below deep holds work only for the short delay,
 	// counted from when it was asked for: work older than that runs as
 	// soon as the burst is through.
-	var r2 ran
-	tr.add("b", r2.fn("b"))
-	time.Sleep(200 * time.Millisecond)
-	if got := len(r2.got); got != 0 {
-		t.Fatalf("a backlog of 20: ran %d items 200ms in, want them held up to 600ms", got)
-	}
-	backlog.Store(19)
+	r := heldFor(t, tr, "b", 200*time.Millisecond)
+	backlog.n.Store(19)
 	asked := time.Now()
-	r2.wait(t, 1, 2*time.Second)
-	if d := r2.at[0].Sub(asked); d > 300*time.Millisecond {
+	r.wait(t, 1, 2*time.Second)
+	if d := r.at[0].Sub(asked); d > 300*time.Millisecond {
 		t.Errorf("backlog down to 19: work asked for 200ms ago ran after another %s, want at once", d)
 	}
 }
@@ -121,9 +130,9 @@ func TestTrailingWaitsLongerBehindABurst(t *testing.T) {
 func TestTrailingCoalescesByKeyAndCancels(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var backlog atomic.Int64
-	backlog.Store(1)
-	tr := newTrailing(func() int { return int(backlog.Load()) }, trailingDelays{short: time.Hour})
+	var backlog fakeBacklog
+	backlog.n.Store(1)
+	tr := newTrailing(backlog.len, trailingDelays{short: time.Hour})
 	var r ran
 	tr.add("a", r.fn("a-old"))
 	tr.add("", r.fn("event-1"))
@@ -132,7 +141,7 @@ func TestTrailingCoalescesByKeyAndCancels(t *testing.T) {
 	tr.add("b", r.fn("b"))
 	tr.cancel("b")
 	tr.run(ctx, 1)
-	backlog.Store(0)
+	backlog.n.Store(0)
 	got := r.wait(t, 3, 2*time.Second)
 	time.Sleep(100 * time.Millisecond)
 	r.mu.Lock()
