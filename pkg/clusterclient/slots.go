@@ -15,8 +15,8 @@ import (
 // them go.
 //
 // How many writes a member is allowed at once adapts as TCP's congestion
-// window does: a write the member did not answer in time (overloaded)
-// halves its allowance, once for all the writes already running then, and
+// window does: a write the member did not answer in time, or answered
+// late (overloaded; see Writer.slowAnswer), halves its allowance, once for all the writes already running then, and
 // every write answered adds 1/allowance, so one more slot per allowance's
 // worth of answers, up to max. A member too busy to answer within the
 // request timeout would otherwise get as many writes as ever, time them

@@ -274,8 +274,9 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 	}
 	h := newWrite(cluster, key)
 	go func() {
+		started := time.Now()
 		r := write(ctx)
-		next, before, after := w.slots.finish(cluster, key, Overloaded(r.Err))
+		next, before, after := w.slots.finish(cluster, key, Overloaded(r.Err) || w.slowAnswer(time.Since(started)))
 		if w.opts.Allowance != nil {
 			w.opts.Allowance(cluster, before, after)
 		}
@@ -290,6 +291,14 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 		}
 	}()
 	return h
+}
+
+// slowAnswer says a write answered after took came so late that the
+// member is overloaded all the same: after more than half the request
+// timeout. Fewer writes at once then, before they start to time out and
+// the member does each of them twice.
+func (w *Writer) slowAnswer(took time.Duration) bool {
+	return w.opts.RequestTimeout > 0 && took > w.opts.RequestTimeout/2
 }
 
 // Overloaded says err is a member's sign of overload: the request timed

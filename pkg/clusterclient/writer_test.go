@@ -107,3 +107,44 @@ func TestWriterGivesAMemberThatTimesOutFewerWritesAtOnce(t *testing.T) {
 		t.Errorf("allowance of a %d after 20 answered writes, want back to 4", got.of("a"))
 	}
 }
+
+func TestWriterGivesAMemberThatAnswersLateFewerWritesAtOnce(t *testing.T) {
+	members := fake.New("a")
+	got := &allowances{last: map[string]int{}, seen: make(chan struct{}, 100)}
+	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
+		RequestTimeout: 2 * time.Second,
+		Patience:       time.Millisecond,
+		MaxInFlight:    4,
+		Allowance:      got.report,
+	})
+	ctx := context.Background()
+	writes := make([]*clusterclient.Write, 4)
+
+	// Member a answers every write, but only after more than half the
+	// request timeout.
+	release := members.Block("a")
+	for i := range writes {
+		name := fmt.Sprintf("late-%d", i)
+		writes[i] = w.Go(ctx, "a", "ns/"+name, func(ctx context.Context) clusterclient.WriteResult {
+			_, err := w.Create(ctx, "a", configMap(name))
+			return clusterclient.WriteResult{Err: err}
+		})
+	}
+	time.Sleep(1200 * time.Millisecond)
+	release()
+	for i := range writes {
+		select {
+		case <-got.seen:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of 4 writes reported their end", i)
+		}
+	}
+	for i, r := range w.Wait(writes) {
+		if r.Err != nil {
+			t.Fatalf("write %d: %v, want it answered", i, r.Err)
+		}
+	}
+	if a := got.of("a"); a != 2 {
+		t.Fatalf("after a round of writes answered in 1.2s of a 2s timeout: allowance %d, want 2", a)
+	}
+}
