@@ -41,15 +41,25 @@ func configMap(name string) *unstructured.Unstructured {
 	return u
 }
 
-func TestWriterGivesAMemberThatTimesOutFewerWritesAtOnce(t *testing.T) {
-	members := fake.New("a", "b")
+// allowanceWriter is a Writer of ConfigMaps to members, with at most 4
+// writes at once per member and the given request timeout, and what it
+// reports of each member's allowance.
+func allowanceWriter(members *fake.Members, timeout time.Duration) (*clusterclient.Writer, *allowances) {
 	got := &allowances{last: map[string]int{}, seen: make(chan struct{}, 100)}
 	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
-		RequestTimeout: 200 * time.Millisecond,
+		RequestTimeout: timeout,
 		Patience:       time.Millisecond,
 		MaxInFlight:    4,
 		Allowance:      got.report,
 	})
+	return w, got
+}
+
+func TestWriterGivesAMemberThatTimesOutFewerWritesAtOnce(t *testing.T) {
+	members := fake.New("a", "b")
+	// Answers of the fake members take well under half the timeout, even
+	// under the race detector on a busy machine.
+	w, got := allowanceWriter(members, time.Second)
 	ctx := context.Background()
 	create := func(cluster, name string) bool {
 		w.Go(ctx, cluster, "ns/"+name, func(ctx context.Context) clusterclient.WriteResult {
@@ -110,13 +120,7 @@ func TestWriterGivesAMemberThatTimesOutFewerWritesAtOnce(t *testing.T) {
 
 func TestWriterGivesAMemberThatAnswersLateFewerWritesAtOnce(t *testing.T) {
 	members := fake.New("a")
-	got := &allowances{last: map[string]int{}, seen: make(chan struct{}, 100)}
-	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
-		RequestTimeout: 2 * time.Second,
-		Patience:       time.Millisecond,
-		MaxInFlight:    4,
-		Allowance:      got.report,
-	})
+	w, got := allowanceWriter(members, 2*time.Second)
 	ctx := context.Background()
 	writes := make([]*clusterclient.Write, 4)
 
