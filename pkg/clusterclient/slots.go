@@ -16,8 +16,8 @@ import (
 //
 // How many writes a member is allowed at once adapts as TCP's congestion
 // window does: a write the member did not answer in time, or answered
-// late (overloaded; see Writer.slowAnswer), halves its allowance, once for all the writes already running then, and
-// every write answered adds 1/allowance, so one more slot per allowance's
+// only after late (overloaded), halves its allowance, once for all the
+// writes already running then, and every write answered adds 1/allowance, so one more slot per allowance's
 // worth of answers, up to max. A member too busy to answer within the
 // request timeout would otherwise get as many writes as ever, time them
 // all out, and do each again on the retry.
@@ -28,6 +28,9 @@ type slots struct {
 	waiting    map[string][]string // cluster -> object keys, first come first
 	inLine     map[string]bool     // freshKey
 	max        int
+	// late is how long an answered write may take before it counts as a
+	// sign of overload all the same (0: never).
+	late time.Duration
 	// allowance is a cluster's writes at once when below max; cut is when
 	// it was last halved.
 	allowance map[string]float64
@@ -35,12 +38,12 @@ type slots struct {
 	now       func() time.Time
 }
 
-func newSlots(maxPerCluster int) *slots {
+func newSlots(maxPerCluster int, late time.Duration) *slots {
 	if maxPerCluster < 1 {
 		maxPerCluster = 1
 	}
 	return &slots{inFlight: map[string]time.Time{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{},
-		max: maxPerCluster, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
+		max: maxPerCluster, late: late, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
 }
 
 // allowed is how many writes cluster may have at once now.
@@ -147,15 +150,18 @@ func (m *slots) running(cluster, key string) bool {
 }
 
 // finish releases a write's slot, adapts the cluster's allowance to
-// whether the member was overloaded (see slots), and returns the object
-// waiting longest for a slot in that cluster, if one is free, to be synced
-// again, and the writes the cluster was allowed at once before and after.
+// whether the member was overloaded (failed as overloaded, or answered
+// late; see slots), and returns the object waiting longest for a slot in
+// that cluster, if one is free, to be synced again, and the writes the
+// cluster was allowed at once before and after.
 func (m *slots) finish(cluster, key string, overloaded bool) (next string, before, after int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := freshKey(cluster, key)
 	before = m.allowed(cluster)
-	m.adapt(cluster, m.inFlight[k], overloaded)
+	started := m.inFlight[k]
+	late := m.late > 0 && m.now().Sub(started) > m.late
+	m.adapt(cluster, started, overloaded || late)
 	after = m.allowed(cluster)
 	delete(m.inFlight, k)
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {

@@ -14,7 +14,7 @@ import (
 )
 
 func TestSlotsOnePerObjectAndClusterWithinACap(t *testing.T) {
-	w := newSlots(2)
+	w := newSlots(2, 0)
 	if !w.start("a", "ns/x") {
 		t.Fatal("first write of ns/x to a refused")
 	}
@@ -54,7 +54,7 @@ func TestSlotsOnePerObjectAndClusterWithinACap(t *testing.T) {
 // busyWithTwoInLine is a member with one slot, taken by ns/x, and ns/z
 // then ns/y waiting in line.
 func busyWithTwoInLine() *slots {
-	w := newSlots(1)
+	w := newSlots(1, 0)
 	w.start("a", "ns/x")
 	w.start("a", "ns/z")
 	w.start("a", "ns/y")
@@ -132,7 +132,7 @@ func startN(w *slots, from int) int {
 }
 
 func TestSlotsHalveAnOverloadedMembersWritesOncePerRound(t *testing.T) {
-	w := newSlots(8)
+	w := newSlots(8, 0)
 	clock := time.Now()
 	w.now = func() time.Time { return clock }
 	if n := startN(w, 0); n != 8 {
@@ -163,8 +163,26 @@ func TestSlotsHalveAnOverloadedMembersWritesOncePerRound(t *testing.T) {
 	}
 }
 
+func TestSlotsHalveTheWritesOfAMemberThatAnswersLate(t *testing.T) {
+	w := newSlots(4, time.Second)
+	start := time.Now()
+	w.now = func() time.Time { return start }
+	w.start("a", "ns/x")
+	w.start("a", "ns/y")
+	w.now = func() time.Time { return start.Add(time.Second) }
+	w.finish("a", "ns/x", false)
+	if got := w.allowedNow("a"); got != 4 {
+		t.Fatalf("allowance %d after a write answered in exactly the late limit, want 4", got)
+	}
+	w.now = func() time.Time { return start.Add(1500 * time.Millisecond) }
+	w.finish("a", "ns/y", false)
+	if got := w.allowedNow("a"); got != 2 {
+		t.Errorf("allowance %d after a write answered past the late limit, want 2", got)
+	}
+}
+
 func TestSlotsGrowBackAsTheMemberAnswers(t *testing.T) {
-	w := newSlots(4)
+	w := newSlots(4, 0)
 	w.start("a", "ns/x")
 	w.finish("a", "ns/x", true)
 	if got := w.allowedNow("a"); got != 2 {

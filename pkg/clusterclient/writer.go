@@ -126,8 +126,12 @@ func NewWriter(members Members, gvr schema.GroupVersionResource, opts WriterOpti
 		members: members,
 		gvr:     gvr,
 		opts:    opts,
-		slots:   newSlots(opts.MaxInFlight),
-		fresh:   freshwrites.New[*unstructured.Unstructured](freshwrites.DefaultTTL),
+		// A write answered after half the request timeout was close to
+		// failing: the member is overloaded all the same, and fewer
+		// writes at once keep the next ones from timing out and being
+		// done twice.
+		slots: newSlots(opts.MaxInFlight, opts.RequestTimeout/2),
+		fresh: freshwrites.New[*unstructured.Unstructured](freshwrites.DefaultTTL),
 	}
 }
 
@@ -274,9 +278,8 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 	}
 	h := newWrite(cluster, key)
 	go func() {
-		started := time.Now()
 		r := write(ctx)
-		next, before, after := w.slots.finish(cluster, key, Overloaded(r.Err) || w.slowAnswer(time.Since(started)))
+		next, before, after := w.slots.finish(cluster, key, Overloaded(r.Err))
 		if w.opts.Allowance != nil {
 			w.opts.Allowance(cluster, before, after)
 		}
@@ -291,14 +294,6 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 		}
 	}()
 	return h
-}
-
-// slowAnswer says a write answered after took came so late that the
-// member is overloaded all the same: after more than half the request
-// timeout. Fewer writes at once then, before they start to time out and
-// the member does each of them twice.
-func (w *Writer) slowAnswer(took time.Duration) bool {
-	return w.opts.RequestTimeout > 0 && took > w.opts.RequestTimeout/2
 }
 
 // Overloaded says err is a member's sign of overload: the request timed
