@@ -20,7 +20,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -202,12 +201,7 @@ func printWatcherCost(ctx context.Context, b *testing.B, t target, n int) {
 	addWatcher := func() {
 		stop := make(chan struct{})
 		stops = append(stops, stop)
-		factory := informers.NewSharedInformerFactoryWithOptions(t.client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = clusterclient.ManagedByLabel + "=bench"
-		}))
-		factory.Core().V1().ConfigMaps().Informer()
-		factory.Start(stop)
-		factory.WaitForCacheSync(stop)
+		benchload.WatchCopies(b, t.client, "configmaps", "bench", stop)
 	}
 	measured := 0
 	measure := func() float64 {

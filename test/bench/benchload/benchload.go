@@ -98,6 +98,25 @@ func WriteStraight(ctx context.Context, create Create, annotations map[string]st
 	return errors.Join(errs...)
 }
 
+// WatchCopies keeps, until stop is closed, a watch like the one the
+// controller manager keeps on a member's copies (cluster-wide, selected by
+// the managed-by label, here set to managedBy) on resource (configmaps or
+// services) through c, and returns once its cache is filled.
+func WatchCopies(tb testing.TB, c kubernetes.Interface, resource, managedBy string, stop <-chan struct{}) {
+	factory := informers.NewSharedInformerFactoryWithOptions(c, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = clusterclient.ManagedByLabel + "=" + managedBy }))
+	switch resource {
+	case "configmaps":
+		factory.Core().V1().ConfigMaps().Informer()
+	case "services":
+		factory.Core().V1().Services().Informer()
+	default:
+		tb.Fatalf("WatchCopies: no informer for %s", resource)
+	}
+	factory.Start(stop)
+	factory.WaitForCacheSync(stop)
+}
+
 // WatchMembers tracks the objects of resource (configmaps or services) in
 // namespace ns of every member until ctx ends.
 func WatchMembers(ctx context.Context, tb testing.TB, f *framework.Federation, ns, resource string, tracker *Tracker) {

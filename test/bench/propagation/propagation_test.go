@@ -22,14 +22,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 	fedinformers "github.com/kfederation/client-go/informers/externalversions"
 
-	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/test/bench/benchload"
 	"github.com/kfederation/federation/test/framework"
 )
@@ -87,16 +85,7 @@ var kinds = []kind{
 // whether anything else differs.
 func watchLikeTheFederation(ctx context.Context, b *testing.B, f *framework.Federation, resource string) {
 	for _, m := range f.Members {
-		factory := informers.NewSharedInformerFactoryWithOptions(benchload.Writer(b, m.Endpoint), 0,
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = clusterclient.ManagedByLabel + "=floor" }))
-		switch resource {
-		case "configmaps":
-			factory.Core().V1().ConfigMaps().Informer()
-		case "services":
-			factory.Core().V1().Services().Informer()
-		}
-		factory.Start(ctx.Done())
-		factory.WaitForCacheSync(ctx.Done())
+		benchload.WatchCopies(b, benchload.Writer(b, m.Endpoint), resource, "floor", ctx.Done())
 	}
 }
 
