@@ -52,7 +52,10 @@ type Context struct {
 	ConcurrentSyncs      int
 	ClusterMonitorPeriod time.Duration
 	ClusterProbeTimeout  time.Duration
-	MemberRequestTimeout time.Duration
+	// ClusterFailureThreshold is how many probes in a row of a Ready member
+	// must fail before it counts as not Ready.
+	ClusterFailureThreshold int
+	MemberRequestTimeout    time.Duration
 }
 
 // ReplicaPlanner decides how many replicas of a federated ReplicaSet,

@@ -62,7 +62,7 @@ func TestMemberDownAndBack(t *testing.T) {
 			_ = m.WaitReady(context.Background())
 		}
 	})
-	framework.Eventually(t, 10*time.Second, m.Name+" noticed dead", func(ctx context.Context) error {
+	framework.Eventually(t, 20*time.Second, m.Name+" noticed dead", func(ctx context.Context) error {
 		ready, reason, err := clusterReady(ctx, m.Name)
 		if err != nil {
 			return err

@@ -214,20 +214,21 @@ func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options)
 	clusters := clusterclient.NewRegistry(o.FederationName)
 	clusters.QPS, clusters.Burst = o.MemberQPS, o.MemberBurst
 	cctx := &controller.Context{
-		Config:               cfg,
-		KubeClient:           kube,
-		FedClient:            fed,
-		DynamicClient:        dyn,
-		MetadataClient:       meta,
-		KubeInformers:        kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0, kubeinformers.WithTransform(clusterclient.StripManagedFields)),
-		FedInformers:         fedinformers.NewSharedInformerFactoryWithOptions(fed, 0, fedinformers.WithTransform(clusterclient.StripManagedFields)),
-		DynamicInformers:     dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0),
-		Clusters:             clusters,
-		FederationName:       o.FederationName,
-		ConcurrentSyncs:      o.ConcurrentSyncs,
-		ClusterMonitorPeriod: o.ClusterMonitorPeriod,
-		ClusterProbeTimeout:  o.ClusterProbeTimeout,
-		MemberRequestTimeout: o.MemberRequestTimeout,
+		Config:                  cfg,
+		KubeClient:              kube,
+		FedClient:               fed,
+		DynamicClient:           dyn,
+		MetadataClient:          meta,
+		KubeInformers:           kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0, kubeinformers.WithTransform(clusterclient.StripManagedFields)),
+		FedInformers:            fedinformers.NewSharedInformerFactoryWithOptions(fed, 0, fedinformers.WithTransform(clusterclient.StripManagedFields)),
+		DynamicInformers:        dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0),
+		Clusters:                clusters,
+		FederationName:          o.FederationName,
+		ConcurrentSyncs:         o.ConcurrentSyncs,
+		ClusterMonitorPeriod:    o.ClusterMonitorPeriod,
+		ClusterProbeTimeout:     o.ClusterProbeTimeout,
+		ClusterFailureThreshold: o.ClusterFailureThreshold,
+		MemberRequestTimeout:    o.MemberRequestTimeout,
 	}
 	// The planner subscribes to the federated informers, so it is made
 	// before they start.

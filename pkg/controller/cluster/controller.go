@@ -143,6 +143,10 @@ type Options struct {
 	ProbeTimeout time.Duration
 	// ListTimeout bounds listing a member's nodes for zones and region.
 	ListTimeout time.Duration
+	// FailureThreshold is how many probes in a row must fail before a Ready
+	// member is reported not Ready; 0 counts as 1. A member that was not
+	// Ready becomes Ready on its first good probe.
+	FailureThreshold int
 }
 
 // Controller keeps the registry's member clients in step with the Clusters
@@ -188,6 +192,8 @@ type clusterState struct {
 	probeAgain   bool
 	listingNodes bool
 	wasReady     bool
+	// failures counts the probes in a row that found the member not Ready.
+	failures int
 
 	zonesKnown bool
 	zonesAt    time.Time
@@ -206,9 +212,10 @@ func Start(ctx context.Context, cctx *controller.Context) error {
 	c, err := NewController(ctx, cctx.KubeClient, cctx.FedClient,
 		cctx.FedInformers.Federation().V1beta1().Clusters(), secrets.Core().V1().Secrets(),
 		cctx.Clusters, Options{
-			MonitorPeriod: cctx.ClusterMonitorPeriod,
-			ProbeTimeout:  cctx.ClusterProbeTimeout,
-			ListTimeout:   cctx.MemberRequestTimeout,
+			MonitorPeriod:    cctx.ClusterMonitorPeriod,
+			ProbeTimeout:     cctx.ClusterProbeTimeout,
+			ListTimeout:      cctx.MemberRequestTimeout,
+			FailureThreshold: cctx.ClusterFailureThreshold,
 		})
 	if err != nil {
 		return err
@@ -238,6 +245,9 @@ func NewController(ctx context.Context, kubeClient kubernetes.Interface, fedClie
 	}
 	if opts.ListTimeout <= 0 {
 		opts.ListTimeout = 10 * time.Second
+	}
+	if opts.FailureThreshold < 1 {
+		opts.FailureThreshold = 1
 	}
 	logger := klog.FromContext(ctx).WithName(ControllerName)
 

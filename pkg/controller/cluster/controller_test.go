@@ -688,6 +688,81 @@ func TestStatusRefreshAndTransitionTimes(t *testing.T) {
 	}
 }
 
+// TestFailureThreshold: a Ready member is reported not Ready only when
+// FailureThreshold probes in a row fail; a good probe starts the count
+// again, and a member that was not Ready is Ready on its first good probe.
+func TestFailureThreshold(t *testing.T) {
+	m := newMember(t, "ok")
+	opts := testOptions()
+	opts.FailureThreshold = 3
+	f := newFixture(t, opts, true,
+		[]*corev1.Secret{tokenSecret("s", testToken, caPEM(m.srv))},
+		[]*federationv1beta1.Cluster{newCluster("c1", m.srv.URL, "s")})
+	f.sync("c1")
+	f.probe("c1")
+	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionTrue, ReasonClusterReady})
+	f.events()
+	stillReady := func(when string) {
+		t.Helper()
+		assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionTrue, ReasonClusterReady})
+		if !f.registry.Get("c1").Ready() {
+			t.Errorf("%s: the registry says not Ready", when)
+		}
+		if ev := f.events(); len(ev) != 0 {
+			t.Errorf("%s: events %q, want none", when, ev)
+		}
+	}
+
+	m.setMode("notready")
+	f.probe("c1")
+	f.probe("c1")
+	stillReady("two failed probes of three")
+	if !strings.Contains(f.logs.GetBuffer().String(), "Probe failed; the cluster stays Ready") {
+		t.Error("a passed-over failure is not logged")
+	}
+
+	m.setMode("ok")
+	f.probe("c1")
+	m.setMode("notready")
+	f.probe("c1")
+	f.probe("c1")
+	stillReady("a good probe, then two failed ones")
+
+	f.probe("c1")
+	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionFalse, ReasonClusterNotReady})
+	if f.registry.Get("c1").Ready() {
+		t.Error("three failed probes in a row: the registry still says Ready")
+	}
+	if ev := f.events(); len(ev) != 1 || !strings.HasPrefix(ev[0], "Warning ClusterNotReady ") {
+		t.Errorf("events %q, want one Warning ClusterNotReady", ev)
+	}
+
+	// Not Ready stays so on further failures, and one good probe brings it back.
+	f.probe("c1")
+	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionFalse, ReasonClusterNotReady})
+	m.setMode("ok")
+	f.probe("c1")
+	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionTrue, ReasonClusterReady})
+	if !f.registry.Get("c1").Ready() {
+		t.Error("a good probe after the outage: the registry says not Ready")
+	}
+}
+
+// TestFailureThresholdFirstProbe: a member never seen Ready is reported
+// by its first probe, whatever the threshold, so that a new member with a
+// problem shows it at once.
+func TestFailureThresholdFirstProbe(t *testing.T) {
+	m := newMember(t, "notready")
+	opts := testOptions()
+	opts.FailureThreshold = 3
+	f := newFixture(t, opts, true,
+		[]*corev1.Secret{tokenSecret("s", testToken, caPEM(m.srv))},
+		[]*federationv1beta1.Cluster{newCluster("c1", m.srv.URL, "s")})
+	f.sync("c1")
+	f.probe("c1")
+	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionFalse, ReasonClusterNotReady})
+}
+
 func node(name string, labels map[string]string) corev1.Node {
 	return corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
 }

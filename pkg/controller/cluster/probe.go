@@ -18,6 +18,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/metadata"
+	"k8s.io/klog/v2"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
 
@@ -141,6 +142,9 @@ func (c *Controller) probeCluster(ctx context.Context, name string, st *clusterS
 		if c.clusters.Get(name) != member {
 			return // rebuilt meanwhile: this is news about the old client, and the sync probes the new one
 		}
+		if c.tolerate(logger, st, v) {
+			return
+		}
 		c.clusters.SetReady(name, v.isReady())
 	}
 	logger.V(4).Info("Probed", "ready", v.ready.status, "reason", v.ready.reason)
@@ -164,6 +168,28 @@ func (c *Controller) probeCluster(ctx context.Context, name string, st *clusterS
 		go c.refreshZones(ctx, name, st, member)
 	}
 	c.writeStatus(ctx, name, st, v, zones, now)
+}
+
+// tolerate counts the probes in a row that failed, and says whether this
+// failure is to be passed over: the member was Ready and fewer than
+// FailureThreshold probes in a row have failed. A member's /readyz under
+// load can miss the probe timeout once, or fail its etcd check while its
+// etcd is slow; taking one such probe for an outage would mark the member's
+// objects Pending, move its replicas away and back, and resync it.
+func (c *Controller) tolerate(logger klog.Logger, st *clusterState, v *verdict) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v.isReady() {
+		st.failures = 0
+		return false
+	}
+	st.failures++
+	if !st.wasReady || st.failures >= c.opts.FailureThreshold {
+		return false
+	}
+	logger.Info("Probe failed; the cluster stays Ready until more probes in a row fail",
+		"failures", st.failures, "threshold", c.opts.FailureThreshold, "reason", v.ready.reason, "message", v.ready.message)
+	return true
 }
 
 // probeReadyz asks the member's API server whether it is ready.

@@ -37,6 +37,9 @@ type Options struct {
 	ClusterMonitorPeriod time.Duration
 	// ClusterProbeTimeout bounds one probe.
 	ClusterProbeTimeout time.Duration
+	// ClusterFailureThreshold is how many probes of a Ready member in a row
+	// must fail before it counts as not Ready.
+	ClusterFailureThreshold int
 	// MemberRequestTimeout bounds one request to a member.
 	MemberRequestTimeout time.Duration
 	// UnschedulableThreshold is how long a pod must be Unschedulable in a
@@ -106,8 +109,10 @@ type Options struct {
 // with a control plane's.
 const DefaultSecurePort = 10253
 
-// NewOptions returns the defaults. A dead member is noticed within
-// ClusterMonitorPeriod + ClusterProbeTimeout = 6 s.
+// NewOptions returns the defaults. A member that refuses connections is
+// noticed within ClusterFailureThreshold monitor periods (6 s), one that
+// stops answering within ClusterFailureThreshold * (ClusterMonitorPeriod +
+// ClusterProbeTimeout) = 12 s.
 func NewOptions() *Options {
 	serving := apiserveroptions.NewSecureServingOptions()
 	serving.BindPort = DefaultSecurePort
@@ -123,30 +128,31 @@ func NewOptions() *Options {
 	authz := apiserveroptions.NewDelegatingAuthorizationOptions()
 	authz.RemoteKubeConfigFileOptional = true
 	return &Options{
-		FederationName:         "federation",
-		Controllers:            []string{"*"},
-		ConcurrentSyncs:        5,
-		ClusterMonitorPeriod:   3 * time.Second,
-		ClusterProbeTimeout:    3 * time.Second,
-		MemberRequestTimeout:   10 * time.Second,
-		MemberQPS:              200,
-		MemberBurst:            400,
-		UnschedulableThreshold: placement.DefaultUnschedulableThreshold,
-		DNSTTL:                 DefaultDNSTTL,
-		QPS:                    100,
-		ContentType:            runtime.ContentTypeProtobuf,
-		Burst:                  200,
-		LeaderElect:            true,
-		LeaseDuration:          15 * time.Second,
-		RenewDeadline:          10 * time.Second,
-		RetryPeriod:            2 * time.Second,
-		LeaderElectionID:       "federation-controller-manager",
-		LeaderElectionNS:       federationv1beta1.FederationSystemNamespace,
-		SecureServing:          serving,
-		Authentication:         authn,
-		Authorization:          authz,
-		Profiling:              false,
-		Logs:                   logs.NewOptions(),
+		FederationName:          "federation",
+		Controllers:             []string{"*"},
+		ConcurrentSyncs:         5,
+		ClusterMonitorPeriod:    3 * time.Second,
+		ClusterProbeTimeout:     3 * time.Second,
+		ClusterFailureThreshold: 2,
+		MemberRequestTimeout:    10 * time.Second,
+		MemberQPS:               200,
+		MemberBurst:             400,
+		UnschedulableThreshold:  placement.DefaultUnschedulableThreshold,
+		DNSTTL:                  DefaultDNSTTL,
+		QPS:                     100,
+		ContentType:             runtime.ContentTypeProtobuf,
+		Burst:                   200,
+		LeaderElect:             true,
+		LeaseDuration:           15 * time.Second,
+		RenewDeadline:           10 * time.Second,
+		RetryPeriod:             2 * time.Second,
+		LeaderElectionID:        "federation-controller-manager",
+		LeaderElectionNS:        federationv1beta1.FederationSystemNamespace,
+		SecureServing:           serving,
+		Authentication:          authn,
+		Authorization:           authz,
+		Profiling:               false,
+		Logs:                    logs.NewOptions(),
 	}
 }
 
@@ -164,8 +170,9 @@ func (o *Options) Flags(allControllers []string) cliflag.NamedFlagSets {
 	fs.BoolVar(&o.ShowVersion, "version", false, "Print version information and quit.")
 
 	cl := fss.FlagSet("cluster")
-	cl.DurationVar(&o.ClusterMonitorPeriod, "cluster-monitor-period", o.ClusterMonitorPeriod, "How often each member cluster's /readyz is probed. A dead member is noticed within this period plus --cluster-probe-timeout.")
-	cl.DurationVar(&o.ClusterProbeTimeout, "cluster-probe-timeout", o.ClusterProbeTimeout, "How long one probe of a member may take before the member counts as unreachable.")
+	cl.DurationVar(&o.ClusterMonitorPeriod, "cluster-monitor-period", o.ClusterMonitorPeriod, "How often each member cluster's /readyz is probed. A member that refuses connections is noticed within --cluster-failure-threshold periods; one that stops answering within --cluster-failure-threshold times this period plus --cluster-probe-timeout.")
+	cl.DurationVar(&o.ClusterProbeTimeout, "cluster-probe-timeout", o.ClusterProbeTimeout, "How long one probe of a member may take before it counts as failed, the member unreachable.")
+	cl.IntVar(&o.ClusterFailureThreshold, "cluster-failure-threshold", o.ClusterFailureThreshold, "How many probes in a row of a Ready member cluster must fail before it counts as not Ready, its objects wait and its replicas move. 1 reacts to a single slow or failed probe, which a busy member gives now and then.")
 	cl.Float32Var(&o.MemberQPS, "member-api-qps", o.MemberQPS, "QPS to use while talking with each member cluster, all controllers together.")
 	cl.IntVar(&o.MemberBurst, "member-api-burst", o.MemberBurst, "Burst to use while talking with each member cluster.")
 	cl.DurationVar(&o.MemberRequestTimeout, "member-request-timeout", o.MemberRequestTimeout, "How long one create, update or delete in a member may take.")
@@ -225,6 +232,9 @@ func (o *Options) Validate(allControllers []string) error {
 	}
 	if o.ClusterMonitorPeriod <= 0 || o.ClusterProbeTimeout <= 0 || o.MemberRequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--cluster-monitor-period, --cluster-probe-timeout and --member-request-timeout must be positive"))
+	}
+	if o.ClusterFailureThreshold < 1 {
+		errs = append(errs, fmt.Errorf("--cluster-failure-threshold must be at least 1, got %d", o.ClusterFailureThreshold))
 	}
 	if o.UnschedulableThreshold < 0 {
 		errs = append(errs, fmt.Errorf("--unschedulable-threshold must not be negative, got %s", o.UnschedulableThreshold))

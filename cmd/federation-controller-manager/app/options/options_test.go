@@ -90,6 +90,8 @@ func TestValidateFlags(t *testing.T) {
 		{name: "profiling without serving", args: []string{"--secure-port=0", "--profiling"}, wantErr: "--profiling needs --secure-port"},
 		{name: "the insecure port is gone", args: []string{"--port=10258"}, wantErr: "unknown flag: --port"},
 		{name: "JSON to the federation-apiserver", args: []string{"--kube-api-content-type=application/json"}},
+		{name: "react to one failed probe", args: []string{"--cluster-failure-threshold=1"}},
+		{name: "no failed probe needed", args: []string{"--cluster-failure-threshold=0"}, wantErr: "--cluster-failure-threshold must be at least 1, got 0"},
 		{name: "an encoding the federation-apiserver does not serve", args: []string{"--kube-api-content-type=application/yaml"}, wantErr: `--kube-api-content-type "application/yaml": must be`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
