@@ -16,21 +16,24 @@ import (
 //
 // How many writes a member is allowed at once adapts as TCP's congestion
 // window does: a write the member did not answer in time, or answered
-// only after late (overloaded), halves its allowance, once for all the
-// writes already running then, and every write answered adds 1/allowance, so one more slot per allowance's
-// worth of answers, up to max. A member too busy to answer within the
+// late (see lateAfter), halves its allowance, once for all the writes
+// already running then, and every write answered in time adds
+// 1/allowance, so one more slot per allowance's worth of answers, up to
+// max. A member too busy to answer within the
 // request timeout would otherwise get as many writes as ever, time them
 // all out, and do each again on the retry.
 type slots struct {
 	mu         sync.Mutex
-	inFlight   map[string]time.Time // freshKey -> when the write started
+	inFlight   map[string]started // freshKey -> when the write started
 	perCluster map[string]int
 	waiting    map[string][]string // cluster -> object keys, first come first
 	inLine     map[string]bool     // freshKey
 	max        int
-	// late is how long an answered write may take before it counts as a
-	// sign of overload all the same (0: never).
+	// late is the longest an answered write may take before it counts as
+	// a sign of overload all the same (0: never); see lateAfter.
 	late time.Duration
+	// fastest is each cluster's fastest recent answer.
+	fastest map[string]*fastest
 	// allowance is a cluster's writes at once when below max; cut is when
 	// it was last halved.
 	allowance map[string]float64
@@ -42,8 +45,8 @@ func newSlots(maxPerCluster int, late time.Duration) *slots {
 	if maxPerCluster < 1 {
 		maxPerCluster = 1
 	}
-	return &slots{inFlight: map[string]time.Time{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{},
-		max: maxPerCluster, late: late, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
+	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{},
+		max: maxPerCluster, late: late, fastest: map[string]*fastest{}, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
 }
 
 // allowed is how many writes cluster may have at once now.
@@ -96,7 +99,7 @@ func (m *slots) start(cluster, key string) bool {
 		}
 		return false
 	}
-	m.inFlight[k] = m.now()
+	m.inFlight[k] = started{at: m.now(), alone: m.perCluster[cluster] == 0}
 	m.perCluster[cluster]++
 	m.leaveLine(cluster, k)
 	return true
@@ -159,9 +162,8 @@ func (m *slots) finish(cluster, key string, overloaded bool) (next string, befor
 	defer m.mu.Unlock()
 	k := freshKey(cluster, key)
 	before = m.allowed(cluster)
-	started := m.inFlight[k]
-	late := m.late > 0 && m.now().Sub(started) > m.late
-	m.adapt(cluster, started, overloaded || late)
+	s := m.inFlight[k]
+	m.adapt(cluster, s.at, overloaded || m.answeredLate(cluster, s, overloaded))
 	after = m.allowed(cluster)
 	delete(m.inFlight, k)
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
@@ -171,6 +173,34 @@ func (m *slots) finish(cluster, key string, overloaded bool) (next string, befor
 		next = m.popLine(cluster)
 	}
 	return next, before, after
+}
+
+// started is when a write began, and whether it was the only write of
+// this kind to its cluster then.
+type started struct {
+	at    time.Time
+	alone bool
+}
+
+// answeredLate says whether a write's answer came late (see lateAfter).
+// The time a write took sets the member's pace only if it ran alone and
+// did not fail as overloaded: a write queued behind others in the member
+// says how busy the member is, not how fast it answers.
+func (m *slots) answeredLate(cluster string, s started, overloaded bool) bool {
+	if m.late <= 0 {
+		return false
+	}
+	now := m.now()
+	took := now.Sub(s.at)
+	f := m.fastest[cluster]
+	if f == nil {
+		f = &fastest{}
+		m.fastest[cluster] = f
+	}
+	if s.alone && !overloaded {
+		f.observe(took, now)
+	}
+	return took > lateAfter(f.get(), m.late)
 }
 
 // Write is one member write that a sync waits for, up to the patience.

@@ -181,6 +181,94 @@ func TestSlotsHalveTheWritesOfAMemberThatAnswersLate(t *testing.T) {
 	}
 }
 
+// answer starts a write of key to cluster at the clock's time and finishes
+// it took later, answered.
+func answer(w *slots, clock *time.Time, cluster, key string, took time.Duration) {
+	w.start(cluster, key)
+	*clock = clock.Add(took)
+	w.finish(cluster, key, false)
+}
+
+func TestSlotsJudgeLatenessByTheMembersOwnPace(t *testing.T) {
+	w := newSlots(4, 5*time.Second)
+	clock := time.Now()
+	w.now = func() time.Time { return clock }
+
+	// A member that answers in 50 ms: 900 ms is within Kubernetes' 1 s
+	// objective, 1.2 s is late.
+	answer(w, &clock, "fast", "ns/x", 50*time.Millisecond)
+	answer(w, &clock, "fast", "ns/x", 900*time.Millisecond)
+	if got := w.allowedNow("fast"); got != 4 {
+		t.Fatalf("allowance %d after an answer within 1 s, want 4", got)
+	}
+	answer(w, &clock, "fast", "ns/x", 1200*time.Millisecond)
+	if got := w.allowedNow("fast"); got != 2 {
+		t.Fatalf("allowance %d after an answer past 1 s from a member that answers in 50 ms, want 2", got)
+	}
+
+	// A member whose every write takes 1.5 s (a slow admission webhook)
+	// keeps its writes at once; only an answer past four times that, or
+	// past half the request timeout, whichever is sooner, is late.
+	for i := 0; i < 10; i++ {
+		answer(w, &clock, "slow", "ns/x", 1500*time.Millisecond)
+	}
+	answer(w, &clock, "slow", "ns/x", 4900*time.Millisecond)
+	if got := w.allowedNow("slow"); got != 4 {
+		t.Fatalf("allowance %d for a member that always takes 1.5 s, want 4", got)
+	}
+	answer(w, &clock, "slow", "ns/x", 5100*time.Millisecond)
+	if got := w.allowedNow("slow"); got != 2 {
+		t.Fatalf("allowance %d after an answer past half the request timeout, want 2", got)
+	}
+
+	// A write that failed as overloaded does not count as the member's
+	// pace: the fast member's next 1.2 s answer is still late.
+	w.start("fast", "ns/y")
+	clock = clock.Add(100 * time.Millisecond)
+	w.finish("fast", "ns/y", true)
+	before := w.allowedNow("fast")
+	answer(w, &clock, "fast", "ns/x", 1200*time.Millisecond)
+	if got := w.allowedNow("fast"); got != max(1, before/2) {
+		t.Fatalf("allowance %d after a late answer, want %d", got, max(1, before/2))
+	}
+
+	// Writes that ran beside others do not set the pace: a member whose
+	// first answers come after 3 s, queued behind each other, is late.
+	w.start("busy", "ns/x")
+	w.start("busy", "ns/y")
+	clock = clock.Add(3 * time.Second)
+	w.finish("busy", "ns/y", false)
+	if got := w.allowedNow("busy"); got != 2 {
+		t.Fatalf("allowance %d after a 3 s answer to a write queued beside another, want 2", got)
+	}
+
+	// The fast member's old pace is forgotten after two quiet windows:
+	// once it has become a 1.5 s member, 1.5 s is its pace.
+	clock = clock.Add(2 * fastestWindow)
+	before = w.allowedNow("fast")
+	answer(w, &clock, "fast", "ns/x", 1500*time.Millisecond)
+	if got := w.allowedNow("fast"); got < before {
+		t.Errorf("allowance went from %d to %d on the first answer after the old pace was forgotten", before, got)
+	}
+}
+
+func TestLateAfter(t *testing.T) {
+	for _, tc := range []struct {
+		base, most, want time.Duration
+	}{
+		{0, 5 * time.Second, time.Second},
+		{20 * time.Millisecond, 5 * time.Second, time.Second},
+		{500 * time.Millisecond, 5 * time.Second, 2 * time.Second},
+		{3 * time.Second, 5 * time.Second, 5 * time.Second},
+		{20 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond},
+		{time.Second, 0, 0},
+	} {
+		if got := lateAfter(tc.base, tc.most); got != tc.want {
+			t.Errorf("lateAfter(%v, %v) = %v, want %v", tc.base, tc.most, got, tc.want)
+		}
+	}
+}
+
 func TestSlotsGrowBackAsTheMemberAnswers(t *testing.T) {
 	w := newSlots(4, 0)
 	w.start("a", "ns/x")
