@@ -189,6 +189,15 @@ func answer(w *slots, clock *time.Time, cluster, key string, took time.Duration)
 	w.finish(cluster, key, false)
 }
 
+// wantAllowed fails the test unless cluster is allowed want writes at once
+// after what happened.
+func wantAllowed(t *testing.T, w *slots, cluster string, want int, after string) {
+	t.Helper()
+	if got := w.allowedNow(cluster); got != want {
+		t.Fatalf("allowance %d %s, want %d", got, after, want)
+	}
+}
+
 func TestSlotsJudgeLatenessByTheMembersOwnPace(t *testing.T) {
 	w := newSlots(4, 5*time.Second)
 	clock := time.Now()
@@ -198,13 +207,9 @@ func TestSlotsJudgeLatenessByTheMembersOwnPace(t *testing.T) {
 	// objective, 1.2 s is late.
 	answer(w, &clock, "fast", "ns/x", 50*time.Millisecond)
 	answer(w, &clock, "fast", "ns/x", 900*time.Millisecond)
-	if got := w.allowedNow("fast"); got != 4 {
-		t.Fatalf("allowance %d after an answer within 1 s, want 4", got)
-	}
+	wantAllowed(t, w, "fast", 4, "after an answer within 1 s")
 	answer(w, &clock, "fast", "ns/x", 1200*time.Millisecond)
-	if got := w.allowedNow("fast"); got != 2 {
-		t.Fatalf("allowance %d after an answer past 1 s from a member that answers in 50 ms, want 2", got)
-	}
+	wantAllowed(t, w, "fast", 2, "after an answer past 1 s from a member that answers in 50 ms")
 
 	// A member whose every write takes 1.5 s (a slow admission webhook)
 	// keeps its writes at once; only an answer past four times that, or
@@ -213,13 +218,9 @@ func TestSlotsJudgeLatenessByTheMembersOwnPace(t *testing.T) {
 		answer(w, &clock, "slow", "ns/x", 1500*time.Millisecond)
 	}
 	answer(w, &clock, "slow", "ns/x", 4900*time.Millisecond)
-	if got := w.allowedNow("slow"); got != 4 {
-		t.Fatalf("allowance %d for a member that always takes 1.5 s, want 4", got)
-	}
+	wantAllowed(t, w, "slow", 4, "for a member that always takes 1.5 s")
 	answer(w, &clock, "slow", "ns/x", 5100*time.Millisecond)
-	if got := w.allowedNow("slow"); got != 2 {
-		t.Fatalf("allowance %d after an answer past half the request timeout, want 2", got)
-	}
+	wantAllowed(t, w, "slow", 2, "after an answer past half the request timeout")
 
 	// A write that failed as overloaded does not count as the member's
 	// pace: the fast member's next 1.2 s answer is still late.
@@ -238,9 +239,7 @@ func TestSlotsJudgeLatenessByTheMembersOwnPace(t *testing.T) {
 	w.start("busy", "ns/y")
 	clock = clock.Add(3 * time.Second)
 	w.finish("busy", "ns/y", false)
-	if got := w.allowedNow("busy"); got != 2 {
-		t.Fatalf("allowance %d after a 3 s answer to a write queued beside another, want 2", got)
-	}
+	wantAllowed(t, w, "busy", 2, "after a 3 s answer to a write queued beside another")
 
 	// The fast member's old pace is forgotten after two quiet windows:
 	// once it has become a 1.5 s member, 1.5 s is its pace.

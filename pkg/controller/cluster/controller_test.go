@@ -680,25 +680,40 @@ func TestStatusRefreshAndTransitionTimes(t *testing.T) {
 	if !offline.LastTransitionTime.Time.Equal(t0) || !offline.LastProbeTime.Time.Equal(t2) {
 		t.Errorf("Offline times: transition %v (want %v), probe %v (want %v)", offline.LastTransitionTime, t0, offline.LastProbeTime, t2)
 	}
+	assertTurnedNotReady(t, f, "c1")
+}
+
+// assertTurnedNotReady checks that the cluster just turned not Ready: its
+// condition, one Warning event, and the registry.
+func assertTurnedNotReady(t *testing.T, f *fixture, name string) {
+	t.Helper()
+	assertCondition(t, f.cluster(name), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionFalse, ReasonClusterNotReady})
 	if ev := f.events(); len(ev) != 1 || !strings.HasPrefix(ev[0], "Warning ClusterNotReady ") {
 		t.Errorf("events %q, want one Warning ClusterNotReady", ev)
 	}
-	if f.registry.Get("c1").Ready() {
-		t.Error("registry still says Ready")
+	if f.registry.Get(name).Ready() {
+		t.Error("the registry still says Ready")
 	}
 }
 
-// TestFailureThreshold: a Ready member is reported not Ready only when
-// FailureThreshold probes in a row fail; a good probe starts the count
-// again, and a member that was not Ready is Ready on its first good probe.
-func TestFailureThreshold(t *testing.T) {
-	m := newMember(t, "ok")
+// thresholdFixture is a member answering /readyz as mode, and cluster c1
+// for it, synced but not probed yet, with a FailureThreshold of 3.
+func thresholdFixture(t *testing.T, mode string) (*member, *fixture) {
+	m := newMember(t, mode)
 	opts := testOptions()
 	opts.FailureThreshold = 3
 	f := newFixture(t, opts, true,
 		[]*corev1.Secret{tokenSecret("s", testToken, caPEM(m.srv))},
 		[]*federationv1beta1.Cluster{newCluster("c1", m.srv.URL, "s")})
 	f.sync("c1")
+	return m, f
+}
+
+// TestFailureThreshold: a Ready member is reported not Ready only when
+// FailureThreshold probes in a row fail; a good probe starts the count
+// again, and a member that was not Ready is Ready on its first good probe.
+func TestFailureThreshold(t *testing.T) {
+	m, f := thresholdFixture(t, "ok")
 	f.probe("c1")
 	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionTrue, ReasonClusterReady})
 	f.events()
@@ -729,13 +744,7 @@ func TestFailureThreshold(t *testing.T) {
 	stillReady("a good probe, then two failed ones")
 
 	f.probe("c1")
-	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionFalse, ReasonClusterNotReady})
-	if f.registry.Get("c1").Ready() {
-		t.Error("three failed probes in a row: the registry still says Ready")
-	}
-	if ev := f.events(); len(ev) != 1 || !strings.HasPrefix(ev[0], "Warning ClusterNotReady ") {
-		t.Errorf("events %q, want one Warning ClusterNotReady", ev)
-	}
+	assertTurnedNotReady(t, f, "c1")
 
 	// Not Ready stays so on further failures, and one good probe brings it back.
 	f.probe("c1")
@@ -752,13 +761,7 @@ func TestFailureThreshold(t *testing.T) {
 // by its first probe, whatever the threshold, so that a new member with a
 // problem shows it at once.
 func TestFailureThresholdFirstProbe(t *testing.T) {
-	m := newMember(t, "notready")
-	opts := testOptions()
-	opts.FailureThreshold = 3
-	f := newFixture(t, opts, true,
-		[]*corev1.Secret{tokenSecret("s", testToken, caPEM(m.srv))},
-		[]*federationv1beta1.Cluster{newCluster("c1", m.srv.URL, "s")})
-	f.sync("c1")
+	_, f := thresholdFixture(t, "notready")
 	f.probe("c1")
 	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionFalse, ReasonClusterNotReady})
 }
