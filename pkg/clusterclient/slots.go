@@ -19,9 +19,9 @@ import (
 // late (see lateAfter), halves its allowance, once for all the writes
 // already running then, and every write answered in time adds
 // 1/allowance, so one more slot per allowance's worth of answers, up to
-// max. A member too busy to answer within the
-// request timeout would otherwise get as many writes as ever, time them
-// all out, and do each again on the retry.
+// max. A member too busy to answer within the request timeout would
+// otherwise get as many writes as ever, time them all out, and do each
+// again on the retry.
 type slots struct {
 	mu         sync.Mutex
 	inFlight   map[string]started // freshKey -> when the write started

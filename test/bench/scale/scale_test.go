@@ -3,8 +3,9 @@
 // ten, then twenty-five, then fifty (FEDERATION_BENCH_SCALE_MEMBERS), and at
 // each size ConfigMaps and Services are propagated at saturation and at a
 // steady load, beside the floor (the same copies written straight to the
-// members, at saturation and at the same steady load), while the controller manager's processor time, memory, watches
-// and connections are read. A least-squares fit over the sizes says how
+// members, at saturation and at the same steady load), while the
+// controller manager's processor time, memory, watches and connections
+// are read. A least-squares fit over the sizes says how
 // its costs grow with the number of members.
 //
 // The environment variables it reads, all optional:
@@ -297,6 +298,13 @@ func lowestWriteAllowance(ctx context.Context, b *testing.B, f *framework.Federa
 func federatedPhase(ctx context.Context, b *testing.B, f *framework.Federation, fedClient kubernetes.Interface, k kind, ns string, n int) (tracker *benchload.Tracker, endPhase context.CancelFunc) {
 	ensureNamespace(ctx, b, fedClient, ns)
 	waitNamespaceInMembers(ctx, b, f, ns)
+	return trackedPhase(ctx, b, f, k, ns, n)
+}
+
+// trackedPhase starts tracking n objects of kind k in namespace ns of every
+// member, and waits until the machine is quiet. endPhase stops the
+// tracker's watches.
+func trackedPhase(ctx context.Context, b *testing.B, f *framework.Federation, k kind, ns string, n int) (tracker *benchload.Tracker, endPhase context.CancelFunc) {
 	phase, endPhase := context.WithCancel(ctx)
 	tracker = benchload.NewTracker(len(f.Members), n)
 	benchload.WatchMembers(phase, b, f, ns, k.resource, tracker)
@@ -312,11 +320,8 @@ func straightPhase(ctx context.Context, b *testing.B, f *framework.Federation, k
 	for _, c := range members {
 		ensureNamespace(ctx, b, c, ns)
 	}
-	phase, endPhase := context.WithCancel(ctx)
-	defer endPhase()
-	tracker := benchload.NewTracker(len(f.Members), n)
-	benchload.WatchMembers(phase, b, f, ns, k.resource, tracker)
-	settle(processes(f))
+	tracker, endPhase := trackedPhase(ctx, b, f, k, ns, n)
+	defer endPhase() // on a failed phase; the watches stop before the deletion otherwise
 	m0 := benchload.CPU(memberProcesses(f)...)
 	r = benchload.Run(ctx, b, n, rate, tracker, func(ctx context.Context, name string) error {
 		return benchload.WriteStraight(ctx, k.create, k.copyAnnotations, members, ns, name, nil)
