@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/kfederation/federation/pkg/freshwrites"
 )
 
 // slots tracks the writes in flight per member cluster and object, so
@@ -28,7 +30,10 @@ type slots struct {
 	perCluster map[string]int
 	waiting    map[string][]string // cluster -> object keys, first come first
 	inLine     map[string]bool     // freshKey
-	max        int
+	// seen is, per freshKey, the newest resourceVersion the cluster's
+	// informer delivered while a write of the object ran there.
+	seen map[string]string
+	max  int
 	// late is the longest an answered write may take before it counts as
 	// a sign of overload all the same (0: never); see lateAfter.
 	late time.Duration
@@ -45,7 +50,7 @@ func newSlots(maxPerCluster int, late time.Duration) *slots {
 	if maxPerCluster < 1 {
 		maxPerCluster = 1
 	}
-	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{},
+	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{}, seen: map[string]string{},
 		max: maxPerCluster, late: late, fastest: map[string]*fastest{}, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
 }
 
@@ -150,6 +155,33 @@ func (m *slots) running(cluster, key string) bool {
 	defer m.mu.Unlock()
 	_, running := m.inFlight[freshKey(cluster, key)]
 	return running
+}
+
+// seenWhileRunning notes that the cluster's informer delivered key at
+// resourceVersion, if a write of key to cluster runs; false if none does.
+func (m *slots) seenWhileRunning(cluster, key, resourceVersion string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := freshKey(cluster, key)
+	if _, running := m.inFlight[k]; !running {
+		return false
+	}
+	if prev, ok := m.seen[k]; !ok || freshwrites.Newer(resourceVersion, prev) {
+		m.seen[k] = resourceVersion
+	}
+	return true
+}
+
+// takeSeen returns and forgets the newest resourceVersion noted by
+// seenWhileRunning for a write of key to cluster that has finished; ""
+// if none.
+func (m *slots) takeSeen(cluster, key string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := freshKey(cluster, key)
+	rv := m.seen[k]
+	delete(m.seen, k)
+	return rv
 }
 
 // finish releases a write's slot, adapts the cluster's allowance to

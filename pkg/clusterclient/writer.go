@@ -139,7 +139,8 @@ func NewWriter(members Members, gvr schema.GroupVersionResource, opts WriterOpti
 // Watch follows every member's informer of the resource: each event lets
 // go of a fresh write the informer now has (or that was deleted), then
 // goes to opts.Events, in that order, so that a controller woken by it
-// sees a deleted copy as deleted.
+// sees a deleted copy as deleted. An event that only echoes this writer's
+// own write does not go on (see echo).
 func (w *Writer) Watch() {
 	w.members.Watch(w.gvr, w.handler)
 }
@@ -149,21 +150,32 @@ func (w *Writer) handler(cluster string) cache.ResourceEventHandler {
 	if w.opts.Events != nil {
 		next = w.opts.Events(cluster)
 	}
-	seen := func(obj interface{}) {
-		if m, err := meta.Accessor(obj); err == nil {
-			if key, err := cache.MetaNamespaceKeyFunc(m); err == nil {
-				w.fresh.SeenVersion(freshKey(cluster, key), m.GetResourceVersion())
-			}
+	// news takes in an added or updated copy, and says whether it is news
+	// to the controller.
+	news := func(obj interface{}) bool {
+		m, err := meta.Accessor(obj)
+		if err != nil {
+			return true
 		}
+		key, err := cache.MetaNamespaceKeyFunc(m)
+		if err != nil {
+			return true
+		}
+		rv := m.GetResourceVersion()
+		echo := w.echo(cluster, key, rv)
+		w.fresh.SeenVersion(freshKey(cluster, key), rv)
+		return !echo
 	}
 	return cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj interface{}) {
-			seen(obj)
-			next.OnAdd(obj, false)
+			if news(obj) {
+				next.OnAdd(obj, false)
+			}
 		},
 		UpdateFunc: func(old, obj interface{}) {
-			seen(obj)
-			next.OnUpdate(old, obj)
+			if news(obj) {
+				next.OnUpdate(old, obj)
+			}
 		},
 		DeleteFunc: func(obj interface{}) {
 			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
@@ -172,6 +184,17 @@ func (w *Writer) handler(cluster string) cache.ResourceEventHandler {
 			next.OnDelete(obj)
 		},
 	}
+}
+
+// echo says an informer event of key at resourceVersion tells the
+// controller nothing it does not know from the write that made it: the
+// copy this writer wrote last, or any copy while a write of key runs
+// (Go's end compares the two, and syncs the object again if the member
+// had a newer one). Without this, each object would be synced once more
+// per member for the echo of its own copy: a cost that grows as the
+// square of the members.
+func (w *Writer) echo(cluster, key, resourceVersion string) bool {
+	return w.slots.seenWhileRunning(cluster, key, resourceVersion) || w.fresh.Holds(freshKey(cluster, key), resourceVersion)
 }
 
 // freshKey keys per-cluster, per-object state.
@@ -281,20 +304,42 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 	go func() {
 		r := write(ctx)
 		next, before, after := w.slots.finish(cluster, key, Overloaded(r.Err))
+		changed := newerThanWrite(w.slots.takeSeen(cluster, key), r)
 		if w.opts.Allowance != nil {
 			w.opts.Allowance(cluster, before, after)
 		}
 		if next != "" {
 			w.opts.Wake(next)
 		}
+		if changed {
+			// The member had a newer copy than the write left, and the
+			// informer's event of it went no further (see echo).
+			w.opts.Wake(key)
+		}
 		if h.complete(r) {
 			if w.opts.LeftBehind != nil {
 				w.opts.LeftBehind(cluster, key, r)
 			}
-			w.opts.Wake(key)
+			if !changed {
+				w.opts.Wake(key)
+			}
 		}
 	}()
 	return h
+}
+
+// newerThanWrite says the member had a newer copy than the write's
+// result r: seen, the newest version its informer delivered while the
+// write ran ("" for none), is above r's, or r has no copy to compare.
+func newerThanWrite(seen string, r WriteResult) bool {
+	switch {
+	case seen == "":
+		return false
+	case r.Member == nil:
+		return true
+	default:
+		return freshwrites.Newer(seen, r.Member.GetResourceVersion())
+	}
 }
 
 // Overloaded says err is a member's sign of overload: the request timed

@@ -3,12 +3,14 @@ package clusterclient_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/clusterclient/fake"
@@ -150,5 +152,120 @@ func TestWriterGivesAMemberThatAnswersLateFewerWritesAtOnce(t *testing.T) {
 	}
 	if a := got.of("a"); a != 2 {
 		t.Fatalf("after a round of writes answered in 1.2s of a 2s timeout: allowance %d, want 2", a)
+	}
+}
+
+// heldEvents are fake members whose informer events the test delivers
+// itself, when it wants them: a real informer's may come before or after
+// the write's answer.
+type heldEvents struct {
+	*fake.Members
+	handler func(cluster string) cache.ResourceEventHandler
+}
+
+func (m *heldEvents) Watch(_ schema.GroupVersionResource, handler func(cluster string) cache.ResourceEventHandler) {
+	m.handler = handler
+}
+
+func TestWriterPassesOnOnlyNewsOfTheMembersCopies(t *testing.T) {
+	members := &heldEvents{Members: fake.New("a")}
+	var forwarded []string
+	wakes := make(chan string, 10)
+	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
+		RequestTimeout: 10 * time.Second,
+		Patience:       10 * time.Second,
+		MaxInFlight:    4,
+		Wake:           func(key string) { wakes <- key },
+		Events: func(string) cache.ResourceEventHandler {
+			return cache.ResourceEventHandlerFuncs{
+				AddFunc: func(obj interface{}) {
+					forwarded = append(forwarded, "add "+obj.(*unstructured.Unstructured).GetResourceVersion())
+				},
+				UpdateFunc: func(_, obj interface{}) {
+					forwarded = append(forwarded, "update "+obj.(*unstructured.Unstructured).GetResourceVersion())
+				},
+			}
+		},
+	})
+	w.Watch()
+	events := members.handler("a")
+	ctx := context.Background()
+	write := func(key string, do func(ctx context.Context) (*unstructured.Unstructured, error)) *unstructured.Unstructured {
+		t.Helper()
+		r := w.Wait([]*clusterclient.Write{w.Go(ctx, "a", key, func(ctx context.Context) clusterclient.WriteResult {
+			obj, err := do(ctx)
+			return clusterclient.WriteResult{Member: obj, Err: err}
+		})})[0]
+		if r.Err != nil {
+			t.Fatalf("write of %s: %v", key, r.Err)
+		}
+		return r.Member
+	}
+	noWake := func(step string) {
+		t.Helper()
+		select {
+		case key := <-wakes:
+			t.Fatalf("%s: the writer woke %s", step, key)
+		default:
+		}
+	}
+
+	// The informer delivers the write after its answer: an echo.
+	created := write("ns/x", func(ctx context.Context) (*unstructured.Unstructured, error) {
+		return w.Create(ctx, "a", configMap("x"))
+	})
+	events.OnAdd(created, false)
+	if len(forwarded) != 0 {
+		t.Fatalf("the echo of the writer's own create went on to the controller: %v", forwarded)
+	}
+	noWake("own create")
+
+	// Someone else changes the copy: news.
+	changed := configMap("x")
+	changed.SetUID(created.GetUID())
+	changed.SetLabels(map[string]string{"by": "someone-else"})
+	theirs := members.Put("a", changed)
+	events.OnUpdate(created, theirs)
+	if want := []string{"update " + theirs.GetResourceVersion()}; !slices.Equal(forwarded, want) {
+		t.Fatalf("forwarded %v, want %v", forwarded, want)
+	}
+
+	// The informer delivers the write before its answer: held back, and
+	// the write's own copy was the newest, so nothing to sync again.
+	forwarded = nil
+	write("ns/x", func(ctx context.Context) (*unstructured.Unstructured, error) {
+		updated, err := w.Update(ctx, "a", theirs)
+		if err == nil {
+			events.OnUpdate(theirs, updated)
+		}
+		return updated, err
+	})
+	if len(forwarded) != 0 {
+		t.Fatalf("the echo of the writer's own update went on to the controller: %v", forwarded)
+	}
+	noWake("own update, delivered while the write ran")
+
+	// Someone else writes while the writer's write runs: the event is held
+	// back, and the write's end syncs the object again.
+	write("ns/y", func(ctx context.Context) (*unstructured.Unstructured, error) {
+		mine, err := w.Create(ctx, "a", configMap("y"))
+		if err != nil {
+			return nil, err
+		}
+		events.OnAdd(mine, false)
+		later := members.Put("a", mine)
+		events.OnUpdate(mine, later)
+		return mine, nil
+	})
+	if len(forwarded) != 0 {
+		t.Fatalf("events delivered while the write ran went on to the controller: %v", forwarded)
+	}
+	select {
+	case key := <-wakes:
+		if key != "ns/y" {
+			t.Fatalf("woke %s, want ns/y", key)
+		}
+	default:
+		t.Fatal("a newer copy came while the write ran, and the writer did not sync the object again")
 	}
 }

@@ -107,6 +107,15 @@ func (c *Cache[T]) SeenVersion(key, resourceVersion string) {
 	}
 }
 
+// Holds says the write remembered under key is at resourceVersion: an
+// informer event at that version is the echo of the write.
+func (c *Cache[T]) Holds(key, resourceVersion string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	return ok && resourceVersion != "" && e.obj.GetResourceVersion() == resourceVersion
+}
+
 // Newest returns the object to act on: cached (nil when the cache has
 // none), unless the write remembered under key is newer and younger than
 // the time to live.

@@ -58,6 +58,29 @@ func TestCache(t *testing.T) {
 	}
 }
 
+func TestHoldsTellsTheEchoOfAWrite(t *testing.T) {
+	c := New[*unstructured.Unstructured](DefaultTTL)
+	c.Wrote("a/ns/cm", copyAt("10"))
+	for _, tc := range []struct {
+		key, rv string
+		want    bool
+	}{
+		{"a/ns/cm", "10", true},
+		{"a/ns/cm", "11", false},
+		{"a/ns/cm", "9", false},
+		{"a/ns/cm", "", false},
+		{"b/ns/cm", "10", false},
+	} {
+		if got := c.Holds(tc.key, tc.rv); got != tc.want {
+			t.Errorf("Holds(%s, %q) = %v, want %v", tc.key, tc.rv, got, tc.want)
+		}
+	}
+	c.Seen("a/ns/cm", copyAt("10"))
+	if c.Holds("a/ns/cm", "10") {
+		t.Error("Holds after the informer delivered the write: true, want false (nothing is remembered)")
+	}
+}
+
 // A typed object works the same; a nil typed pointer counts as "not cached".
 func TestCacheTyped(t *testing.T) {
 	c := New[*federationv1beta1.Propagation](DefaultTTL)
