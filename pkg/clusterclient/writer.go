@@ -67,6 +67,7 @@ type MemberWriter interface {
 const (
 	OpCreated = "created"
 	OpUpdated = "updated"
+	OpDeleted = "deleted"
 )
 
 // WriteResult is what one member write did: the copy the member now has,

@@ -14,52 +14,82 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/federatedtypes"
+)
+
+// Why a member copy is deleted, as events say.
+const (
+	whyDeselected = "cluster no longer selected"
+	whyDeleted    = "deleted from the federation"
 )
 
 // deleteDeselected deletes the copies of the Ready clusters that are no
 // longer selected, and tells it in one event.
 func (c *Controller) deleteDeselected(ctx context.Context, fed *unstructured.Unstructured, ready, selected []string) error {
-	const why = "cluster no longer selected"
+	var deselected []string
+	for _, cl := range ready {
+		if !slices.Contains(selected, cl) {
+			deselected = append(deselected, cl)
+		}
+	}
+	return c.deleteFrom(ctx, fed, deselected, whyDeselected)
+}
+
+// deleteFrom deletes the managed copies of fed in clusters, each as one of
+// the member's writes (see clusterclient.MemberWriter.Go: a member with
+// every write slot taken gets no delete until one frees, so that deleting
+// many objects at once does not swamp it), and tells in one event those
+// that went, and why. A delete still running, or waiting for a slot, is an
+// ErrSlowMember error: its end, or the free slot, syncs fed again.
+func (c *Controller) deleteFrom(ctx context.Context, fed *unstructured.Unstructured, clusters []string, why string) error {
+	key, _ := cache.MetaNamespaceKeyFunc(fed)
+	writes := make([]*clusterclient.Write, len(clusters))
+	for i, cl := range clusters {
+		writes[i] = c.deleteMember(ctx, fed, cl, key, why)
+	}
 	var errs []error
 	var deleted []string
-	for _, cl := range ready {
-		if slices.Contains(selected, cl) {
-			continue
+	for i, r := range c.members.Wait(writes) {
+		if r.Op == clusterclient.OpDeleted {
+			deleted = append(deleted, clusters[i])
 		}
-		done, err := c.deleteFromCluster(ctx, fed, cl, why)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if done {
-			deleted = append(deleted, cl)
+		if r.Err != nil {
+			errs = append(errs, r.Err)
 		}
 	}
 	c.recordDeleted(fed, deleted, why)
 	return errors.Join(errs...)
 }
 
-// deleteFromCluster deletes the cluster's managed copy, if it has one;
-// deleted says it had one. The caller records the event, one for all
-// clusters.
-func (c *Controller) deleteFromCluster(ctx context.Context, fed *unstructured.Unstructured, cl, why string) (deleted bool, err error) {
-	key, _ := cache.MetaNamespaceKeyFunc(fed)
+// deleteMember starts deleting the cluster's managed copy of fed, if it has
+// one, in the background.
+func (c *Controller) deleteMember(ctx context.Context, fed *unstructured.Unstructured, cl, key, why string) *clusterclient.Write {
+	if c.members.InFlight(cl, key) {
+		return c.members.Slow(cl, key)
+	}
 	member, err := c.members.Cached(cl, key)
-	if err != nil || member == nil {
-		return false, err
+	switch {
+	case err != nil:
+		return clusterclient.Done(clusterclient.WriteResult{Err: err})
+	case member == nil:
+		c.members.NoWrite(cl, key)
+		return clusterclient.Done(clusterclient.WriteResult{})
 	}
 	uid := member.GetUID()
-	err = c.members.Delete(ctx, cl, member, metav1.Preconditions{UID: &uid})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return false, c.failedErr(fed, cl, "delete", err)
-	}
-	c.logger.V(2).Info("Deleted from cluster", "cluster", cl, "object", key, "reason", why)
-	return true, nil
+	return c.members.Go(ctx, cl, key, func(ctx context.Context) clusterclient.WriteResult {
+		err := c.members.Delete(ctx, cl, member, metav1.Preconditions{UID: &uid})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return clusterclient.WriteResult{Err: c.failedErr(fed, cl, "delete", err)}
+		}
+		c.logger.V(2).Info("Deleted from cluster", "cluster", cl, "object", key, "reason", why)
+		return clusterclient.WriteResult{Op: clusterclient.OpDeleted}
+	})
 }
 
 // recordDeleted tells in one event that the copies in clusters went, and
-// why (the reason deleteFromCluster was given); nothing if none went.
+// why (whyDeselected or whyDeleted); nothing if none went.
 func (c *Controller) recordDeleted(fed *unstructured.Unstructured, clusters []string, why string) {
 	if len(clusters) > 0 {
 		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Deleted from %s: %s", clusterList(clusters), why)
@@ -81,23 +111,28 @@ func (c *Controller) finalize(ctx context.Context, fed *unstructured.Unstructure
 		// the copies it sees go.
 		return fmt.Errorf("%w: namespace %s still has objects in the federation", errPending, fed.GetName())
 	}
-	const why = "deleted from the federation"
-	names, err := c.everyReadyMember(func(cl string) (bool, error) {
-		if orphan {
-			return c.release(ctx, fed, cl)
-		}
-		return c.deleteFromCluster(ctx, fed, cl, why)
-	})
-	switch {
-	case !orphan:
-		c.recordDeleted(fed, names, why)
-	case len(names) > 0:
-		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Left in %s, unmanaged (propagationPolicy=Orphan)", clusterList(names))
+	var err error
+	if orphan {
+		err = c.releaseEverywhere(ctx, fed)
+	} else {
+		err = c.deleteFrom(ctx, fed, c.readyClusters(), whyDeleted)
 	}
 	if err != nil {
 		return err
 	}
 	return c.dropFinalizers(ctx, fed)
+}
+
+// releaseEverywhere releases the copies of fed in every Ready cluster (see
+// release), and tells in one event where they were left.
+func (c *Controller) releaseEverywhere(ctx context.Context, fed *unstructured.Unstructured) error {
+	names, err := c.everyReadyMember(func(cl string) (bool, error) {
+		return c.release(ctx, fed, cl)
+	})
+	if len(names) > 0 {
+		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonDeleteInCluster, "Left in %s, unmanaged (propagationPolicy=Orphan)", clusterList(names))
+	}
+	return err
 }
 
 // everyReadyMember runs do for every Ready cluster at once (a slow one

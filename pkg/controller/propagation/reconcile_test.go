@@ -330,6 +330,71 @@ func TestReconcileFinalizes(t *testing.T) {
 	f.waitEvent("Deleted from clusters a, b: deleted from the federation")
 }
 
+func TestReconcileDeletesWithinTheWriteAllowance(t *testing.T) {
+	names := []string{"cm0", "cm1", "cm2"}
+	var objs []*unstructured.Unstructured
+	for _, n := range names {
+		objs = append(objs, configMap(n, map[string]interface{}{"k": "v"}))
+	}
+	// Two writes at once per member (ConcurrentSyncs).
+	f := newFixture(t, federatedtypes.ConfigMap(), []string{"a", "b"}, objs...)
+	for _, n := range names {
+		if err := f.reconcile("ns/" + n); err != nil {
+			t.Fatal(err)
+		}
+		deleting(f, "ns/"+n, Finalizer)
+	}
+
+	// b answers nothing: the first two deletes take its two slots, the
+	// third waits for one, and none of the three objects lets go.
+	release := f.members.Block("b")
+	defer release()
+	for _, n := range names {
+		if err := f.reconcile("ns/" + n); !errors.Is(err, clusterclient.ErrSlowMember) {
+			t.Fatalf("finalizing %s with b not answering: %v, want a slow member", n, err)
+		}
+		if f.members.Object("a", "ns/"+n) != nil {
+			t.Errorf("a keeps its copy of %s while b is slow", n)
+		}
+		if len(f.fedObject("ns/"+n).GetFinalizers()) == 0 {
+			t.Fatalf("%s let go before its copy in b was deleted", n)
+		}
+	}
+	var toB []string
+	for _, a := range f.members.Actions() {
+		if a.Cluster == "b" && a.Verb == "delete" {
+			toB = append(toB, a.Key)
+		}
+	}
+	if want := []string{"ns/cm0", "ns/cm1"}; !slices.Equal(toB, want) {
+		t.Fatalf("deletes sent to b while it had two slots: %v, want %v", toB, want)
+	}
+
+	// b answers: the left-behind deletes land and are told, a slot frees
+	// for cm2, and every object finalizes.
+	before := f.wokenCount()
+	release()
+	f.waitEvent("Deleted from cluster b: deleted from the federation")
+	deadline := time.Now().Add(5 * time.Second)
+	for !f.wokenSince(before, "ns/cm2") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !f.wokenSince(before, "ns/cm2") {
+		t.Fatal("a slot freed in b, and cm2, waiting for it, was not synced again")
+	}
+	for _, n := range names {
+		if err := f.reconcile("ns/" + n); err != nil {
+			t.Fatalf("finalizing %s once b answers: %v", n, err)
+		}
+		if f.members.Object("b", "ns/"+n) != nil {
+			t.Errorf("b keeps its copy of deleted %s", n)
+		}
+		if got := f.fedObject("ns/" + n).GetFinalizers(); len(got) != 0 {
+			t.Errorf("finalizers %v left on %s", got, n)
+		}
+	}
+}
+
 func TestReconcileOrphans(t *testing.T) {
 	f := newFixture(t, federatedtypes.ConfigMap(), []string{"a", "b"}, configMap("cm", map[string]interface{}{"k": "v"}))
 	if err := f.reconcile("ns/cm"); err != nil {

@@ -174,6 +174,13 @@ func (c *Controller) leftBehindDone(cl, key string, r clusterclient.WriteResult)
 		return
 	}
 	c.recordWrites(fed, []string{cl}, []clusterclient.WriteResult{r})
+	if r.Op == clusterclient.OpDeleted {
+		why := whyDeselected
+		if fed.GetDeletionTimestamp() != nil {
+			why = whyDeleted
+		}
+		c.recordDeleted(fed, []string{cl}, why)
+	}
 	c.logger.V(2).Info("A slow member's write ended after the sync moved on", "cluster", cl, "object", key, "operation", r.Op)
 }
 
