@@ -17,7 +17,10 @@
 //	FEDERATION_BENCH_SCALE_PROFILE_DIR  where to save the controller manager's
 //	                                    heap profiles (at rest and holding each
 //	                                    kind's objects) and CPU profiles (each
-//	                                    federated saturation phase), per size
+//	                                    federated saturation phase), per size,
+//	                                    and CPU profiles of every member's
+//	                                    kube-apiserver over the first 10 s of
+//	                                    each phase, a directory per phase
 //	FEDERATION_BENCH_SHARED_CPUS        any value: no pinning of the federation
 //	                                    and the members to separate CPUs
 //
@@ -74,6 +77,18 @@ type kindResult struct {
 	// (their kube-apiservers and etcd) during the floor and the federated
 	// saturation phases: what a copy cost them on either path.
 	floorMembersCPU, fedMembersCPU time.Duration
+	// floorEtcdCPU and fedEtcdCPU are the members' etcd's share of them.
+	floorEtcdCPU, fedEtcdCPU time.Duration
+	// floorRequests and fedRequests are what the members served during
+	// the same two phases.
+	floorRequests, fedRequests requestCounts
+	// fedWrites are the federation-apiserver's writes over the federated
+	// saturation phase, until the controller manager was quiet: the
+	// objects, their Propagations and events.
+	fedWrites requestCounts
+	// fedAPIServerCPU is the federation-apiserver's processor time (its
+	// embedded etcd's included) over the same time, fedSettled.
+	fedAPIServerCPU, fedSettled time.Duration
 	// cmCPU is the controller manager's processor time from the start
 	// of the federated saturation phase until it was quiet again, and the
 	// same for the steady phase; objects is how many objects the two
@@ -88,6 +103,14 @@ type kindResult struct {
 	// federated saturation phase (mostly timeouts, each written again on
 	// the retry), from the controller manager's metrics.
 	failedWrites int
+	// fedSyncs and steadySyncs are the syncs of the kind's objects over
+	// the federated saturation and steady phases, until the controller
+	// manager was quiet: how many times each object was brought in line
+	// with every member.
+	fedSyncs, steadySyncs int
+	// fedSyncTime is the time the saturation phase's syncs took in all:
+	// over the phase's length, how many of the workers were busy.
+	fedSyncTime time.Duration
 	// steadyAllowance is the fewest writes of the kind at once any member
 	// was allowed as the steady phase began: below --concurrent-syncs if
 	// the saturation phase's timeouts cut it and it has not grown back.
@@ -111,6 +134,10 @@ type sizeResult struct {
 }
 
 const restWindow = 20 * time.Second
+
+// concurrentSyncs is the controller manager's --concurrent-syncs: as many
+// workers as the benchmark's client has.
+const concurrentSyncs = benchload.Workers
 
 // watchCount is the sum of kube-apiserver's apiserver_longrunning_requests
 // gauge for WATCH over the members: the watches open on them, theirs
@@ -274,6 +301,26 @@ func memberWriteFailures(ctx context.Context, b *testing.B, f *framework.Federat
 	return int(benchload.Sum(ms, "federation_sync_member_errors_total", map[string]string{"kind": strings.ToLower(k.kind)}))
 }
 
+// syncCount is the controller manager's count of syncs of kind k's
+// objects (federation_sync_duration_seconds), -1 if it cannot be read.
+func syncCount(ctx context.Context, b *testing.B, f *framework.Federation, k kind) int {
+	n, _ := syncs(ctx, b, f, k)
+	return n
+}
+
+// syncs are the controller manager's count of syncs of kind k's objects
+// and the time they took in all (federation_sync_duration_seconds); -1
+// if they cannot be read.
+func syncs(ctx context.Context, b *testing.B, f *framework.Federation, k kind) (int, time.Duration) {
+	ms, ok := controllerManagerMetrics(ctx, b, f)
+	if !ok {
+		return -1, -1
+	}
+	match := map[string]string{"kind": strings.ToLower(k.kind)}
+	return int(benchload.Sum(ms, "federation_sync_duration_seconds_count", match)),
+		time.Duration(benchload.Sum(ms, "federation_sync_duration_seconds_sum", match) * float64(time.Second))
+}
+
 // lowestWriteAllowance is the fewest writes of kind k at once the
 // controller manager allows any member (federation_sync_member_write_allowance),
 // -1 if it cannot be read or no write has ended yet.
@@ -316,20 +363,28 @@ func trackedPhase(ctx context.Context, b *testing.B, f *framework.Federation, k 
 // namespace ns, at rate objects a second (0: as fast as the members take
 // them), and deletes them after: the floor. membersCPU is the members'
 // processor time while they were written.
-func straightPhase(ctx context.Context, b *testing.B, f *framework.Federation, k kind, members []kubernetes.Interface, ns string, n int, rate float64) (r benchload.Result, membersCPU time.Duration) {
+func straightPhase(ctx context.Context, b *testing.B, f *framework.Federation, k kind, members []kubernetes.Interface, ns string, n int, rate float64) (r benchload.Result, membersCPU, etcdCPU time.Duration, requests requestCounts) {
 	for _, c := range members {
 		ensureNamespace(ctx, b, c, ns)
 	}
 	tracker, endPhase := trackedPhase(ctx, b, f, k, ns, n)
 	defer endPhase() // on a failed phase; the watches stop before the deletion otherwise
-	m0 := benchload.CPU(memberProcesses(f)...)
+	requests = memberRequests(ctx, b, f)
+	load := "saturation"
+	if rate > 0 {
+		load = "steady"
+	}
+	profiled := profileMembers(ctx, b, f, fmt.Sprintf("%d-members-%s-member-straight-%s", len(f.Members), k.resource, load))
+	m0, e0 := benchload.CPU(memberProcesses(f)...), benchload.CPU(f.Etcd.Process)
 	r = benchload.Run(ctx, b, n, rate, tracker, func(ctx context.Context, name string) error {
 		return benchload.WriteStraight(ctx, k.create, k.copyAnnotations, members, ns, name, nil)
 	})
-	membersCPU = benchload.CPU(memberProcesses(f)...) - m0
+	membersCPU, etcdCPU = benchload.CPU(memberProcesses(f)...)-m0, benchload.CPU(f.Etcd.Process)-e0
+	profiled()
+	requests = memberRequests(ctx, b, f).since(requests)
 	endPhase()
 	deleteStraight(ctx, b, k, members, ns)
-	return r, membersCPU
+	return r, membersCPU, etcdCPU, requests
 }
 
 // measureKind runs the floor, the federation at saturation and the
@@ -343,8 +398,8 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 
 	// The floor: the same copies written straight to every member, at
 	// saturation, then at the steady rate the federation gets below.
-	kr.floor, kr.floorMembersCPU = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-%s-%d", k.resource, size), n, 0)
-	kr.floorSteady, _ = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-steady-%s-%d", k.resource, size), n, kr.floor.Throughput/2)
+	kr.floor, kr.floorMembersCPU, kr.floorEtcdCPU, kr.floorRequests = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-%s-%d", k.resource, size), n, 0)
+	kr.floorSteady, _, _, _ = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-steady-%s-%d", k.resource, size), n, kr.floor.Throughput/2)
 
 	// Through the federation, at saturation.
 	fedNS := fmt.Sprintf("fed-%s-%d", k.resource, size)
@@ -370,15 +425,26 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	} else {
 		close(profiled)
 	}
-	cpu0, m0 := benchload.CPU(f.ControllerManager), benchload.CPU(memberProcesses(f)...)
+	requests0 := memberRequests(ctx, b, f)
+	memberProfiled := profileMembers(ctx, b, f, fmt.Sprintf("%d-members-%s-member-federated", size, k.resource))
+	cpu0, m0, e0 := benchload.CPU(f.ControllerManager), benchload.CPU(memberProcesses(f)...), benchload.CPU(f.Etcd.Process)
+	api0, phaseStart := benchload.CPU(f.APIServer), time.Now()
 	failed0 := memberWriteFailures(ctx, b, f, k)
+	syncs0, syncTime0 := syncs(ctx, b, f, k)
+	fedWrites0 := federationWrites(ctx, b, f)
 	kr.fed = benchload.Run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
 	})
-	kr.fedMembersCPU = benchload.CPU(memberProcesses(f)...) - m0
+	kr.fedMembersCPU, kr.fedEtcdCPU = benchload.CPU(memberProcesses(f)...)-m0, benchload.CPU(f.Etcd.Process)-e0
+	memberProfiled()
+	kr.fedRequests = memberRequests(ctx, b, f).since(requests0)
 	waitQuiet(f.ControllerManager)
 	kr.cmCPU += benchload.CPU(f.ControllerManager) - cpu0
 	kr.failedWrites = memberWriteFailures(ctx, b, f, k) - failed0
+	syncs1, syncTime1 := syncs(ctx, b, f, k)
+	kr.fedSyncs, kr.fedSyncTime = syncs1-syncs0, syncTime1-syncTime0
+	kr.fedWrites = federationWrites(ctx, b, f).since(fedWrites0)
+	kr.fedAPIServerCPU, kr.fedSettled = benchload.CPU(f.APIServer)-api0, time.Since(phaseStart)
 	<-profiled
 	kr.heldRSS, _ = f.ControllerManager.RSSBytes()
 	kr.heldHeap = liveHeap(ctx, b, f, fmt.Sprintf("%d-members-%s-held", size, k.resource))
@@ -391,11 +457,13 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	tracker, endPhase = federatedPhase(ctx, b, f, fedClient, k, steadyNS, n)
 	cpu0 = benchload.CPU(f.ControllerManager)
 	kr.steadyAllowance = lowestWriteAllowance(ctx, b, f, k)
+	syncs0 = syncCount(ctx, b, f, k)
 	kr.steady = benchload.Run(ctx, b, n, kr.floor.Throughput/2, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
 	})
 	waitQuiet(f.ControllerManager)
 	kr.cmCPU += benchload.CPU(f.ControllerManager) - cpu0
+	kr.steadySyncs = syncCount(ctx, b, f, k) - syncs0
 	kr.objects = 2 * n
 	endPhase()
 	deleteObjects(ctx, b, k, fedClient, steadyNS, members)
@@ -481,7 +549,7 @@ func BenchmarkScale(b *testing.B) {
 		EmbeddedEtcd:   true,
 		FederationCPUs: fedCPUs,
 		MemberCPUs:     memberCPUs,
-		ControllerManagerArgs: []string{"--leader-elect=false", "--concurrent-syncs=20", "--kube-api-qps=1000", "--kube-api-burst=2000",
+		ControllerManagerArgs: []string{"--leader-elect=false", "--concurrent-syncs=" + strconv.Itoa(concurrentSyncs), "--kube-api-qps=1000", "--kube-api-burst=2000",
 			"--member-api-qps=1000", "--member-api-burst=2000", "--profiling=true"},
 	})
 	ctx := context.Background()
@@ -501,7 +569,7 @@ func BenchmarkScale(b *testing.B) {
 	for _, size := range ns {
 		sr := &sizeResult{n: size, kinds: map[string]*kindResult{}}
 		t0 := time.Now()
-		if err := f.AddMembers(ctx, framework.LeanMembers(len(f.Members)+1, size)); err != nil {
+		if err := f.AddMembers(ctx, memberOptions(len(f.Members)+1, size)); err != nil {
 			fmt.Printf("could not grow to %d members (%d running): %v\n", size, len(f.Members), err)
 			break
 		}
@@ -546,8 +614,20 @@ func BenchmarkScale(b *testing.B) {
 			steadyLoad := fmt.Sprintf("steady %.0f/s (floor/2)", kr.floor.Throughput/2)
 			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight to members", steadyLoad, kr.floorSteady.P50.Round(time.Millisecond), kr.floorSteady.P99.Round(time.Millisecond), kr.floorSteady.Throughput)
 			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   p99 %.2fx the members alone; goal <= 1s at 50 members; fewest writes at once any member was allowed as it began: %d\n", k.name, "through federation", steadyLoad, kr.steady.P50.Round(time.Millisecond), kr.steady.P99.Round(time.Millisecond), kr.steady.Throughput, kr.steady.P99.Seconds()/kr.floorSteady.P99.Seconds(), kr.steadyAllowance)
-			fmt.Printf("  %-11s members: %.2f / %.2f ms of processor per copy (straight / through federation); %d of the federation's %d member writes failed and were retried\n", "",
-				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size), kr.failedWrites, n*size)
+			fmt.Printf("  %-11s members: %.2f / %.2f ms of processor per copy (straight / through federation), of which their etcd %.2f / %.2f; %d of the federation's %d member writes failed and were retried\n", "",
+				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size), msPerCopy(kr.floorEtcdCPU, n*size), msPerCopy(kr.fedEtcdCPU, n*size), kr.failedWrites, n*size)
+			// Fifty members at rest already keep their core partly busy;
+			// a longer phase pays more of that per copy.
+			atRest := func(wall time.Duration) time.Duration {
+				return time.Duration(float64(size) * float64(lean.cpu) * wall.Seconds() / restWindow.Seconds())
+			}
+			fmt.Printf("  %-11s members over their processor at rest (%d x one lean member's): %.2f / %.2f ms per copy\n", "", size,
+				msPerCopy(kr.floorMembersCPU-atRest(kr.floor.Wall), n*size), msPerCopy(kr.fedMembersCPU-atRest(kr.fed.Wall), n*size))
+			fmt.Printf("  %-11s syncs per object: %.1f at saturation, %.1f at the steady load (each compares every member's copy); at saturation %.1f of the %d workers busy on average until the controller manager was quiet, %.0f ms per sync\n", "",
+				float64(kr.fedSyncs)/float64(n), float64(kr.steadySyncs)/float64(n), kr.fedSyncTime.Seconds()/kr.fedSettled.Seconds(), concurrentSyncs, 1000*kr.fedSyncTime.Seconds()/float64(kr.fedSyncs))
+			fmt.Printf("  %-11s federation-apiserver at saturation: %.1f ms of processor per object (%.0f %% of a core from the phase's start until the controller manager was quiet); writes per object: %s\n", "",
+				1000*kr.fedAPIServerCPU.Seconds()/float64(n), 100*kr.fedAPIServerCPU.Seconds()/kr.fedSettled.Seconds(), kr.fedWrites.perObject(n))
+			fmt.Printf("  %-11s members' requests per copy at saturation (straight / through federation): %s\n", "", compareRequests(kr.floorRequests, kr.fedRequests, n*size))
 			copies := float64(kr.objects * size)
 			fmt.Printf("  %-11s controller manager: %.1f ms of processor per object, %.3f ms per member copy (goal: flat in N); holding %d objects in %d members %.0f MiB resident, %.1f MiB live heap (%.1f KiB of heap per copy over at rest)\n", "",
 				1000*kr.cmCPU.Seconds()/float64(kr.objects), 1000*kr.cmCPU.Seconds()/copies, n, size, mib(kr.heldRSS), mib(kr.heldHeap), float64(kr.heldHeap-sr.heap)/1024/float64(n*size))

@@ -1,0 +1,163 @@
+package scale
+
+// What the members did for a phase: the requests they served, by verb,
+// resource and code, and (with FEDERATION_BENCH_SCALE_PROFILE_DIR) a CPU
+// profile of one member's kube-apiserver. The two paths write the same
+// copies; these say whether the federation asks anything more of the
+// members for them.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kfederation/federation/test/bench/benchload"
+	"github.com/kfederation/federation/test/framework"
+)
+
+// requestCounts are requests served, summed over the members, by
+// "VERB resource[/subresource] code".
+type requestCounts map[string]float64
+
+// memberRequests sums every member's apiserver_request_total.
+func memberRequests(ctx context.Context, b *testing.B, f *framework.Federation) requestCounts {
+	out := requestCounts{}
+	for _, m := range f.Members {
+		out.add(ctx, b, m.Name, m.Client)
+	}
+	return out
+}
+
+// federationWrites are the writes the federation-apiserver has served,
+// from its apiserver_request_total.
+func federationWrites(ctx context.Context, b *testing.B, f *framework.Federation) requestCounts {
+	all := requestCounts{}
+	all.add(ctx, b, "federation-apiserver", f.Client)
+	out := requestCounts{}
+	for k, v := range all {
+		if verb, _, _ := strings.Cut(k, " "); verb == "POST" || verb == "PUT" || verb == "PATCH" || verb == "DELETE" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// add adds the API server's apiserver_request_total, read through c.
+func (rc requestCounts) add(ctx context.Context, b *testing.B, name string, c kubernetes.Interface) {
+	data, err := c.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		b.Logf("metrics of %s: %v", name, err)
+		return
+	}
+	for _, s := range benchload.ParseMetrics(data)["apiserver_request_total"] {
+		resource := benchload.Label(s, "resource")
+		if sub := benchload.Label(s, "subresource"); sub != "" {
+			resource += "/" + sub
+		}
+		rc[benchload.Label(s, "verb")+" "+resource+" "+benchload.Label(s, "code")] += float64(s.Value)
+	}
+}
+
+// perObject prints the requests per object, each series served at least
+// once per 200 objects.
+func (rc requestCounts) perObject(objects int) string {
+	var lines []string
+	for k, v := range rc {
+		if per := v / float64(objects); per >= 0.005 {
+			lines = append(lines, fmt.Sprintf("%s %.2f", k, per))
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "; ")
+}
+
+// since is what the members served from before to now.
+func (now requestCounts) since(before requestCounts) requestCounts {
+	out := requestCounts{}
+	for k, v := range now {
+		if d := v - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// compareRequests prints the requests per copy on the two paths, each
+// series that either path served at least once per 200 copies.
+func compareRequests(straight, federated requestCounts, copies int) string {
+	keys := map[string]bool{}
+	for k := range straight {
+		keys[k] = true
+	}
+	for k := range federated {
+		keys[k] = true
+	}
+	var lines []string
+	for k := range keys {
+		s, fed := straight[k]/float64(copies), federated[k]/float64(copies)
+		if s < 0.005 && fed < 0.005 {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%s %.3f / %.3f", k, s, fed))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "; ")
+}
+
+// memberProfileSeconds is the length of the members' CPU profiles: within
+// the shortest saturation phase at 10 members or more.
+const memberProfileSeconds = 10
+
+// profileMembers saves, with FEDERATION_BENCH_SCALE_PROFILE_DIR, a CPU
+// profile of every member's kube-apiserver over the next
+// memberProfileSeconds, in the directory name (merge them with go tool
+// pprof -proto); wait waits for them. One member's profile alone holds too
+// few samples: fifty share one core.
+func profileMembers(ctx context.Context, b *testing.B, f *framework.Federation, name string) (wait func()) {
+	dir := os.Getenv("FEDERATION_BENCH_SCALE_PROFILE_DIR")
+	if dir == "" {
+		return func() {}
+	}
+	dir = filepath.Join(dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Log(err)
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	for _, m := range f.Members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data, err := m.Client.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
+				Param("seconds", fmt.Sprint(memberProfileSeconds)).Timeout(memberProfileSeconds*time.Second + time.Minute).DoRaw(ctx)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, m.Name+".pprof"), data, 0o644)
+			}
+			if err != nil {
+				b.Logf("profile of member %s: %v", m.Name, err)
+			}
+		}()
+	}
+	return wg.Wait
+}
+
+// memberOptions are the lean members from..to; with
+// FEDERATION_BENCH_SCALE_PROFILE_DIR their kube-apiservers serve
+// /debug/pprof (lean members turn it off).
+func memberOptions(from, to int) []framework.MemberOptions {
+	opts := framework.LeanMembers(from, to)
+	if os.Getenv("FEDERATION_BENCH_SCALE_PROFILE_DIR") != "" {
+		for i := range opts {
+			opts[i].APIServerArgs = append(opts[i].APIServerArgs, "--profiling=true")
+		}
+	}
+	return opts
+}
