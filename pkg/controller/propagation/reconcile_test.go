@@ -134,6 +134,16 @@ func (f *fixture) wokenSince(n int, key string) bool {
 	return n <= len(f.woken) && slices.Contains(f.woken[n:], key)
 }
 
+// wokenWithin waits up to 5 s for key to be queued after the first n keys
+// drained, and says whether it was.
+func (f *fixture) wokenWithin(n int, key string) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for !f.wokenSince(n, key) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return f.wokenSince(n, key)
+}
+
 func (f *fixture) wokenCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -375,11 +385,7 @@ func TestReconcileDeletesWithinTheWriteAllowance(t *testing.T) {
 	before := f.wokenCount()
 	release()
 	f.waitEvent("Deleted from cluster b: deleted from the federation")
-	deadline := time.Now().Add(5 * time.Second)
-	for !f.wokenSince(before, "ns/cm2") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !f.wokenSince(before, "ns/cm2") {
+	if !f.wokenWithin(before, "ns/cm2") {
 		t.Fatal("a slot freed in b, and cm2, waiting for it, was not synced again")
 	}
 	for _, n := range names {
@@ -546,11 +552,7 @@ func TestReconcileLeavesASlowMemberBehind(t *testing.T) {
 	}
 	// The event is recorded before the wake-up; give the wake-up the
 	// time it takes to go through the queue.
-	deadline := time.Now().Add(5 * time.Second)
-	for !f.wokenSince(before, "ns/cm") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !f.wokenSince(before, "ns/cm") {
+	if !f.wokenWithin(before, "ns/cm") {
 		t.Error("the end of the left-behind write did not queue the object again")
 	}
 }
