@@ -30,6 +30,10 @@ type slots struct {
 	perCluster map[string]int
 	waiting    map[string][]string // cluster -> object keys, first come first
 	inLine     map[string]bool     // freshKey
+	// woken are the objects taken out of a cluster's line for a free slot
+	// that have not yet started a write there nor said they need none
+	// (freshKey).
+	woken map[string]bool
 	// seen is, per freshKey, the newest resourceVersion the cluster's
 	// informer delivered while a write of the object ran there.
 	seen map[string]string
@@ -50,7 +54,7 @@ func newSlots(maxPerCluster int, late time.Duration) *slots {
 	if maxPerCluster < 1 {
 		maxPerCluster = 1
 	}
-	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{}, seen: map[string]string{},
+	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{}, woken: map[string]bool{}, seen: map[string]string{},
 		max: maxPerCluster, late: late, fastest: map[string]*fastest{}, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
 }
 
@@ -107,16 +111,25 @@ func (m *slots) start(cluster, key string) bool {
 	m.inFlight[k] = started{at: m.now(), alone: m.perCluster[cluster] == 0}
 	m.perCluster[cluster]++
 	m.leaveLine(cluster, k)
+	delete(m.woken, k)
 	return true
 }
 
 // noWrite tells that key needs no write to cluster: it leaves the line, and
-// if that left a slot free with objects still waiting (key was the one
-// woken for it), the first of them is returned to be synced again.
+// if it had been woken for a free slot that is still free, the first object
+// still waiting is returned to be synced again in its place. An object
+// that was not woken for the slot passes nothing on: every sync says this
+// of every member whose copy is in line, and each would otherwise wake
+// another object whose sync may find the slot taken again.
 func (m *slots) noWrite(cluster, key string) (next string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.leaveLine(cluster, freshKey(cluster, key))
+	k := freshKey(cluster, key)
+	m.leaveLine(cluster, k)
+	if !m.woken[k] {
+		return ""
+	}
+	delete(m.woken, k)
 	if m.perCluster[cluster] < m.allowed(cluster) {
 		return m.popLine(cluster)
 	}
@@ -146,6 +159,7 @@ func (m *slots) popLine(cluster string) (next string) {
 		delete(m.waiting, cluster)
 	}
 	delete(m.inLine, freshKey(cluster, next))
+	m.woken[freshKey(cluster, next)] = true
 	return next
 }
 

@@ -88,6 +88,23 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 		t.Errorf("noWrite with a free slot woke %q, want ns/y", next)
 	}
 
+	// An object that needs no write in a, and was not woken for its
+	// slot, passes on nothing, even with a slot free: ns/z, woken for it,
+	// still comes to take it.
+	w = busyWithTwoInLine()
+	if next, _, _ := w.finish("a", "ns/x", false); next != "ns/z" {
+		t.Fatalf("finish woke %q, want ns/z", next)
+	}
+	if next := w.noWrite("a", "ns/other"); next != "" {
+		t.Errorf("noWrite of an object not woken for the slot woke %q", next)
+	}
+	if next := w.noWrite("a", "ns/other"); next != "" {
+		t.Errorf("a second noWrite of an object not woken for the slot woke %q", next)
+	}
+	if !w.start("a", "ns/z") {
+		t.Error("ns/z, woken for the free slot, found it taken")
+	}
+
 	// With every slot taken, noWrite only takes the object out of line.
 	w = busyWithTwoInLine()
 	if next := w.noWrite("a", "ns/z"); next != "" {
