@@ -44,6 +44,11 @@ func (c *Controller) deleteDeselected(ctx context.Context, fed *unstructured.Uns
 // that went, and why. A delete still running, or waiting for a slot, is an
 // ErrSlowMember error: its end, or the free slot, syncs fed again.
 func (c *Controller) deleteFrom(ctx context.Context, fed *unstructured.Unstructured, clusters []string, why string) error {
+	if len(clusters) == 0 {
+		// Every sync comes here for its deselected clusters, nearly
+		// always none.
+		return nil
+	}
 	key, _ := cache.MetaNamespaceKeyFunc(fed)
 	writes := make([]*clusterclient.Write, len(clusters))
 	for i, cl := range clusters {

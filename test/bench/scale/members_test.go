@@ -1,10 +1,10 @@
 package scale
 
-// What the members did for a phase: the requests they served, by verb,
-// resource and code, and (with FEDERATION_BENCH_SCALE_PROFILE_DIR) a CPU
-// profile of one member's kube-apiserver. The two paths write the same
-// copies; these say whether the federation asks anything more of the
-// members for them.
+// What the API servers did for a phase: the requests the members (and the
+// federation-apiserver) served, by verb, resource and code, and (with
+// FEDERATION_BENCH_SCALE_PROFILE_DIR) a CPU profile of every member's
+// kube-apiserver. The two paths write the same copies; these say whether
+// the federation asks anything more of the members for them.
 
 import (
 	"context"
@@ -79,7 +79,7 @@ func (rc requestCounts) perObject(objects int) string {
 	return strings.Join(lines, "; ")
 }
 
-// since is what the members served from before to now.
+// since is what was served from before to now.
 func (now requestCounts) since(before requestCounts) requestCounts {
 	out := requestCounts{}
 	for k, v := range now {

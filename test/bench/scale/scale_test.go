@@ -301,13 +301,6 @@ func memberWriteFailures(ctx context.Context, b *testing.B, f *framework.Federat
 	return int(benchload.Sum(ms, "federation_sync_member_errors_total", map[string]string{"kind": strings.ToLower(k.kind)}))
 }
 
-// syncCount is the controller manager's count of syncs of kind k's
-// objects (federation_sync_duration_seconds), -1 if it cannot be read.
-func syncCount(ctx context.Context, b *testing.B, f *framework.Federation, k kind) int {
-	n, _ := syncs(ctx, b, f, k)
-	return n
-}
-
 // syncs are the controller manager's count of syncs of kind k's objects
 // and the time they took in all (federation_sync_duration_seconds); -1
 // if they cannot be read.
@@ -457,13 +450,14 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	tracker, endPhase = federatedPhase(ctx, b, f, fedClient, k, steadyNS, n)
 	cpu0 = benchload.CPU(f.ControllerManager)
 	kr.steadyAllowance = lowestWriteAllowance(ctx, b, f, k)
-	syncs0 = syncCount(ctx, b, f, k)
+	syncs0, _ = syncs(ctx, b, f, k)
 	kr.steady = benchload.Run(ctx, b, n, kr.floor.Throughput/2, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
 	})
 	waitQuiet(f.ControllerManager)
 	kr.cmCPU += benchload.CPU(f.ControllerManager) - cpu0
-	kr.steadySyncs = syncCount(ctx, b, f, k) - syncs0
+	syncs1, _ = syncs(ctx, b, f, k)
+	kr.steadySyncs = syncs1 - syncs0
 	kr.objects = 2 * n
 	endPhase()
 	deleteObjects(ctx, b, k, fedClient, steadyNS, members)
