@@ -83,6 +83,19 @@ type WriteResult struct {
 // to the writer's Wake function.
 var ErrSlowMember = errors.New("slow member")
 
+// WakeReason says why a Writer woke an object (WriterOptions.Wake).
+type WakeReason string
+
+const (
+	// WakeFreeSlot: a member's write slot freed, and the object was first
+	// in its line.
+	WakeFreeSlot WakeReason = "free-slot"
+	// WakeNewerCopy: the member had a newer copy than a write left.
+	WakeNewerCopy WakeReason = "newer-copy"
+	// WakeWriteEnded: a write Wait left behind ended.
+	WakeWriteEnded WakeReason = "write-ended"
+)
+
 // WriterOptions configure a Writer.
 type WriterOptions struct {
 	// RequestTimeout bounds each request to a member.
@@ -91,9 +104,10 @@ type WriterOptions struct {
 	Patience time.Duration
 	// MaxInFlight is the most writes at once per member.
 	MaxInFlight int
-	// Wake is called with an object key to sync again: a slot freed for
-	// it, or a write left behind ended.
-	Wake func(key string)
+	// Wake is called with an object key to sync again, and why: a slot
+	// freed for it, the member had a newer copy than a write left, or a
+	// write left behind ended.
+	Wake func(key string, why WakeReason)
 	// LeftBehind is called when a write left behind by Wait ends, with
 	// its result, before Wake.
 	LeftBehind func(cluster, key string, r WriteResult)
@@ -121,7 +135,7 @@ var _ MemberWriter = &Writer{}
 // follow the member informers.
 func NewWriter(members Members, gvr schema.GroupVersionResource, opts WriterOptions) *Writer {
 	if opts.Wake == nil {
-		opts.Wake = func(string) {}
+		opts.Wake = func(string, WakeReason) {}
 	}
 	return &Writer{
 		members: members,
@@ -310,19 +324,19 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 			w.opts.Allowance(cluster, before, after)
 		}
 		if next != "" {
-			w.opts.Wake(next)
+			w.opts.Wake(next, WakeFreeSlot)
 		}
 		if changed {
 			// The member had a newer copy than the write left, and the
 			// informer's event of it went no further (see echo).
-			w.opts.Wake(key)
+			w.opts.Wake(key, WakeNewerCopy)
 		}
 		if h.complete(r) {
 			if w.opts.LeftBehind != nil {
 				w.opts.LeftBehind(cluster, key, r)
 			}
 			if !changed {
-				w.opts.Wake(key)
+				w.opts.Wake(key, WakeWriteEnded)
 			}
 		}
 	}()
@@ -395,6 +409,6 @@ func (w *Writer) InFlight(cluster, key string) bool { return w.slots.running(clu
 // slot, the next in line is woken instead.
 func (w *Writer) NoWrite(cluster, key string) {
 	if next := w.slots.noWrite(cluster, key); next != "" {
-		w.opts.Wake(next)
+		w.opts.Wake(next, WakeFreeSlot)
 	}
 }

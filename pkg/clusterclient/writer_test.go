@@ -175,7 +175,7 @@ func TestWriterPassesOnOnlyNewsOfTheMembersCopies(t *testing.T) {
 		RequestTimeout: 10 * time.Second,
 		Patience:       10 * time.Second,
 		MaxInFlight:    4,
-		Wake:           func(key string) { wakes <- key },
+		Wake:           func(key string, _ clusterclient.WakeReason) { wakes <- key },
 		Events: func(string) cache.ResourceEventHandler {
 			return cache.ResourceEventHandlerFuncs{
 				AddFunc: func(obj interface{}) {

@@ -23,7 +23,6 @@ import (
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
 	federationv1beta1 "github.com/kfederation/api/federation/v1beta1"
@@ -105,7 +104,7 @@ type Controller struct {
 	// propagations caches where each object went, to write only changes.
 	propagations fedlisters.PropagationLister
 	synced       []cache.InformerSynced
-	queue        workqueue.TypedRateLimitingInterface[string]
+	queue        *syncQueue
 	recorder     trailingRecorder
 	// trail holds events and Propagation writes until the member writes
 	// of the moment are done (see trailing).
@@ -170,7 +169,7 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 		adapter: a,
 		cctx:    cctx,
 		fed:     cctx.DynamicInformers.ForResource(a.GVR).Informer(),
-		queue:   workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](), workqueue.TypedRateLimitingQueueConfig[string]{Name: a.Name}),
+		queue:   newSyncQueue(a.Name, a.Name),
 		logger:  klog.FromContext(ctx).WithName(a.ControllerName()),
 		written: freshwrites.New[*federationv1beta1.Propagation](freshwrites.DefaultTTL),
 	}
@@ -180,9 +179,9 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 		RequestTimeout: cctx.MemberRequestTimeout,
 		Patience:       MemberPatience,
 		MaxInFlight:    cctx.ConcurrentSyncs,
-		Wake:           c.queue.Add,
+		Wake:           func(key string, why clusterclient.WakeReason) { c.queue.wake(key, string(why)) },
 		LeftBehind:     c.leftBehindDone,
-		Events:         func(string) cache.ResourceEventHandler { return c.enqueueOnEvent() },
+		Events:         func(string) cache.ResourceEventHandler { return c.enqueueOnEvent(wakeMember) },
 		Allowance:      c.allowanceChanged,
 	})
 	c.members, c.watch = writer, writer.Watch
@@ -193,7 +192,7 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 	c.propagations = propagationInformer.Lister()
 	c.synced = []cache.InformerSynced{c.fed.HasSynced, clusterInformer.Informer().HasSynced, propagationInformer.Informer().HasSynced}
 
-	_, _ = c.fed.AddEventHandler(c.enqueueOnEvent())
+	_, _ = c.fed.AddEventHandler(c.enqueueOnEvent(wakeFederated))
 	_, _ = propagationInformer.Informer().AddEventHandler(c.propagationEvents())
 	// A Cluster's labels decide what is placed there, and its stored
 	// readiness what its entry in each Propagation says.
@@ -212,29 +211,30 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 		}
 	})
 	if c.gate = cctx.Gates[a.Name]; c.gate != nil {
-		c.gate.OnChange(c.enqueueName)
+		c.gate.OnChange(func(namespace, name string) { c.enqueueName(namespace, name, wakeGate) })
 	}
 	if n, ok := cctx.Planner.(controller.ReplicaPlannerNotifier); ok && len(a.Replicas) > 0 {
-		n.OnChange(a.Kind, c.enqueueName)
+		n.OnChange(a.Kind, func(namespace, name string) { c.enqueueName(namespace, name, wakePlacement) })
 	}
 	return c
 }
 
-// enqueueName queues the object of that namespace and name.
-func (c *Controller) enqueueName(namespace, name string) {
+// enqueueName queues the object of that namespace and name, for reason why.
+func (c *Controller) enqueueName(namespace, name, why string) {
 	if namespace == "" {
-		c.queue.Add(name)
+		c.queue.wake(name, why)
 		return
 	}
-	c.queue.Add(namespace + "/" + name)
+	c.queue.wake(namespace+"/"+name, why)
 }
 
 // enqueueOnEvent queues an object's key on any event about it: the
-// federated object's own, and its member copies' (same namespace and name).
-func (c *Controller) enqueueOnEvent() cache.ResourceEventHandlerFuncs {
+// federated object's own, and its member copies' (same namespace and
+// name); why says which.
+func (c *Controller) enqueueOnEvent(why string) cache.ResourceEventHandlerFuncs {
 	enqueue := func(obj interface{}) {
 		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-			c.queue.Add(key)
+			c.queue.wake(key, why)
 		}
 	}
 	return cache.ResourceEventHandlerFuncs{
@@ -270,13 +270,13 @@ func (c *Controller) propagationEvents() cache.ResourceEventHandlerFuncs {
 // for the copy to be removed (removeOrphans).
 func (c *Controller) enqueueCopiesIn(cluster string) {
 	for _, key := range c.members.CachedKeys(cluster) {
-		c.queue.Add(key)
+		c.queue.wake(key, wakeCluster)
 	}
 }
 
 func (c *Controller) enqueueAll() {
 	for _, key := range c.fed.GetStore().ListKeys() {
-		c.queue.Add(key)
+		c.queue.wake(key, wakeCluster)
 	}
 }
 
@@ -323,10 +323,10 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 	case err == nil:
 		c.queue.Forget(key)
 	case pending(err):
-		c.queue.AddAfter(key, time.Second)
+		c.queue.wakeAfter(key, time.Second, wakePending)
 	default:
 		c.logger.Error(err, "Sync failed; retrying", "object", key)
-		c.queue.AddRateLimited(key)
+		c.queue.retry(key)
 	}
 	return true
 }

@@ -37,8 +37,22 @@ var memberWriteAllowance = metrics.NewGaugeVec(&metrics.GaugeOpts{
 	StabilityLevel: metrics.ALPHA,
 }, []string{"kind", "cluster"})
 
+var syncWakes = metrics.NewCounterVec(&metrics.CounterOpts{
+	Subsystem:      "federation_sync",
+	Name:           "wakes_total",
+	Help:           "Requests to sync a federated object, by kind and reason; requests for an object already waiting merge into one sync.",
+	StabilityLevel: metrics.ALPHA,
+}, []string{"kind", "reason"})
+
+var syncCauses = metrics.NewCounterVec(&metrics.CounterOpts{
+	Subsystem:      "federation_sync",
+	Name:           "causes_total",
+	Help:           "Syncs of federated objects started, by kind and the reason of the first request that queued each.",
+	StabilityLevel: metrics.ALPHA,
+}, []string{"kind", "reason"})
+
 func init() {
-	legacyregistry.MustRegister(syncDuration, memberSyncDuration, memberErrors, memberWriteAllowance)
+	legacyregistry.MustRegister(syncDuration, memberSyncDuration, memberErrors, memberWriteAllowance, syncWakes, syncCauses)
 }
 
 func observeSync(kind string, d time.Duration, err error) {

@@ -149,14 +149,13 @@ func (c *Controller) collect(key string, ready, selected []string, results []clu
 		outcomes[cl] = clusterOutcome{selected: false}
 	}
 	var errs []error
+	slow := false
 	for i, cl := range selected {
 		r := results[i]
 		outcomes[cl] = clusterOutcome{selected: true, err: r.Err, member: r.Member}
 		switch {
 		case errors.Is(r.Err, clusterclient.ErrSlowMember):
-			// The write's end, or a free slot, syncs the object again;
-			// this is only the backstop.
-			c.queue.AddAfter(key, slowMemberRetry)
+			slow = true
 		case errors.As(r.Err, new(heldError)):
 			// The gate syncs the object again when the hold lifts.
 		case r.Err != nil:
@@ -165,6 +164,11 @@ func (c *Controller) collect(key string, ready, selected []string, results []clu
 		if r.Member != nil {
 			members[cl] = r.Member
 		}
+	}
+	if slow {
+		// The write's end, or a free slot, syncs the object again; this
+		// is only the backstop.
+		c.queue.wakeAfter(key, slowMemberRetry, wakeSlowMember)
 	}
 	return members, outcomes, errors.Join(errs...)
 }

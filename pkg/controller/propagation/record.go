@@ -73,15 +73,15 @@ func (c *Controller) recordPropagationLater(ctx context.Context, key string, fed
 		err := c.recordPropagation(ctx, fed, outcomes)
 		switch {
 		case pending(err):
-			c.queue.AddAfter(key, time.Second)
+			c.queue.wakeAfter(key, time.Second, wakePending)
 		case err != nil:
 			c.logger.Error(err, "Cannot record the propagation state; retrying", "object", key)
-			c.queue.AddRateLimited(key)
+			c.queue.retry(key)
 		case !stillThere():
 			// The object went while its Propagation was being written.
 			namespace, name := propagationName(c.adapter.Kind, fed.GetNamespace(), fed.GetName())
 			if err := c.forgetPropagation(ctx, namespace, name); err != nil {
-				c.queue.AddRateLimited(key)
+				c.queue.retry(key)
 			}
 		}
 	})

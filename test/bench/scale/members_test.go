@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kfederation/federation/test/bench/benchload"
@@ -160,4 +161,57 @@ func memberOptions(from, to int) []framework.MemberOptions {
 		}
 	}
 	return opts
+}
+
+// notReadyTimes counts the times the controller manager counted a member
+// not Ready (ClusterNotReady or ClusterNotReachable events on Clusters)
+// since t, by the event's message. Each such change, and each change
+// back, queues every federated object for a sync.
+func notReadyTimes(ctx context.Context, b *testing.B, fedClient kubernetes.Interface, since time.Time) (int, map[string]int) {
+	events, err := fedClient.CoreV1().Events("").List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=Cluster"})
+	if err != nil {
+		b.Logf("list the Clusters' events: %v", err)
+		return -1, nil
+	}
+	total, messages := 0, map[string]int{}
+	for _, e := range events.Items {
+		if e.Reason != "ClusterNotReady" && e.Reason != "ClusterNotReachable" {
+			continue
+		}
+		if e.LastTimestamp.Time.Before(since.Truncate(time.Second)) {
+			continue
+		}
+		// An aggregated event's count includes the times before since;
+		// the phases are minutes apart, and a flap inside one is what
+		// this is for, so the whole count stands.
+		n := int(e.Count)
+		if n < 1 {
+			n = 1
+		}
+		total += n
+		messages[e.Message] += n
+	}
+	return total, messages
+}
+
+// topMessages prints the most frequent messages, at most three.
+func topMessages(messages map[string]int) string {
+	type m struct {
+		text string
+		n    int
+	}
+	var all []m
+	for text, n := range messages {
+		all = append(all, m{text, n})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n })
+	var parts []string
+	for i, x := range all {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("%d more", len(all)-3))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%d× %q", x.n, x.text))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -38,6 +38,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,6 +109,13 @@ type kindResult struct {
 	// manager was quiet: how many times each object was brought in line
 	// with every member.
 	fedSyncs, steadySyncs int
+	// fedCauses and steadyCauses are those syncs by the reason that queued
+	// each (federation_sync_causes_total).
+	fedCauses, steadyCauses syncCauses
+	// fedNotReady and steadyNotReady are the times a member was counted
+	// not Ready during each phase, by the message that said why.
+	fedNotReady, steadyNotReady       int
+	fedNotReadyWhy, steadyNotReadyWhy map[string]int
 	// fedSyncTime is the time the saturation phase's syncs took in all:
 	// over the phase's length, how many of the workers were busy.
 	fedSyncTime time.Duration
@@ -314,6 +322,56 @@ func syncs(ctx context.Context, b *testing.B, f *framework.Federation, k kind) (
 		time.Duration(benchload.Sum(ms, "federation_sync_duration_seconds_sum", match) * float64(time.Second))
 }
 
+// syncCauses are a kind's syncs by the reason that queued each.
+type syncCauses map[string]float64
+
+// causes reads the syncs of kind k so far by cause, nil if the controller
+// manager's metrics cannot be read.
+func causes(ctx context.Context, b *testing.B, f *framework.Federation, k kind) syncCauses {
+	ms, ok := controllerManagerMetrics(ctx, b, f)
+	if !ok {
+		return nil
+	}
+	out := syncCauses{}
+	for _, s := range ms["federation_sync_causes_total"] {
+		if benchload.Matches(s, map[string]string{"kind": strings.ToLower(k.kind)}) {
+			out[benchload.Label(s, "reason")] += float64(s.Value)
+		}
+	}
+	return out
+}
+
+// since is c less the counts in c0.
+func (c syncCauses) since(c0 syncCauses) syncCauses {
+	out := syncCauses{}
+	for why, v := range c {
+		if d := v - c0[why]; d > 0 {
+			out[why] = d
+		}
+	}
+	return out
+}
+
+// perObject prints the causes per object over n objects, most first.
+func (c syncCauses) perObject(n int) string {
+	if c == nil {
+		return "unknown"
+	}
+	reasons := make([]string, 0, len(c))
+	for why := range c {
+		reasons = append(reasons, why)
+	}
+	sort.Slice(reasons, func(i, j int) bool { return c[reasons[i]] > c[reasons[j]] })
+	parts := make([]string, 0, len(reasons))
+	for _, why := range reasons {
+		parts = append(parts, fmt.Sprintf("%s %.2f", why, c[why]/float64(n)))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
 // lowestWriteAllowance is the fewest writes of kind k at once the
 // controller manager allows any member (federation_sync_member_write_allowance),
 // -1 if it cannot be read or no write has ended yet.
@@ -424,6 +482,7 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	api0, phaseStart := benchload.CPU(f.APIServer), time.Now()
 	failed0 := memberWriteFailures(ctx, b, f, k)
 	syncs0, syncTime0 := syncs(ctx, b, f, k)
+	causes0 := causes(ctx, b, f, k)
 	fedWrites0 := federationWrites(ctx, b, f)
 	kr.fed = benchload.Run(ctx, b, n, 0, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
@@ -436,6 +495,8 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	kr.failedWrites = memberWriteFailures(ctx, b, f, k) - failed0
 	syncs1, syncTime1 := syncs(ctx, b, f, k)
 	kr.fedSyncs, kr.fedSyncTime = syncs1-syncs0, syncTime1-syncTime0
+	kr.fedCauses = causes(ctx, b, f, k).since(causes0)
+	kr.fedNotReady, kr.fedNotReadyWhy = notReadyTimes(ctx, b, fedClient, phaseStart)
 	kr.fedWrites = federationWrites(ctx, b, f).since(fedWrites0)
 	kr.fedAPIServerCPU, kr.fedSettled = benchload.CPU(f.APIServer)-api0, time.Since(phaseStart)
 	<-profiled
@@ -451,6 +512,8 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	cpu0 = benchload.CPU(f.ControllerManager)
 	kr.steadyAllowance = lowestWriteAllowance(ctx, b, f, k)
 	syncs0, _ = syncs(ctx, b, f, k)
+	causes0 = causes(ctx, b, f, k)
+	steadyStart := time.Now()
 	kr.steady = benchload.Run(ctx, b, n, kr.floor.Throughput/2, tracker, func(ctx context.Context, name string) error {
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: steadyNS, Name: name})
 	})
@@ -458,6 +521,8 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	kr.cmCPU += benchload.CPU(f.ControllerManager) - cpu0
 	syncs1, _ = syncs(ctx, b, f, k)
 	kr.steadySyncs = syncs1 - syncs0
+	kr.steadyCauses = causes(ctx, b, f, k).since(causes0)
+	kr.steadyNotReady, kr.steadyNotReadyWhy = notReadyTimes(ctx, b, fedClient, steadyStart)
 	kr.objects = 2 * n
 	endPhase()
 	deleteObjects(ctx, b, k, fedClient, steadyNS, members)
@@ -619,6 +684,10 @@ func BenchmarkScale(b *testing.B) {
 				msPerCopy(kr.floorMembersCPU-atRest(kr.floor.Wall), n*size), msPerCopy(kr.fedMembersCPU-atRest(kr.fed.Wall), n*size))
 			fmt.Printf("  %-11s syncs per object: %.1f at saturation, %.1f at the steady load (each compares every member's copy); at saturation %.1f of the %d workers busy on average until the controller manager was quiet, %.0f ms per sync\n", "",
 				float64(kr.fedSyncs)/float64(n), float64(kr.steadySyncs)/float64(n), kr.fedSyncTime.Seconds()/kr.fedSettled.Seconds(), concurrentSyncs, 1000*kr.fedSyncTime.Seconds()/float64(kr.fedSyncs))
+			fmt.Printf("  %-11s syncs per object by what queued them: at saturation %s; at the steady load %s\n", "",
+				kr.fedCauses.perObject(n), kr.steadyCauses.perObject(n))
+			fmt.Printf("  %-11s members counted not Ready (each change, and each change back, queues every object): %d times at saturation %s; %d at the steady load %s\n", "",
+				kr.fedNotReady, topMessages(kr.fedNotReadyWhy), kr.steadyNotReady, topMessages(kr.steadyNotReadyWhy))
 			fmt.Printf("  %-11s federation-apiserver at saturation: %.1f ms of processor per object (%.0f %% of a core from the phase's start until the controller manager was quiet); writes per object: %s\n", "",
 				1000*kr.fedAPIServerCPU.Seconds()/float64(n), 100*kr.fedAPIServerCPU.Seconds()/kr.fedSettled.Seconds(), kr.fedWrites.perObject(n))
 			fmt.Printf("  %-11s members' requests per copy at saturation (straight / through federation): %s\n", "", compareRequests(kr.floorRequests, kr.fedRequests, n*size))

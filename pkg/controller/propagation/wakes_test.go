@@ -1,0 +1,66 @@
+package propagation
+
+import (
+	"testing"
+	"time"
+
+	"k8s.io/component-base/metrics/testutil"
+)
+
+// TestSyncQueueCountsEachSyncByItsFirstCause: wakes that merge into one
+// sync count as requests, but the sync counts once, under the reason that
+// queued the key first; a key brought back by a delay counts under the
+// delay's reason.
+func TestSyncQueueCountsEachSyncByItsFirstCause(t *testing.T) {
+	kind := "test-causes"
+	q := newSyncQueue(kind, kind)
+	defer q.ShutDown()
+	value := func(vec string, why string) float64 {
+		t.Helper()
+		m := syncCauses
+		if vec == "wakes" {
+			m = syncWakes
+		}
+		v, err := testutil.GetCounterMetricValue(m.WithLabelValues(kind, why))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	q.wake("ns/a", wakeMember)
+	q.wake("ns/a", wakeFederated)
+	q.wake("ns/a", wakeMember)
+	if key, _ := q.Get(); key != "ns/a" {
+		t.Fatalf("Get = %q, want ns/a", key)
+	}
+	q.Done("ns/a")
+	if got := value("wakes", wakeMember); got != 2 {
+		t.Errorf("member wakes = %v, want 2", got)
+	}
+	if got := value("causes", wakeMember); got != 1 {
+		t.Errorf("syncs caused by member events = %v, want 1", got)
+	}
+	if got := value("causes", wakeFederated); got != 0 {
+		t.Errorf("syncs caused by federated events = %v, want 0: that wake merged into the member's", got)
+	}
+
+	q.wakeAfter("ns/a", 10*time.Millisecond, wakeSlowMember)
+	if key, _ := q.Get(); key != "ns/a" {
+		t.Fatalf("Get = %q, want ns/a", key)
+	}
+	q.Done("ns/a")
+	if got := value("causes", wakeSlowMember); got != 1 {
+		t.Errorf("syncs caused by the slow-member backstop = %v, want 1", got)
+	}
+
+	// The next immediate wake is its own cause again.
+	q.wake("ns/a", wakeFederated)
+	if key, _ := q.Get(); key != "ns/a" {
+		t.Fatalf("Get = %q, want ns/a", key)
+	}
+	q.Done("ns/a")
+	if got := value("causes", wakeFederated); got != 1 {
+		t.Errorf("syncs caused by federated events = %v, want 1", got)
+	}
+}
