@@ -6,8 +6,10 @@ package clusterclient
 
 import (
 	"fmt"
+	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -50,6 +52,9 @@ type Cluster struct {
 	stop           chan struct{}
 	federationName string
 	resync         time.Duration
+
+	// lastStored is when the member last stored a write (see storedStamp).
+	lastStored *atomic.Int64
 
 	protobufMu sync.Mutex
 	protobuf   map[schema.GroupVersion]*rest.RESTClient
@@ -206,6 +211,8 @@ func (r *Registry) Set(name string, cfg *rest.Config) (*Cluster, error) {
 		// limit holds for all controllers together.
 		cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)
 	}
+	stored := new(atomic.Int64)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return storedStamp{next: rt, last: stored} })
 	shared, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: create shared client: %w", name, err)
@@ -216,13 +223,14 @@ func (r *Registry) Set(name string, cfg *rest.Config) (*Cluster, error) {
 	}
 	selector := ManagedByLabel + "=" + r.FederationName
 	c := &Cluster{
-		Name:      name,
-		Config:    cfg,
-		Kube:      kube,
-		Shared:    shared,
-		Dynamic:   dyn,
-		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{},
-		stop:      make(chan struct{}),
+		Name:       name,
+		Config:     cfg,
+		Kube:       kube,
+		Shared:     shared,
+		Dynamic:    dyn,
+		informers:  map[schema.GroupVersionResource]cache.SharedIndexInformer{},
+		stop:       make(chan struct{}),
+		lastStored: stored,
 		factory: dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, r.Resync, "", func(o *metav1.ListOptions) {
 			o.LabelSelector = selector
 		}),

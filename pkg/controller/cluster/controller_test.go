@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -113,6 +114,14 @@ func (m *member) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(&corev1.NodeList{
 			TypeMeta: metav1.TypeMeta{Kind: "NodeList", APIVersion: "v1"},
 			Items:    nodes,
+		})
+	case "/api/v1/namespaces/default/configmaps":
+		// A write the member stores (see TestBusyMemberStoringWritesStaysReady).
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(&corev1.ConfigMap{
+			TypeMeta:   metav1.TypeMeta{Kind: "ConfigMap", APIVersion: "v1"},
+			ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "default"},
 		})
 	default:
 		http.NotFound(w, r)
@@ -764,6 +773,74 @@ func TestFailureThresholdFirstProbe(t *testing.T) {
 	_, f := thresholdFixture(t, "notready")
 	f.probe("c1")
 	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionFalse, ReasonClusterNotReady})
+}
+
+// TestBusyMemberStoringWritesStaysReady: a Ready member whose /readyz
+// fails the way an overloaded member's does (a server error, or no answer
+// in time) stays Ready, whatever the threshold, while it stores the
+// federation's writes; once it has stored none over the last period and
+// probe timeout, the threshold counts again. Other failures never pass as
+// busy.
+func TestBusyMemberStoringWritesStaysReady(t *testing.T) {
+	m, f := thresholdFixture(t, "ok")
+	f.probe("c1")
+	f.events()
+	member := f.registry.Get("c1")
+	store := func() {
+		t.Helper()
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "default"}}
+		if _, err := member.Shared.CoreV1().ConfigMaps("default").Create(f.ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("write to the member: %v", err)
+		}
+	}
+
+	m.setMode("notready")
+	for i := 0; i < 4; i++ {
+		store()
+		f.probe("c1")
+	}
+	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionTrue, ReasonClusterReady})
+	if !member.Ready() {
+		t.Error("four failed probes of a member storing writes: the registry says not Ready")
+	}
+	if ev := f.events(); len(ev) != 0 {
+		t.Errorf("events %q, want none", ev)
+	}
+	if !strings.Contains(f.logs.GetBuffer().String(), "counted busy, not down") {
+		t.Error("a probe passed over as busy is not logged")
+	}
+
+	// No write stored within the window: failures count again.
+	window := testOptions().MonitorPeriod + testOptions().ProbeTimeout
+	deadline := time.Now().Add(10 * time.Second)
+	for member.StoredSince(time.Now().Add(-window)) {
+		if time.Now().After(deadline) {
+			t.Fatal("the member's last stored write never left the window")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.probe("c1")
+	f.probe("c1")
+	assertCondition(t, f.cluster("c1"), federationv1beta1.ClusterReady, wantCond{federationv1beta1.ConditionTrue, ReasonClusterReady})
+	f.probe("c1")
+	assertTurnedNotReady(t, f, "c1")
+
+	for _, c := range []struct {
+		name     string
+		code     int
+		err      error
+		timedOut bool
+		busy     bool
+	}{
+		{"server error", http.StatusInternalServerError, nil, false, true},
+		{"no answer in time", 0, context.DeadlineExceeded, true, true},
+		{"forbidden", http.StatusForbidden, nil, false, false},
+		{"connection refused", 0, errors.New("connect: connection refused"), false, false},
+	} {
+		if got := classify(c.code, []byte("x"), c.err, c.timedOut, "https://m", "s", time.Second).busy; got != c.busy {
+			t.Errorf("%s: busy = %v, want %v", c.name, got, c.busy)
+		}
+	}
 }
 
 func node(name string, labels map[string]string) corev1.Node {

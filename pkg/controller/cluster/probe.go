@@ -29,6 +29,10 @@ import (
 // member: its Ready and Offline conditions without their times.
 type verdict struct {
 	ready, offline condition
+	// busy marks a probe that may only mean the member is overloaded: its
+	// /readyz did not answer within the probe timeout, or answered with a
+	// server error (a check, most often etcd's, missed its deadline).
+	busy bool
 }
 
 type condition struct {
@@ -142,7 +146,7 @@ func (c *Controller) probeCluster(ctx context.Context, name string, st *clusterS
 		if c.clusters.Get(name) != member {
 			return // rebuilt meanwhile: this is news about the old client, and the sync probes the new one
 		}
-		if c.tolerate(logger, st, v) {
+		if c.tolerate(logger, st, member, v) {
 			return
 		}
 		c.clusters.SetReady(name, v.isReady())
@@ -171,17 +175,29 @@ func (c *Controller) probeCluster(ctx context.Context, name string, st *clusterS
 }
 
 // tolerate counts the probes in a row that failed, and says whether this
-// failure is to be passed over: the member was Ready and fewer than
-// FailureThreshold probes in a row have failed. A member's /readyz under
-// load can miss the probe timeout once, or fail its etcd check while its
-// etcd is slow; taking one such probe for an outage would mark the member's
-// objects Pending, move its replicas away and back, and resync it.
-func (c *Controller) tolerate(logger klog.Logger, st *clusterState, v *verdict) bool {
+// failure is to be passed over: the member was Ready and either fewer than
+// FailureThreshold probes in a row have failed, or the failure only says
+// the member is busy (v.busy) while it still stores the federation's
+// writes (clusterclient.Cluster.StoredSince, over the last period and
+// probe timeout). A member's /readyz under load can miss the probe
+// timeout, or fail its etcd check while its etcd is slow; taking that for
+// an outage would mark the member's objects Pending, move its replicas
+// away and back, and resync every object in every member, twice, which
+// loads the members further. The write allowance slows the writes to such
+// a member instead.
+func (c *Controller) tolerate(logger klog.Logger, st *clusterState, member *clusterclient.Cluster, v *verdict) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v.isReady() {
 		st.failures = 0
 		return false
+	}
+	if st.wasReady && v.busy && member.StoredSince(time.Now().Add(-c.opts.MonitorPeriod-c.opts.ProbeTimeout)) {
+		st.failures = 0
+		probesPassedOver.WithLabelValues(member.Name).Inc()
+		logger.V(2).Info("Probe failed, but the member stores the federation's writes: counted busy, not down",
+			"reason", v.ready.reason, "message", v.ready.message)
+		return true
 	}
 	st.failures++
 	if !st.wasReady || st.failures >= c.opts.FailureThreshold {
@@ -224,9 +240,13 @@ func classify(code int, body []byte, err error, timedOut bool, server, secretNam
 			"The member's API server forbids the credentials in Secret %s to GET /readyz (HTTP 403): grant them access in the member, or update the Secret.",
 			secretRef(secretName)))
 	case code != 0:
-		return reached(ReasonClusterNotReady, notReadyMessage(code, body))
+		v := reached(ReasonClusterNotReady, notReadyMessage(code, body))
+		v.busy = code >= 500
+		return v
 	case timedOut:
-		return unreachable(fmt.Sprintf("%s did not answer /readyz within %v.", server, timeout))
+		v := unreachable(fmt.Sprintf("%s did not answer /readyz within %v.", server, timeout))
+		v.busy = true
+		return v
 	case isCertificateError(err):
 		return reached(ReasonClusterCredentialsInvalid, fmt.Sprintf(
 			"%s answered with a serving certificate the CA in Secret %s (%q, or the kubeconfig's certificate-authority-data) does not trust, or the Cluster's address names another server: %s.",
