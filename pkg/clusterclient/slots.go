@@ -37,7 +37,10 @@ type slots struct {
 	// seen is, per freshKey, the newest resourceVersion the cluster's
 	// informer delivered while a write of the object ran there.
 	seen map[string]string
-	max  int
+	// behind counts, per object key, its writes that a sync left behind
+	// and that still run, in any cluster.
+	behind map[string]int
+	max    int
 	// late is the longest an answered write may take before it counts as
 	// a sign of overload all the same (0: never); see lateAfter.
 	late time.Duration
@@ -54,7 +57,7 @@ func newSlots(maxPerCluster int, late time.Duration) *slots {
 	if maxPerCluster < 1 {
 		maxPerCluster = 1
 	}
-	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{}, woken: map[string]bool{}, seen: map[string]string{},
+	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{}, woken: map[string]bool{}, seen: map[string]string{}, behind: map[string]int{},
 		max: maxPerCluster, late: late, fastest: map[string]*fastest{}, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
 }
 
@@ -221,6 +224,25 @@ func (m *slots) finish(cluster, key string, overloaded bool) (next string, befor
 	return next, before, after
 }
 
+// leftBehind counts a write of key that a sync stopped waiting for.
+func (m *slots) leftBehind(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.behind[key]++
+}
+
+// behindEnded counts off a write of key left behind that has ended, and
+// says whether it was the last of key's still running.
+func (m *slots) behindEnded(key string) (last bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.behind[key]--; m.behind[key] > 0 {
+		return false
+	}
+	delete(m.behind, key)
+	return true
+}
+
 // started is when a write began, and whether it was the only write of
 // this kind to its cluster then.
 type started struct {
@@ -252,6 +274,9 @@ func (m *slots) answeredLate(cluster string, s started, overloaded bool) bool {
 // Write is one member write that a sync waits for, up to the patience.
 type Write struct {
 	cluster, key string
+	// left, if set, is called when the sync leaves the write behind,
+	// before its end can see that it was.
+	left func()
 
 	mu        sync.Mutex
 	done      chan struct{}
@@ -292,5 +317,8 @@ func (w *Write) take() (WriteResult, bool) {
 		return w.res, true
 	}
 	w.abandoned = true
+	if w.left != nil {
+		w.left()
+	}
 	return WriteResult{}, false
 }

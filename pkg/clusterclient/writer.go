@@ -92,7 +92,8 @@ const (
 	WakeFreeSlot WakeReason = "free-slot"
 	// WakeNewerCopy: the member had a newer copy than a write left.
 	WakeNewerCopy WakeReason = "newer-copy"
-	// WakeWriteEnded: a write Wait left behind ended.
+	// WakeWriteEnded: the last of an object's writes Wait left behind
+	// ended, or one of them failed.
 	WakeWriteEnded WakeReason = "write-ended"
 )
 
@@ -105,8 +106,8 @@ type WriterOptions struct {
 	// MaxInFlight is the most writes at once per member.
 	MaxInFlight int
 	// Wake is called with an object key to sync again, and why: a slot
-	// freed for it, the member had a newer copy than a write left, or a
-	// write left behind ended.
+	// freed for it, the member had a newer copy than a write left, or the
+	// last of its writes left behind ended (one failed: at once).
 	Wake func(key string, why WakeReason)
 	// LeftBehind is called when a write left behind by Wait ends, with
 	// its result, before Wake.
@@ -316,6 +317,7 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 		return w.Slow(cluster, key)
 	}
 	h := newWrite(cluster, key)
+	h.left = func() { w.slots.leftBehind(key) }
 	go func() {
 		r := write(ctx)
 		next, before, after := w.slots.finish(cluster, key, Overloaded(r.Err))
@@ -335,7 +337,12 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 			if w.opts.LeftBehind != nil {
 				w.opts.LeftBehind(cluster, key, r)
 			}
-			if !changed {
+			// One sync after the object's last write left behind ends
+			// takes them all in, rather than one per member: at fifty
+			// members most writes of a burst are left behind. A failed
+			// write is retried at once.
+			last := w.slots.behindEnded(key)
+			if !changed && (last || r.Err != nil) {
 				w.opts.Wake(key, WakeWriteEnded)
 			}
 		}

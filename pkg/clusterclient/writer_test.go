@@ -2,12 +2,14 @@ package clusterclient_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/cache"
@@ -268,4 +270,82 @@ func TestWriterPassesOnOnlyNewsOfTheMembersCopies(t *testing.T) {
 	default:
 		t.Fatal("a newer copy came while the write ran, and the writer did not sync the object again")
 	}
+}
+
+// TestWriterWakesOnceForAnObjectsWritesLeftBehind: an object whose writes
+// to two slow members were both left behind is synced again once, when the
+// second ends, not once per member; a failed write left behind wakes it
+// at once, for the retry.
+func TestWriterWakesOnceForAnObjectsWritesLeftBehind(t *testing.T) {
+	members := fake.New("a", "b")
+	type wake struct {
+		key string
+		why clusterclient.WakeReason
+	}
+	wakes := make(chan wake, 10)
+	ended := make(chan string, 10)
+	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
+		RequestTimeout: 10 * time.Second,
+		Patience:       10 * time.Millisecond,
+		MaxInFlight:    4,
+		Wake:           func(key string, why clusterclient.WakeReason) { wakes <- wake{key, why} },
+		LeftBehind:     func(cluster, _ string, _ clusterclient.WriteResult) { ended <- cluster },
+	})
+	ctx := context.Background()
+	create := func(cluster, name string) *clusterclient.Write {
+		return w.Go(ctx, cluster, "ns/"+name, func(ctx context.Context) clusterclient.WriteResult {
+			obj, err := w.Create(ctx, cluster, configMap(name))
+			return clusterclient.WriteResult{Member: obj, Err: err}
+		})
+	}
+	endOf := func(cluster string) {
+		t.Helper()
+		select {
+		case got := <-ended:
+			if got != cluster {
+				t.Fatalf("the left-behind write to %s ended, want %s", got, cluster)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the left-behind write to %s did not end", cluster)
+		}
+	}
+	wokenFor := func(key string, why clusterclient.WakeReason) {
+		t.Helper()
+		select {
+		case got := <-wakes:
+			if got.key != key || got.why != why {
+				t.Fatalf("woke %s (%s), want %s (%s)", got.key, got.why, key, why)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s was not woken (%s)", key, why)
+		}
+	}
+
+	releaseA, releaseB := members.Block("a"), members.Block("b")
+	for _, r := range w.Wait([]*clusterclient.Write{create("a", "x"), create("b", "x")}) {
+		if !errors.Is(r.Err, clusterclient.ErrSlowMember) {
+			t.Fatalf("a write to a blocked member: %v, want it left behind", r.Err)
+		}
+	}
+	releaseA()
+	endOf("a")
+	releaseB()
+	endOf("b")
+	wokenFor("ns/x", clusterclient.WakeWriteEnded)
+	select {
+	case got := <-wakes:
+		t.Fatalf("a second wake after the object's writes left behind ended: %s (%s)", got.key, got.why)
+	default:
+	}
+
+	// A failed write left behind wakes the object though another runs.
+	releaseA, releaseB = members.Block("a"), members.Block("b")
+	members.Refuse("a", "create", apierrors.NewInternalError(errors.New("boom")))
+	w.Wait([]*clusterclient.Write{create("a", "y"), create("b", "y")})
+	releaseA()
+	endOf("a")
+	wokenFor("ns/y", clusterclient.WakeWriteEnded)
+	releaseB()
+	endOf("b")
+	wokenFor("ns/y", clusterclient.WakeWriteEnded)
 }

@@ -106,6 +106,8 @@ type Controller struct {
 	synced       []cache.InformerSynced
 	queue        *syncQueue
 	recorder     trailingRecorder
+	// told gathers what member writes did until the bookkeeping tells it.
+	told *writesTold
 	// trail holds events and Propagation writes until the member writes
 	// of the moment are done (see trailing).
 	trail  *trailing
@@ -175,6 +177,7 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 	}
 	c.trail = newTrailing(c.queue.Len, trailingDelays{short: BookkeepingDelay, long: BurstBookkeepingDelay, deep: cctx.ConcurrentSyncs})
 	c.recorder = trailingRecorder{inner: recorder, t: c.trail}
+	c.told = newWritesTold(recorder, c.trail)
 	writer := clusterclient.NewWriter(members, a.GVR, clusterclient.WriterOptions{
 		RequestTimeout: cctx.MemberRequestTimeout,
 		Patience:       MemberPatience,

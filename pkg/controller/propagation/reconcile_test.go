@@ -184,12 +184,18 @@ func (f *fixture) syncFederationCache(key string) {
 // writes events behind the member writes.
 func (f *fixture) waitEvent(want string) {
 	f.t.Helper()
+	f.waitEventThat(want, func(e string) bool { return strings.Contains(e, want) })
+}
+
+// waitEventThat waits for an event that matches, described by want.
+func (f *fixture) waitEventThat(want string, matches func(event string) bool) {
+	f.t.Helper()
 	timeout := time.After(10 * time.Second)
 	var seen []string
 	for {
 		select {
 		case e := <-f.events.Events:
-			if strings.Contains(e, want) {
+			if matches(e) {
 				return
 			}
 			seen = append(seen, e)
@@ -546,7 +552,10 @@ func TestReconcileLeavesASlowMemberBehind(t *testing.T) {
 	}
 	before := f.wokenCount()
 	release()
-	f.waitEvent("Created in cluster b")
+	// Told alone, or with a's if that was not told yet.
+	f.waitEventThat("Created in cluster b", func(e string) bool {
+		return strings.Contains(e, "Created in cluster b") || strings.Contains(e, "Created in clusters a, b")
+	})
 	if f.members.Object("b", "ns/cm") == nil {
 		t.Error("the left-behind write did not land")
 	}

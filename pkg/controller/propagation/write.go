@@ -146,7 +146,8 @@ func (c *Controller) failedErr(fed *unstructured.Unstructured, cl, op string, er
 
 // recordWrites tells in one event per kind of change what the writes did,
 // naming the clusters, rather than one per cluster: fewer writes, and
-// kubectl describe reads better.
+// kubectl describe reads better. Writes of the object told later (left
+// behind) join them if the bookkeeping has not run yet (see writesTold).
 func (c *Controller) recordWrites(fed *unstructured.Unstructured, selected []string, results []clusterclient.WriteResult) {
 	var created, updated []string
 	for i, cl := range selected {
@@ -157,12 +158,11 @@ func (c *Controller) recordWrites(fed *unstructured.Unstructured, selected []str
 			updated = append(updated, cl)
 		}
 	}
-	if len(created) > 0 {
-		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonCreateInCluster, "Created in %s", clusterList(created))
+	key := fed.GetName()
+	if ns := fed.GetNamespace(); ns != "" {
+		key = ns + "/" + key
 	}
-	if len(updated) > 0 {
-		c.recorder.Eventf(fed, corev1.EventTypeNormal, ReasonUpdateInCluster, "Updated in %s", clusterList(updated))
-	}
+	c.told.add(key, fed, created, updated)
 }
 
 // leftBehindDone follows a member write a sync stopped waiting for: it
