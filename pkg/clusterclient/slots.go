@@ -166,6 +166,13 @@ func (m *slots) popLine(cluster string) (next string) {
 	return next
 }
 
+// lined says whether key waits in cluster's line for a slot.
+func (m *slots) lined(cluster, key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.inLine[freshKey(cluster, key)]
+}
+
 // running says whether a write of key to cluster is in flight.
 func (m *slots) running(cluster, key string) bool {
 	m.mu.Lock()

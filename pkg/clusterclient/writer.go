@@ -50,6 +50,10 @@ type MemberWriter interface {
 	// cluster still runs, or the cluster has every slot taken (key then
 	// waits in line for one), write does not run and the Write is Slow.
 	Go(ctx context.Context, cluster, key string, write func(context.Context) WriteResult) *Write
+	// GoWhenFree is Go, but a write that waits in line for a slot starts
+	// by itself when one frees, as a write left behind, if current still
+	// says yes then (the object is not woken for the slot).
+	GoWhenFree(ctx context.Context, cluster, key string, write func(context.Context) WriteResult, current func() bool) *Write
 	// Slow is the Write of a cluster still busy with a write of key: its
 	// result is Slow, with the copy the cluster has now.
 	Slow(cluster, key string) *Write
@@ -128,6 +132,7 @@ type Writer struct {
 	opts    WriterOptions
 	slots   *slots
 	fresh   *freshwrites.Cache[*unstructured.Unstructured]
+	plans   plans
 }
 
 var _ MemberWriter = &Writer{}
@@ -149,6 +154,7 @@ func NewWriter(members Members, gvr schema.GroupVersionResource, opts WriterOpti
 		// being done twice.
 		slots: newSlots(opts.MaxInFlight, opts.RequestTimeout/2),
 		fresh: freshwrites.New[*unstructured.Unstructured](freshwrites.DefaultTTL),
+		plans: plans{m: map[string]plan{}},
 	}
 }
 
@@ -316,38 +322,50 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 	if !w.slots.start(cluster, key) {
 		return w.Slow(cluster, key)
 	}
+	return w.launch(ctx, cluster, key, write)
+}
+
+// launch runs a write whose slot start claimed, for a sync to wait for.
+func (w *Writer) launch(ctx context.Context, cluster, key string, write func(context.Context) WriteResult) *Write {
+	w.dropPlan(cluster, key)
 	h := newWrite(cluster, key)
 	h.left = func() { w.slots.leftBehind(key) }
-	go func() {
-		r := write(ctx)
-		next, before, after := w.slots.finish(cluster, key, Overloaded(r.Err))
-		changed := newerThanWrite(w.slots.takeSeen(cluster, key), r)
-		if w.opts.Allowance != nil {
-			w.opts.Allowance(cluster, before, after)
-		}
-		if next != "" {
-			w.opts.Wake(next, WakeFreeSlot)
-		}
-		if changed {
-			// The member had a newer copy than the write left, and the
-			// informer's event of it went no further (see echo).
-			w.opts.Wake(key, WakeNewerCopy)
-		}
-		if h.complete(r) {
-			if w.opts.LeftBehind != nil {
-				w.opts.LeftBehind(cluster, key, r)
-			}
-			// One sync after the object's last write left behind ends
-			// takes them all in, rather than one per member: at fifty
-			// members most writes of a burst are left behind. A failed
-			// write is retried at once.
-			last := w.slots.behindEnded(key)
-			if !changed && (last || r.Err != nil) {
-				w.opts.Wake(key, WakeWriteEnded)
-			}
-		}
-	}()
+	go w.run(ctx, cluster, key, h, write)
 	return h
+}
+
+// run does a write that holds its slot, and follows its end: the slot goes
+// to the next in line, and the object is woken if the member had a newer
+// copy, or if the sync left the write behind and it was the object's last
+// such write or failed.
+func (w *Writer) run(ctx context.Context, cluster, key string, h *Write, write func(context.Context) WriteResult) {
+	r := write(ctx)
+	next, before, after := w.slots.finish(cluster, key, Overloaded(r.Err))
+	changed := newerThanWrite(w.slots.takeSeen(cluster, key), r)
+	if w.opts.Allowance != nil {
+		w.opts.Allowance(cluster, before, after)
+	}
+	if next != "" {
+		w.freeSlotFor(cluster, next)
+	}
+	if changed {
+		// The member had a newer copy than the write left, and the
+		// informer's event of it went no further (see echo).
+		w.opts.Wake(key, WakeNewerCopy)
+	}
+	if h.complete(r) {
+		if w.opts.LeftBehind != nil {
+			w.opts.LeftBehind(cluster, key, r)
+		}
+		// One sync after the object's last write left behind ends
+		// takes them all in, rather than one per member: at fifty
+		// members most writes of a burst are left behind. A failed
+		// write is retried at once.
+		last := w.slots.behindEnded(key)
+		if !changed && (last || r.Err != nil) {
+			w.opts.Wake(key, WakeWriteEnded)
+		}
+	}
 }
 
 // newerThanWrite says the member had a newer copy than the write's
@@ -415,7 +433,8 @@ func (w *Writer) InFlight(cluster, key string) bool { return w.slots.running(clu
 // NoWrite implements MemberWriter. If key was the object woken for a free
 // slot, the next in line is woken instead.
 func (w *Writer) NoWrite(cluster, key string) {
+	w.dropPlan(cluster, key)
 	if next := w.slots.noWrite(cluster, key); next != "" {
-		w.opts.Wake(next, WakeFreeSlot)
+		w.freeSlotFor(cluster, next)
 	}
 }

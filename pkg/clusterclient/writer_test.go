@@ -349,3 +349,96 @@ func TestWriterWakesOnceForAnObjectsWritesLeftBehind(t *testing.T) {
 	endOf("b")
 	wokenFor("ns/y", clusterclient.WakeWriteEnded)
 }
+
+// TestWriterStartsAPlannedWriteWhenASlotFrees: a write that waits in line
+// with a plan that still holds starts by itself when a slot frees, and
+// its end is told and wakes the object as a write left behind; one whose
+// plan no longer holds does not run, and its object is woken instead.
+func TestWriterStartsAPlannedWriteWhenASlotFrees(t *testing.T) {
+	members := fake.New("a")
+	type wake struct {
+		key string
+		why clusterclient.WakeReason
+	}
+	wakes := make(chan wake, 10)
+	ended := make(chan string, 10)
+	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
+		RequestTimeout: 10 * time.Second,
+		Patience:       10 * time.Millisecond,
+		MaxInFlight:    1,
+		Wake:           func(key string, why clusterclient.WakeReason) { wakes <- wake{key, why} },
+		LeftBehind:     func(_, key string, _ clusterclient.WriteResult) { ended <- key },
+	})
+	ctx := context.Background()
+	ran := make(chan string, 10)
+	create := func(name string) func(context.Context) clusterclient.WriteResult {
+		return func(ctx context.Context) clusterclient.WriteResult {
+			ran <- name
+			obj, err := w.Create(ctx, "a", configMap(name))
+			return clusterclient.WriteResult{Member: obj, Err: err}
+		}
+	}
+	next := func(what string) wake {
+		t.Helper()
+		select {
+		case got := <-wakes:
+			return got
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no wake: %s", what)
+			return wake{}
+		}
+	}
+
+	for _, c := range []struct {
+		name  string
+		holds bool
+	}{{"y", true}, {"z", false}} {
+		release := members.Block("a")
+		first := w.GoWhenFree(ctx, "a", "ns/x-"+c.name, create("x-"+c.name), func() bool { return true })
+		<-ran
+		queued := w.GoWhenFree(ctx, "a", "ns/"+c.name, create(c.name), func() bool { return c.holds })
+		if r := w.Wait([]*clusterclient.Write{queued})[0]; !errors.Is(r.Err, clusterclient.ErrSlowMember) {
+			t.Fatalf("%s: a write behind a full allowance: %v, want it slow", c.name, r.Err)
+		}
+		w.Wait([]*clusterclient.Write{first}) // left behind
+		release()
+		// x's end frees the slot: y's plan holds and its write starts by
+		// itself, told and woken as left behind; z's does not, and z is
+		// woken for the slot. Both ends may come in either order.
+		want := map[wake]bool{{"ns/x-" + c.name, clusterclient.WakeWriteEnded}: true}
+		wantEnded := map[string]bool{"ns/x-" + c.name: true}
+		if c.holds {
+			want[wake{"ns/" + c.name, clusterclient.WakeWriteEnded}] = true
+			wantEnded["ns/"+c.name] = true
+		} else {
+			want[wake{"ns/" + c.name, clusterclient.WakeFreeSlot}] = true
+		}
+		for range wantEnded {
+			select {
+			case got := <-ended:
+				if !wantEnded[got] {
+					t.Fatalf("%s: the write of %s ended and was told, want %v", c.name, got, wantEnded)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: writes told as ended, want %v", c.name, wantEnded)
+			}
+		}
+		for range want {
+			if got := next(c.name); !want[got] {
+				t.Fatalf("%s: woke %v, want %v", c.name, got, want)
+			}
+		}
+		if c.holds {
+			if got := <-ran; got != "y" {
+				t.Fatalf("ran %s, want the planned y", got)
+			}
+			if members.Object("a", "ns/y") == nil {
+				t.Fatal("the planned write did not land")
+			}
+			continue
+		}
+		if members.Object("a", "ns/z") != nil {
+			t.Fatal("a write whose plan no longer held ran")
+		}
+	}
+}

@@ -13,6 +13,7 @@ package propagation
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -126,6 +127,10 @@ type Controller struct {
 	// controller.MemberGate).
 	gate controller.MemberGate
 
+	// epoch grows with every change of clusters, gates or placement: a
+	// write planned before one may no longer hold (see planHolds).
+	epoch atomic.Uint64
+
 	// releaseOnly is the mode of a kind whose controller is turned off
 	// with --controllers: it only takes the federation's finalizer off
 	// deleted objects, so that they do not wait for a sync that never
@@ -224,6 +229,7 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 
 // enqueueName queues the object of that namespace and name, for reason why.
 func (c *Controller) enqueueName(namespace, name, why string) {
+	c.epoch.Add(1)
 	if namespace == "" {
 		c.queue.wake(name, why)
 		return
@@ -272,12 +278,14 @@ func (c *Controller) propagationEvents() cache.ResourceEventHandlerFuncs {
 // nothing else would bring its key back once the cluster is Ready again,
 // for the copy to be removed (removeOrphans).
 func (c *Controller) enqueueCopiesIn(cluster string) {
+	c.epoch.Add(1)
 	for _, key := range c.members.CachedKeys(cluster) {
 		c.queue.wake(key, wakeCluster)
 	}
 }
 
 func (c *Controller) enqueueAll() {
+	c.epoch.Add(1)
 	for _, key := range c.fed.GetStore().ListKeys() {
 		c.queue.wake(key, wakeCluster)
 	}

@@ -39,13 +39,27 @@ func (c *Controller) writeMember(ctx context.Context, fed *unstructured.Unstruct
 		c.members.NoWrite(cl, key)
 		return clusterclient.Done(clusterclient.WriteResult{Member: member})
 	}
-	return c.members.Go(ctx, cl, key, func(ctx context.Context) clusterclient.WriteResult {
+	return c.members.GoWhenFree(ctx, cl, key, func(ctx context.Context) clusterclient.WriteResult {
 		start := time.Now()
 		defer func() {
 			memberSyncDuration.WithLabelValues(c.adapter.Name, cl).Observe(time.Since(start).Seconds())
 		}()
 		return c.syncCluster(ctx, fed, cl, member, desired)
-	})
+	}, c.planHolds(key, fed))
+}
+
+// planHolds says whether a write planned from fed still holds: the
+// federated object is unchanged, and no cluster, gate or placement change
+// has come since (any of them may change what the cluster should have).
+// A write that waits in a member's line starts by itself while its plan
+// holds (see clusterclient.MemberWriter.GoWhenFree); otherwise the object
+// syncs again.
+func (c *Controller) planHolds(key string, fed *unstructured.Unstructured) func() bool {
+	rv, epoch := fed.GetResourceVersion(), c.epoch.Load()
+	return func() bool {
+		cur, err := c.federated(key)
+		return err == nil && cur != nil && cur.GetResourceVersion() == rv && c.epoch.Load() == epoch
+	}
 }
 
 // held returns why the kind's gate holds fed back from cluster cl, "" if
