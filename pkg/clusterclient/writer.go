@@ -114,8 +114,9 @@ type WriterOptions struct {
 	// last of its writes left behind ended (one failed: at once).
 	Wake func(key string, why WakeReason)
 	// LeftBehind is called when a write left behind by Wait ends, with
-	// its result, before Wake.
-	LeftBehind func(cluster, key string, r WriteResult)
+	// its result and whether it was the last of the object's writes left
+	// behind still running, before Wake.
+	LeftBehind func(cluster, key string, r WriteResult, last bool)
 	// Events is called for each member informer event, after the writer
 	// has taken it in (nil: none).
 	Events func(cluster string) cache.ResourceEventHandler
@@ -354,14 +355,14 @@ func (w *Writer) run(ctx context.Context, cluster, key string, h *Write, write f
 		w.opts.Wake(key, WakeNewerCopy)
 	}
 	if h.complete(r) {
-		if w.opts.LeftBehind != nil {
-			w.opts.LeftBehind(cluster, key, r)
-		}
 		// One sync after the object's last write left behind ends
 		// takes them all in, rather than one per member: at fifty
 		// members most writes of a burst are left behind. A failed
 		// write is retried at once.
 		last := w.slots.behindEnded(key)
+		if w.opts.LeftBehind != nil {
+			w.opts.LeftBehind(cluster, key, r, last)
+		}
 		if !changed && (last || r.Err != nil) {
 			w.opts.Wake(key, WakeWriteEnded)
 		}

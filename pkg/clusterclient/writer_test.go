@@ -289,7 +289,7 @@ func TestWriterWakesOnceForAnObjectsWritesLeftBehind(t *testing.T) {
 		Patience:       10 * time.Millisecond,
 		MaxInFlight:    4,
 		Wake:           func(key string, why clusterclient.WakeReason) { wakes <- wake{key, why} },
-		LeftBehind:     func(cluster, _ string, _ clusterclient.WriteResult) { ended <- cluster },
+		LeftBehind:     func(cluster, _ string, _ clusterclient.WriteResult, _ bool) { ended <- cluster },
 	})
 	ctx := context.Background()
 	create := func(cluster, name string) *clusterclient.Write {
@@ -367,7 +367,7 @@ func TestWriterStartsAPlannedWriteWhenASlotFrees(t *testing.T) {
 		Patience:       10 * time.Millisecond,
 		MaxInFlight:    1,
 		Wake:           func(key string, why clusterclient.WakeReason) { wakes <- wake{key, why} },
-		LeftBehind:     func(_, key string, _ clusterclient.WriteResult) { ended <- key },
+		LeftBehind:     func(_, key string, _ clusterclient.WriteResult, _ bool) { ended <- key },
 	})
 	ctx := context.Background()
 	ran := make(chan string, 10)

@@ -58,10 +58,21 @@ const BurstBookkeepingDelay = 5 * time.Second
 // with them every other member's propagation.
 const MemberPatience = time.Second
 
-// slowMemberRetry is when an object waiting for a slow member's free write
-// slot is synced again at the latest; normally a slot freeing up wakes it
-// sooner.
+// slowMemberRetry is the least time after which an object left waiting
+// for a slow member is synced again, whatever happened (see backstop);
+// normally the end of its last write left behind, or a free slot, wakes it
+// or starts its write sooner.
 const slowMemberRetry = 5 * time.Second
+
+// backstop is when an object left waiting for a slow member is synced
+// again at the latest: past every write's request timeout, twice over, so
+// that it syncs only if a wake was lost. An object's writes may wait in a
+// member's line for several request timeouts under a burst, and a sync
+// then only finds them still waiting: at fifty members a 5 s backstop made
+// half the syncs of a burst.
+func (c *Controller) backstop() time.Duration {
+	return max(slowMemberRetry, 2*c.cctx.MemberRequestTimeout)
+}
 
 // Finalizer is federatedtypes.Finalizer, which this controller adds and
 // takes off.

@@ -15,7 +15,8 @@ import (
 // behind (which end one by one, member after member) are told together:
 // at fifty members a burst leaves most writes behind, and an event for
 // each was ten event writes to the federation-apiserver per object and a
-// describe full of one-cluster lines.
+// describe full of one-cluster lines. The writes an object's sync left
+// behind are told when the last of them ends.
 type writesTold struct {
 	recorder record.EventRecorder
 	trail    *trailing
@@ -34,9 +35,14 @@ func newWritesTold(recorder record.EventRecorder, trail *trailing) *writesTold {
 }
 
 // add notes the clusters where fed's copy was created or updated, to be
-// told with any others noted before the bookkeeping runs.
-func (w *writesTold) add(key string, fed *unstructured.Unstructured, created, updated []string) {
+// told with any others noted before the bookkeeping runs; with tell, it
+// asks for the bookkeeping (a write left behind whose object has others
+// still running waits for the last).
+func (w *writesTold) add(key string, fed *unstructured.Unstructured, created, updated []string, tell bool) {
 	if len(created) == 0 && len(updated) == 0 {
+		if tell && w.has(key) {
+			w.trail.add("writes/"+key, func() { w.tell(key) })
+		}
 		return
 	}
 	w.mu.Lock()
@@ -49,7 +55,16 @@ func (w *writesTold) add(key string, fed *unstructured.Unstructured, created, up
 	n.created.Insert(created...)
 	n.updated.Insert(updated...)
 	w.mu.Unlock()
-	w.trail.add("writes/"+key, func() { w.tell(key) })
+	if tell {
+		w.trail.add("writes/"+key, func() { w.tell(key) })
+	}
+}
+
+// has says something is noted for key.
+func (w *writesTold) has(key string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.pending[key] != nil
 }
 
 // tell records the events of what was noted for key.

@@ -23,10 +23,10 @@ func TestWritesToldTogether(t *testing.T) {
 	told := newWritesTold(events, tr)
 	fed := configMap("cm", nil)
 
-	told.add("ns/cm", fed, []string{"a", "c"}, nil)
-	told.add("ns/cm", fed, []string{"b"}, nil)
-	told.add("ns/cm", fed, []string{"c"}, []string{"d"})
-	told.add("ns/cm", fed, nil, nil)
+	told.add("ns/cm", fed, []string{"a", "c"}, nil, true)
+	told.add("ns/cm", fed, []string{"b"}, nil, false)
+	told.add("ns/cm", fed, []string{"c"}, []string{"d"}, true)
+	told.add("ns/cm", fed, nil, nil, true)
 	backlog.n.Store(0) // the queue empties: the bookkeeping runs
 	want := []string{"Normal CreateInCluster Created in clusters a, b, c", "Normal UpdateInCluster Updated in cluster d"}
 	for _, w := range want {
@@ -40,13 +40,16 @@ func TestWritesToldTogether(t *testing.T) {
 		}
 	}
 
-	told.add("ns/cm", fed, []string{"e"}, nil)
+	// Writes left behind wait for the last of them.
+	told.add("ns/cm", fed, []string{"e"}, nil, false)
+	told.add("ns/cm", fed, []string{"f"}, nil, false)
+	told.add("ns/cm", fed, nil, nil, true)
 	select {
 	case e := <-events.Events:
-		if e != "Normal CreateInCluster Created in cluster e" {
-			t.Fatalf("event %q, want the later write told on its own", e)
+		if e != "Normal CreateInCluster Created in clusters e, f" {
+			t.Fatalf("event %q, want the writes left behind told together", e)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("a write noted after the bookkeeping ran was never told")
+		t.Fatal("writes noted after the bookkeeping ran were never told")
 	}
 }

@@ -163,6 +163,12 @@ func (c *Controller) failedErr(fed *unstructured.Unstructured, cl, op string, er
 // kubectl describe reads better. Writes of the object told later (left
 // behind) join them if the bookkeeping has not run yet (see writesTold).
 func (c *Controller) recordWrites(fed *unstructured.Unstructured, selected []string, results []clusterclient.WriteResult) {
+	c.noteWrites(fed, selected, results, true)
+}
+
+// noteWrites notes what the writes did for the object's next event, and
+// asks for the event if tell.
+func (c *Controller) noteWrites(fed *unstructured.Unstructured, selected []string, results []clusterclient.WriteResult, tell bool) {
 	var created, updated []string
 	for i, cl := range selected {
 		switch results[i].Op {
@@ -176,18 +182,20 @@ func (c *Controller) recordWrites(fed *unstructured.Unstructured, selected []str
 	if ns := fed.GetNamespace(); ns != "" {
 		key = ns + "/" + key
 	}
-	c.told.add(key, fed, created, updated)
+	c.told.add(key, fed, created, updated, tell)
 }
 
 // leftBehindDone follows a member write a sync stopped waiting for: it
-// tells about it as the sync would have; the writer then syncs the object
-// again, so that its Propagation and status take the write in.
-func (c *Controller) leftBehindDone(cl, key string, r clusterclient.WriteResult) {
+// tells about it as the sync would have, together with the object's other
+// writes left behind when the last of them ends (last), or at once if it
+// failed; the writer then syncs the object again, so that its Propagation
+// and status take the writes in.
+func (c *Controller) leftBehindDone(cl, key string, r clusterclient.WriteResult, last bool) {
 	fed, err := c.federated(key)
 	if err != nil || fed == nil {
 		return
 	}
-	c.recordWrites(fed, []string{cl}, []clusterclient.WriteResult{r})
+	c.noteWrites(fed, []string{cl}, []clusterclient.WriteResult{r}, last || r.Err != nil)
 	if r.Op == clusterclient.OpDeleted {
 		why := whyDeselected
 		if fed.GetDeletionTimestamp() != nil {
