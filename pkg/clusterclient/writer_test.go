@@ -278,19 +278,13 @@ func TestWriterPassesOnOnlyNewsOfTheMembersCopies(t *testing.T) {
 // at once, for the retry.
 func TestWriterWakesOnceForAnObjectsWritesLeftBehind(t *testing.T) {
 	members := fake.New("a", "b")
-	type wake struct {
-		key string
-		why clusterclient.WakeReason
-	}
-	wakes := make(chan wake, 10)
+	w, wakes, ends := impatientWriter(members, 4)
 	ended := make(chan string, 10)
-	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
-		RequestTimeout: 10 * time.Second,
-		Patience:       10 * time.Millisecond,
-		MaxInFlight:    4,
-		Wake:           func(key string, why clusterclient.WakeReason) { wakes <- wake{key, why} },
-		LeftBehind:     func(cluster, _ string, _ clusterclient.WriteResult, _ bool) { ended <- cluster },
-	})
+	go func() {
+		for e := range ends {
+			ended <- e.cluster
+		}
+	}()
 	ctx := context.Background()
 	create := func(cluster, name string) *clusterclient.Write {
 		return w.Go(ctx, cluster, "ns/"+name, func(ctx context.Context) clusterclient.WriteResult {
@@ -356,19 +350,13 @@ func TestWriterWakesOnceForAnObjectsWritesLeftBehind(t *testing.T) {
 // plan no longer holds does not run, and its object is woken instead.
 func TestWriterStartsAPlannedWriteWhenASlotFrees(t *testing.T) {
 	members := fake.New("a")
-	type wake struct {
-		key string
-		why clusterclient.WakeReason
-	}
-	wakes := make(chan wake, 10)
+	w, wakes, ends := impatientWriter(members, 1)
 	ended := make(chan string, 10)
-	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
-		RequestTimeout: 10 * time.Second,
-		Patience:       10 * time.Millisecond,
-		MaxInFlight:    1,
-		Wake:           func(key string, why clusterclient.WakeReason) { wakes <- wake{key, why} },
-		LeftBehind:     func(_, key string, _ clusterclient.WriteResult, _ bool) { ended <- key },
-	})
+	go func() {
+		for e := range ends {
+			ended <- e.key
+		}
+	}()
 	ctx := context.Background()
 	ran := make(chan string, 10)
 	create := func(name string) func(context.Context) clusterclient.WriteResult {
@@ -441,4 +429,28 @@ func TestWriterStartsAPlannedWriteWhenASlotFrees(t *testing.T) {
 			t.Fatal("a write whose plan no longer held ran")
 		}
 	}
+}
+
+// wake is one call of a Writer's Wake.
+type wake struct {
+	key string
+	why clusterclient.WakeReason
+}
+
+// leftEnd is one call of a Writer's LeftBehind.
+type leftEnd struct{ cluster, key string }
+
+// impatientWriter is a writer over members that waits 10 ms for writes,
+// allows maxInFlight at once, and reports its wakes and the ends of the
+// writes it left behind.
+func impatientWriter(members *fake.Members, maxInFlight int) (*clusterclient.Writer, chan wake, chan leftEnd) {
+	wakes, ends := make(chan wake, 10), make(chan leftEnd, 10)
+	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
+		RequestTimeout: 10 * time.Second,
+		Patience:       10 * time.Millisecond,
+		MaxInFlight:    maxInFlight,
+		Wake:           func(key string, why clusterclient.WakeReason) { wakes <- wake{key, why} },
+		LeftBehind:     func(cluster, key string, _ clusterclient.WriteResult, _ bool) { ends <- leftEnd{cluster, key} },
+	})
+	return w, wakes, ends
 }

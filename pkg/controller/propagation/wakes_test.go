@@ -1,6 +1,7 @@
 package propagation
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 // queued the key first; a key brought back by a delay counts under the
 // delay's reason.
 func TestSyncQueueCountsEachSyncByItsFirstCause(t *testing.T) {
-	kind := "test-causes"
+	// A kind of its own for each run: the counters are process-wide.
+	kind := fmt.Sprintf("test-causes-%d", time.Now().UnixNano())
 	q := newSyncQueue(kind, kind)
 	defer q.ShutDown()
 	value := func(vec string, why string) float64 {
@@ -28,13 +30,19 @@ func TestSyncQueueCountsEachSyncByItsFirstCause(t *testing.T) {
 		return v
 	}
 
+	// sync takes ns/a from the queue as a worker would.
+	sync := func() {
+		t.Helper()
+		if key, _ := q.Get(); key != "ns/a" {
+			t.Fatalf("Get = %q, want ns/a", key)
+		}
+		q.Done("ns/a")
+	}
+
 	q.wake("ns/a", wakeMember)
 	q.wake("ns/a", wakeFederated)
 	q.wake("ns/a", wakeMember)
-	if key, _ := q.Get(); key != "ns/a" {
-		t.Fatalf("Get = %q, want ns/a", key)
-	}
-	q.Done("ns/a")
+	sync()
 	if got := value("wakes", wakeMember); got != 2 {
 		t.Errorf("member wakes = %v, want 2", got)
 	}
@@ -46,20 +54,14 @@ func TestSyncQueueCountsEachSyncByItsFirstCause(t *testing.T) {
 	}
 
 	q.wakeAfter("ns/a", 10*time.Millisecond, wakeSlowMember)
-	if key, _ := q.Get(); key != "ns/a" {
-		t.Fatalf("Get = %q, want ns/a", key)
-	}
-	q.Done("ns/a")
+	sync()
 	if got := value("causes", wakeSlowMember); got != 1 {
 		t.Errorf("syncs caused by the slow-member backstop = %v, want 1", got)
 	}
 
 	// The next immediate wake is its own cause again.
 	q.wake("ns/a", wakeFederated)
-	if key, _ := q.Get(); key != "ns/a" {
-		t.Fatalf("Get = %q, want ns/a", key)
-	}
-	q.Done("ns/a")
+	sync()
 	if got := value("causes", wakeFederated); got != 1 {
 		t.Errorf("syncs caused by federated events = %v, want 1", got)
 	}
