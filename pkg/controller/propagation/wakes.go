@@ -38,50 +38,61 @@ const (
 // delay's reason.
 type syncQueue struct {
 	workqueue.TypedRateLimitingInterface[string]
-	kind string
+	kind    string
+	backoff workqueue.TypedRateLimiter[string]
 
 	mu sync.Mutex
 	// now is the reason of the first immediate wake of a key since it was
-	// last taken; later that of its first delayed wake.
-	now, later map[string]string
+	// last taken; later that of its first delayed wake still to come, or
+	// come since it was last taken.
+	now   map[string]string
+	later map[string]delayed
+}
+
+// delayed is the reason of a delayed wake, and when it is due.
+type delayed struct {
+	why string
+	due time.Time
 }
 
 func newSyncQueue(kind, name string) *syncQueue {
+	backoff := workqueue.DefaultTypedControllerRateLimiter[string]()
 	return &syncQueue{
 		TypedRateLimitingInterface: workqueue.NewTypedRateLimitingQueueWithConfig(
-			workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: name}),
-		kind:  kind,
-		now:   map[string]string{},
-		later: map[string]string{},
+			backoff, workqueue.TypedRateLimitingQueueConfig[string]{Name: name}),
+		kind:    kind,
+		backoff: backoff,
+		now:     map[string]string{},
+		later:   map[string]delayed{},
 	}
 }
 
 // wake queues key now, for reason why.
 func (q *syncQueue) wake(key, why string) {
-	q.note(q.now, key, why)
+	syncWakes.WithLabelValues(q.kind, why).Inc()
+	q.mu.Lock()
+	if _, ok := q.now[key]; !ok {
+		q.now[key] = why
+	}
+	q.mu.Unlock()
 	q.Add(key)
 }
 
 // wakeAfter queues key after d, for reason why.
 func (q *syncQueue) wakeAfter(key string, d time.Duration, why string) {
-	q.note(q.later, key, why)
+	syncWakes.WithLabelValues(q.kind, why).Inc()
+	q.mu.Lock()
+	if _, ok := q.later[key]; !ok {
+		q.later[key] = delayed{why: why, due: time.Now().Add(d)}
+	}
+	q.mu.Unlock()
 	q.AddAfter(key, d)
 }
 
-// retry queues key with the queue's backoff, after an error.
+// retry queues key with the queue's backoff, after an error, as
+// AddRateLimited does.
 func (q *syncQueue) retry(key string) {
-	q.note(q.later, key, wakeError)
-	q.AddRateLimited(key)
-}
-
-func (q *syncQueue) note(reasons map[string]string, key, why string) {
-	syncWakes.WithLabelValues(q.kind, why).Inc()
-	q.mu.Lock()
-	if _, ok := reasons[key]; !ok {
-		reasons[key] = why
-	}
-	q.mu.Unlock()
+	q.wakeAfter(key, q.backoff.When(key), wakeError)
 }
 
 // Get takes the next key, as the work queue's Get does, and counts the
@@ -93,11 +104,16 @@ func (q *syncQueue) Get() (string, bool) {
 	}
 	q.mu.Lock()
 	why, ok := q.now[key]
-	if ok {
-		delete(q.now, key)
-	} else if why, ok = q.later[key]; ok {
+	delete(q.now, key)
+	if d, pending := q.later[key]; !ok && pending {
+		why, ok = d.why, true
 		delete(q.later, key)
-	} else {
+	} else if pending && !d.due.After(time.Now()) {
+		// The delayed wake came and merged into this sync: forget it,
+		// or it would stay for a key that may never come back.
+		delete(q.later, key)
+	}
+	if !ok {
 		why = "unknown"
 	}
 	q.mu.Unlock()

@@ -66,3 +66,26 @@ func TestSyncQueueCountsEachSyncByItsFirstCause(t *testing.T) {
 		t.Errorf("syncs caused by federated events = %v, want 1", got)
 	}
 }
+
+// TestSyncQueueForgetsADelayedWakeThatMerged: a delayed wake that came due
+// while its key waited for another reason is forgotten by that sync, so
+// that the queue keeps nothing for keys that never come back.
+func TestSyncQueueForgetsADelayedWakeThatMerged(t *testing.T) {
+	kind := fmt.Sprintf("test-merged-%d", time.Now().UnixNano())
+	q := newSyncQueue(kind, kind)
+	defer q.ShutDown()
+	q.wake("ns/a", wakeMember)
+	q.wakeAfter("ns/a", time.Millisecond, wakeSlowMember)
+	for due := time.Now().Add(time.Millisecond); !time.Now().After(due); {
+		time.Sleep(time.Millisecond)
+	}
+	if key, _ := q.Get(); key != "ns/a" {
+		t.Fatalf("Get = %q, want ns/a", key)
+	}
+	q.Done("ns/a")
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.later) != 0 || len(q.now) != 0 {
+		t.Errorf("after the sync: immediate %v, delayed %v; want nothing kept", q.now, q.later)
+	}
+}
