@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/kfederation/federation/pkg/clusterclient"
 )
@@ -178,10 +179,7 @@ func (c *Controller) noteWrites(fed *unstructured.Unstructured, selected []strin
 			updated = append(updated, cl)
 		}
 	}
-	key := fed.GetName()
-	if ns := fed.GetNamespace(); ns != "" {
-		key = ns + "/" + key
-	}
+	key, _ := cache.MetaNamespaceKeyFunc(fed)
 	c.told.add(key, fed, created, updated, tell)
 }
 
