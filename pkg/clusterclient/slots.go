@@ -29,7 +29,9 @@ type slots struct {
 	inFlight   map[string]started // freshKey -> when the write started
 	perCluster map[string]int
 	waiting    map[string][]string // cluster -> object keys, first come first
-	inLine     map[string]bool     // freshKey
+	// inLine are the objects waiting in a line, by freshKey, each with
+	// the plan of its write (nil: none; it is woken for its slot).
+	inLine map[string]*plan
 	// woken are the objects taken out of a cluster's line for a free slot
 	// that have not yet started a write there nor said they need none
 	// (freshKey).
@@ -57,7 +59,7 @@ func newSlots(maxPerCluster int, late time.Duration) *slots {
 	if maxPerCluster < 1 {
 		maxPerCluster = 1
 	}
-	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]bool{}, woken: map[string]bool{}, seen: map[string]string{}, behind: map[string]int{},
+	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]*plan{}, woken: map[string]bool{}, seen: map[string]string{}, behind: map[string]int{},
 		max: maxPerCluster, late: late, fastest: map[string]*fastest{}, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
 }
 
@@ -96,8 +98,12 @@ func (m *slots) adapt(cluster string, started time.Time, overloaded bool) {
 
 // start claims a write of key to cluster; false if one is still running,
 // or the cluster already has as many writes as allowed (key then waits in
-// line for a slot).
-func (m *slots) start(cluster, key string) bool {
+// line for a slot, without a plan).
+func (m *slots) start(cluster, key string) bool { return m.startOrLine(cluster, key, nil) }
+
+// startOrLine is start, but key waits in line with p, the write to start
+// when a slot frees for it; a plan it had in line before gives way to p.
+func (m *slots) startOrLine(cluster, key string, p *plan) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := freshKey(cluster, key)
@@ -105,10 +111,10 @@ func (m *slots) start(cluster, key string) bool {
 		return false
 	}
 	if m.perCluster[cluster] >= m.allowed(cluster) {
-		if !m.inLine[k] {
-			m.inLine[k] = true
+		if _, lined := m.inLine[k]; !lined {
 			m.waiting[cluster] = append(m.waiting[cluster], key)
 		}
+		m.inLine[k] = p
 		return false
 	}
 	m.inFlight[k] = started{at: m.now(), alone: m.perCluster[cluster] == 0}
@@ -118,30 +124,39 @@ func (m *slots) start(cluster, key string) bool {
 	return true
 }
 
-// noWrite tells that key needs no write to cluster: it leaves the line, and
-// if it had been woken for a free slot that is still free, the first object
-// still waiting is returned to be synced again in its place. An object
-// that was not woken for the slot passes nothing on: every sync says this
-// of every member whose copy is in line, and each would otherwise wake
-// another object whose sync may find the slot taken again.
-func (m *slots) noWrite(cluster, key string) (next string) {
+// noWrite tells that key needs no write to cluster: it leaves the line
+// (with its plan), and if it had been woken for a free slot that is still
+// free, the first object still waiting is returned to take the slot in
+// its place. An object that was not woken for the slot passes nothing on:
+// every sync says this of every member whose copy is in line, and each
+// would otherwise wake another object whose sync may find the slot taken
+// again.
+func (m *slots) noWrite(cluster, key string) (next waiter) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := freshKey(cluster, key)
 	m.leaveLine(cluster, k)
 	if !m.woken[k] {
-		return ""
+		return waiter{}
 	}
 	delete(m.woken, k)
 	if m.perCluster[cluster] < m.allowed(cluster) {
 		return m.popLine(cluster)
 	}
-	return ""
+	return waiter{}
 }
 
-// leaveLine takes k (a freshKey) out of cluster's line, if it is in it.
+// waiter is an object taken out of a member's line for a free slot, with
+// its write's plan if it has one; the zero waiter is none.
+type waiter struct {
+	key  string
+	plan *plan
+}
+
+// leaveLine takes k (a freshKey) out of cluster's line, if it is in it,
+// and forgets its plan.
 func (m *slots) leaveLine(cluster, k string) {
-	if !m.inLine[k] {
+	if _, lined := m.inLine[k]; !lined {
 		return
 	}
 	delete(m.inLine, k)
@@ -151,26 +166,22 @@ func (m *slots) leaveLine(cluster, k string) {
 	}
 }
 
-// popLine takes the first object out of cluster's line, if any.
-func (m *slots) popLine(cluster string) (next string) {
+// popLine takes the first object out of cluster's line, if any, with its
+// plan.
+func (m *slots) popLine(cluster string) waiter {
 	line := m.waiting[cluster]
 	if len(line) == 0 {
-		return ""
+		return waiter{}
 	}
-	next = line[0]
+	next := waiter{key: line[0]}
 	if m.waiting[cluster] = line[1:]; len(m.waiting[cluster]) == 0 {
 		delete(m.waiting, cluster)
 	}
-	delete(m.inLine, freshKey(cluster, next))
-	m.woken[freshKey(cluster, next)] = true
+	k := freshKey(cluster, next.key)
+	next.plan = m.inLine[k]
+	delete(m.inLine, k)
+	m.woken[k] = true
 	return next
-}
-
-// lined says whether key waits in cluster's line for a slot.
-func (m *slots) lined(cluster, key string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.inLine[freshKey(cluster, key)]
 }
 
 // running says whether a write of key to cluster is in flight.
@@ -211,9 +222,9 @@ func (m *slots) takeSeen(cluster, key string) string {
 // finish releases a write's slot, adapts the cluster's allowance to
 // whether the member was overloaded (failed as overloaded, or answered
 // late; see slots), and returns the object waiting longest for a slot in
-// that cluster, if one is free, to be synced again, and the writes the
-// cluster was allowed at once before and after.
-func (m *slots) finish(cluster, key string, overloaded bool) (next string, before, after int) {
+// that cluster, if one is free, to take it, and the writes the cluster
+// was allowed at once before and after.
+func (m *slots) finish(cluster, key string, overloaded bool) (next waiter, before, after int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := freshKey(cluster, key)

@@ -34,17 +34,17 @@ func TestSlotsOnePerObjectAndClusterWithinACap(t *testing.T) {
 		t.Error("a write to a started above the cap of 2")
 	}
 	// Each slot that frees up wakes the object waiting longest, once.
-	if next, _, _ := w.finish("a", "ns/x", false); next != "ns/z" {
-		t.Errorf("finish woke %q, want ns/z, first in line", next)
+	if next, _, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+		t.Errorf("finish woke %q, want ns/z, first in line", next.key)
 	}
 	if !w.start("a", "ns/z") {
 		t.Error("a write to a refused after one finished")
 	}
-	if next, _, _ := w.finish("a", "ns/z", false); next != "ns/w" {
-		t.Errorf("finish woke %q, want ns/w, next in line", next)
+	if next, _, _ := w.finish("a", "ns/z", false); next.key != "ns/w" {
+		t.Errorf("finish woke %q, want ns/w, next in line", next.key)
 	}
-	if next, _, _ := w.finish("a", "ns/y", false); next != "" {
-		t.Errorf("finish woke %q with nobody in line", next)
+	if next, _, _ := w.finish("a", "ns/y", false); next.key != "" {
+		t.Errorf("finish woke %q with nobody in line", next.key)
 	}
 	if !w.start("b", "ns/y") {
 		t.Error("cluster b's count was charged for cluster a's writes")
@@ -65,8 +65,8 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	// The slot freed for ns/z goes to ns/y, synced first for another
 	// reason: ns/y leaves the line, ns/z goes back into it.
 	w := busyWithTwoInLine()
-	if next, _, _ := w.finish("a", "ns/x", false); next != "ns/z" {
-		t.Fatalf("finish woke %q, want ns/z", next)
+	if next, _, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+		t.Fatalf("finish woke %q, want ns/z", next.key)
 	}
 	if !w.start("a", "ns/y") {
 		t.Fatal("ns/y refused a free slot")
@@ -74,32 +74,32 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	if w.start("a", "ns/z") {
 		t.Fatal("ns/z started above the cap")
 	}
-	if next, _, _ := w.finish("a", "ns/y", false); next != "ns/z" {
-		t.Errorf("finish woke %q, want ns/z: ns/y has had its write", next)
+	if next, _, _ := w.finish("a", "ns/y", false); next.key != "ns/z" {
+		t.Errorf("finish woke %q, want ns/z: ns/y has had its write", next.key)
 	}
 
 	// An object woken for a slot that turns out to need no write passes
 	// the slot on to the next in line.
 	w = busyWithTwoInLine()
-	if next, _, _ := w.finish("a", "ns/x", false); next != "ns/z" {
-		t.Fatalf("finish woke %q, want ns/z", next)
+	if next, _, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+		t.Fatalf("finish woke %q, want ns/z", next.key)
 	}
-	if next := w.noWrite("a", "ns/z"); next != "ns/y" {
-		t.Errorf("noWrite with a free slot woke %q, want ns/y", next)
+	if next := w.noWrite("a", "ns/z"); next.key != "ns/y" {
+		t.Errorf("noWrite with a free slot woke %q, want ns/y", next.key)
 	}
 
 	// An object that needs no write in a, and was not woken for its
 	// slot, passes on nothing, even with a slot free: ns/z, woken for it,
 	// still comes to take it.
 	w = busyWithTwoInLine()
-	if next, _, _ := w.finish("a", "ns/x", false); next != "ns/z" {
-		t.Fatalf("finish woke %q, want ns/z", next)
+	if next, _, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+		t.Fatalf("finish woke %q, want ns/z", next.key)
 	}
-	if next := w.noWrite("a", "ns/other"); next != "" {
-		t.Errorf("noWrite of an object not woken for the slot woke %q", next)
+	if next := w.noWrite("a", "ns/other"); next.key != "" {
+		t.Errorf("noWrite of an object not woken for the slot woke %q", next.key)
 	}
-	if next := w.noWrite("a", "ns/other"); next != "" {
-		t.Errorf("a second noWrite of an object not woken for the slot woke %q", next)
+	if next := w.noWrite("a", "ns/other"); next.key != "" {
+		t.Errorf("a second noWrite of an object not woken for the slot woke %q", next.key)
 	}
 	if !w.start("a", "ns/z") {
 		t.Error("ns/z, woken for the free slot, found it taken")
@@ -107,11 +107,11 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 
 	// With every slot taken, noWrite only takes the object out of line.
 	w = busyWithTwoInLine()
-	if next := w.noWrite("a", "ns/z"); next != "" {
-		t.Errorf("noWrite with no free slot woke %q", next)
+	if next := w.noWrite("a", "ns/z"); next.key != "" {
+		t.Errorf("noWrite with no free slot woke %q", next.key)
 	}
-	if next, _, _ := w.finish("a", "ns/x", false); next != "ns/y" {
-		t.Errorf("finish woke %q, want ns/y: ns/z had left the line", next)
+	if next, _, _ := w.finish("a", "ns/x", false); next.key != "ns/y" {
+		t.Errorf("finish woke %q, want ns/y: ns/z had left the line", next.key)
 	}
 }
 
@@ -159,8 +159,8 @@ func TestSlotsHalveAnOverloadedMembersWritesOncePerRound(t *testing.T) {
 	// All eight time out: the allowance is halved once, not eight times,
 	// since they all ran when it was cut.
 	for i := 0; i < 8; i++ {
-		if next, _, _ := w.finish("a", "ns/"+strconv.Itoa(i), true); i < 4 && next != "" {
-			t.Errorf("with %d writes still running over an allowance of 4, finish woke %q", 7-i, next)
+		if next, _, _ := w.finish("a", "ns/"+strconv.Itoa(i), true); i < 4 && next.key != "" {
+			t.Errorf("with %d writes still running over an allowance of 4, finish woke %q", 7-i, next.key)
 		}
 	}
 	if got := w.allowedNow("a"); got != 4 {

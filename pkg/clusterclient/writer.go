@@ -133,7 +133,6 @@ type Writer struct {
 	opts    WriterOptions
 	slots   *slots
 	fresh   *freshwrites.Cache[*unstructured.Unstructured]
-	plans   plans
 }
 
 var _ MemberWriter = &Writer{}
@@ -155,7 +154,6 @@ func NewWriter(members Members, gvr schema.GroupVersionResource, opts WriterOpti
 		// being done twice.
 		slots: newSlots(opts.MaxInFlight, opts.RequestTimeout/2),
 		fresh: freshwrites.New[*unstructured.Unstructured](freshwrites.DefaultTTL),
-		plans: plans{m: map[string]plan{}},
 	}
 }
 
@@ -328,7 +326,6 @@ func (w *Writer) Go(ctx context.Context, cluster, key string, write func(context
 
 // launch runs a write whose slot start claimed, for a sync to wait for.
 func (w *Writer) launch(ctx context.Context, cluster, key string, write func(context.Context) WriteResult) *Write {
-	w.dropPlan(cluster, key)
 	h := newWrite(cluster, key)
 	h.left = func() { w.slots.leftBehind(key) }
 	go w.run(ctx, cluster, key, h, write)
@@ -346,7 +343,7 @@ func (w *Writer) run(ctx context.Context, cluster, key string, h *Write, write f
 	if w.opts.Allowance != nil {
 		w.opts.Allowance(cluster, before, after)
 	}
-	if next != "" {
+	if next.key != "" {
 		w.freeSlotFor(cluster, next)
 	}
 	if changed {
@@ -434,8 +431,7 @@ func (w *Writer) InFlight(cluster, key string) bool { return w.slots.running(clu
 // NoWrite implements MemberWriter. If key was the object woken for a free
 // slot, the next in line is woken instead.
 func (w *Writer) NoWrite(cluster, key string) {
-	w.dropPlan(cluster, key)
-	if next := w.slots.noWrite(cluster, key); next != "" {
+	if next := w.slots.noWrite(cluster, key); next.key != "" {
 		w.freeSlotFor(cluster, next)
 	}
 }

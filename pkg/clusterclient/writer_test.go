@@ -347,7 +347,8 @@ func TestWriterWakesOnceForAnObjectsWritesLeftBehind(t *testing.T) {
 // TestWriterStartsAPlannedWriteWhenASlotFrees: a write that waits in line
 // with a plan that still holds starts by itself when a slot frees, and
 // its end is told and wakes the object as a write left behind; one whose
-// plan no longer holds does not run, and its object is woken instead.
+// plan no longer holds does not run, and its object is woken instead; so
+// is one whose place in line a write without a plan took over.
 func TestWriterStartsAPlannedWriteWhenASlotFrees(t *testing.T) {
 	members := fake.New("a")
 	w, wakes, ends := impatientWriter(members, 1)
@@ -380,7 +381,9 @@ func TestWriterStartsAPlannedWriteWhenASlotFrees(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		holds bool
-	}{{"y", true}, {"z", false}} {
+		// unplanned: a write without a plan takes its place in line.
+		unplanned bool
+	}{{"y", true, false}, {"z", false, false}, {"v", true, true}} {
 		release := members.Block("a")
 		first := w.GoWhenFree(ctx, "a", "ns/x-"+c.name, create("x-"+c.name), func() bool { return true })
 		<-ran
@@ -388,6 +391,13 @@ func TestWriterStartsAPlannedWriteWhenASlotFrees(t *testing.T) {
 		if r := w.Wait([]*clusterclient.Write{queued})[0]; !errors.Is(r.Err, clusterclient.ErrSlowMember) {
 			t.Fatalf("%s: a write behind a full allowance: %v, want it slow", c.name, r.Err)
 		}
+		if c.unplanned {
+			again := w.Go(ctx, "a", "ns/"+c.name, create(c.name))
+			if r := w.Wait([]*clusterclient.Write{again})[0]; !errors.Is(r.Err, clusterclient.ErrSlowMember) {
+				t.Fatalf("%s: a second write behind a full allowance: %v, want it slow", c.name, r.Err)
+			}
+		}
+		planned := c.holds && !c.unplanned
 		w.Wait([]*clusterclient.Write{first}) // left behind
 		release()
 		// x's end frees the slot: y's plan holds and its write starts by
@@ -395,7 +405,7 @@ func TestWriterStartsAPlannedWriteWhenASlotFrees(t *testing.T) {
 		// woken for the slot. Both ends may come in either order.
 		want := map[wake]bool{{"ns/x-" + c.name, clusterclient.WakeWriteEnded}: true}
 		wantEnded := map[string]bool{"ns/x-" + c.name: true}
-		if c.holds {
+		if planned {
 			want[wake{"ns/" + c.name, clusterclient.WakeWriteEnded}] = true
 			wantEnded["ns/"+c.name] = true
 		} else {
@@ -416,7 +426,7 @@ func TestWriterStartsAPlannedWriteWhenASlotFrees(t *testing.T) {
 				t.Fatalf("%s: woke %v, want %v", c.name, got, want)
 			}
 		}
-		if c.holds {
+		if planned {
 			if got := <-ran; got != "y" {
 				t.Fatalf("ran %s, want the planned y", got)
 			}
@@ -425,8 +435,8 @@ func TestWriterStartsAPlannedWriteWhenASlotFrees(t *testing.T) {
 			}
 			continue
 		}
-		if members.Object("a", "ns/z") != nil {
-			t.Fatal("a write whose plan no longer held ran")
+		if members.Object("a", "ns/"+c.name) != nil {
+			t.Fatalf("%s: a write whose plan no longer held, or was replaced, ran", c.name)
 		}
 	}
 }
