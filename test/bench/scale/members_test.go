@@ -65,6 +65,31 @@ func (rc requestCounts) add(ctx context.Context, b *testing.B, name string, c ku
 		}
 		rc[benchload.Label(s, "verb")+" "+resource+" "+benchload.Label(s, "code")] += float64(s.Value)
 	}
+	// What the Go runtime did for them: a member whose core is shared
+	// with forty-nine others pays for its garbage collection in its
+	// neighbours' time.
+	for name, key := range runtimeSeries {
+		for _, s := range benchload.ParseMetrics(data)[name] {
+			rc[key] += float64(s.Value)
+		}
+	}
+}
+
+// runtimeSeries are the Go runtime's counters read beside the requests,
+// by metric name, under the keys (all starting "runtime ") they are
+// summed in.
+var runtimeSeries = map[string]string{
+	"go_gc_duration_seconds_count":  "runtime gc-cycles",
+	"go_memstats_alloc_bytes_total": "runtime alloc-bytes",
+}
+
+// compareRuntime prints the members' garbage collections per 100 copies
+// and the bytes they allocated per copy on the two paths.
+func compareRuntime(straight, federated requestCounts, copies int) string {
+	c := float64(copies)
+	return fmt.Sprintf("GC cycles per 100 copies %.2f / %.2f; KiB allocated per copy %.0f / %.0f",
+		100*straight["runtime gc-cycles"]/c, 100*federated["runtime gc-cycles"]/c,
+		straight["runtime alloc-bytes"]/1024/c, federated["runtime alloc-bytes"]/1024/c)
 }
 
 // perObject prints the requests per object, each series served at least
@@ -72,6 +97,9 @@ func (rc requestCounts) add(ctx context.Context, b *testing.B, name string, c ku
 func (rc requestCounts) perObject(objects int) string {
 	var lines []string
 	for k, v := range rc {
+		if strings.HasPrefix(k, "runtime ") {
+			continue
+		}
 		if per := v / float64(objects); per >= 0.005 {
 			lines = append(lines, fmt.Sprintf("%s %.2f", k, per))
 		}
@@ -103,6 +131,9 @@ func compareRequests(straight, federated requestCounts, copies int) string {
 	}
 	var lines []string
 	for k := range keys {
+		if strings.HasPrefix(k, "runtime ") {
+			continue
+		}
 		s, fed := straight[k]/float64(copies), federated[k]/float64(copies)
 		if s < 0.005 && fed < 0.005 {
 			continue

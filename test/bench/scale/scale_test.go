@@ -691,6 +691,7 @@ func BenchmarkScale(b *testing.B) {
 			fmt.Printf("  %-11s federation-apiserver at saturation: %.1f ms of processor per object (%.0f %% of a core from the phase's start until the controller manager was quiet); writes per object: %s\n", "",
 				1000*kr.fedAPIServerCPU.Seconds()/float64(n), 100*kr.fedAPIServerCPU.Seconds()/kr.fedSettled.Seconds(), kr.fedWrites.perObject(n))
 			fmt.Printf("  %-11s members' requests per copy at saturation (straight / through federation): %s\n", "", compareRequests(kr.floorRequests, kr.fedRequests, n*size))
+			fmt.Printf("  %-11s members' Go runtime at saturation (straight / through federation): %s\n", "", compareRuntime(kr.floorRequests, kr.fedRequests, n*size))
 			copies := float64(kr.objects * size)
 			fmt.Printf("  %-11s controller manager: %.1f ms of processor per object, %.3f ms per member copy (goal: flat in N); holding %d objects in %d members %.0f MiB resident, %.1f MiB live heap (%.1f KiB of heap per copy over at rest)\n", "",
 				1000*kr.cmCPU.Seconds()/float64(kr.objects), 1000*kr.cmCPU.Seconds()/copies, n, size, mib(kr.heldRSS), mib(kr.heldHeap), float64(kr.heldHeap-sr.heap)/1024/float64(n*size))
