@@ -222,6 +222,16 @@ func (p *Process) procFile(name string) ([]byte, error) {
 	return os.ReadFile(fmt.Sprintf("/proc/%d/%s", cmd.Process.Pid, name))
 }
 
+func (p *Process) procDir(name string) ([]os.DirEntry, error) {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd == nil {
+		return nil, fmt.Errorf("%s: not running", p.Name)
+	}
+	return os.ReadDir(fmt.Sprintf("/proc/%d/%s", cmd.Process.Pid, name))
+}
+
 // RSSBytes is the resident memory of the running process, from /proc.
 func (p *Process) RSSBytes() (int64, error) {
 	data, err := p.procFile("status")
@@ -243,30 +253,113 @@ func (p *Process) RSSBytes() (int64, error) {
 // CPUTime is the processor time (user and system) the running process has
 // used so far, from /proc.
 func (p *Process) CPUTime() (time.Duration, error) {
+	u, err := p.cpuTimes()
+	return u.User + u.System, err
+}
+
+// Usage is what a process has done so far: processor time in user space
+// and in the kernel, and the read and write system calls it made (sockets
+// included).
+type Usage struct {
+	User, System          time.Duration
+	ReadCalls, WriteCalls int64
+	// Switches are the times its threads left a processor, of their own
+	// accord (to wait) or not (their time slice was up).
+	Switches int64
+}
+
+// Sub is what u did since before.
+func (u Usage) Sub(before Usage) Usage {
+	return Usage{u.User - before.User, u.System - before.System, u.ReadCalls - before.ReadCalls, u.WriteCalls - before.WriteCalls, u.Switches - before.Switches}
+}
+
+// Add is u and v together.
+func (u Usage) Add(v Usage) Usage {
+	return Usage{u.User + v.User, u.System + v.System, u.ReadCalls + v.ReadCalls, u.WriteCalls + v.WriteCalls, u.Switches + v.Switches}
+}
+
+// Usage reads the running process's Usage from /proc.
+func (p *Process) Usage() (Usage, error) {
+	u, err := p.cpuTimes()
+	if err != nil {
+		return u, err
+	}
+	data, err := p.procFile("io")
+	if err != nil {
+		return u, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		name, value, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		switch name {
+		case "syscr":
+			_, err = fmt.Sscan(value, &u.ReadCalls)
+		case "syscw":
+			_, err = fmt.Sscan(value, &u.WriteCalls)
+		}
+		if err != nil {
+			return u, fmt.Errorf("%s: /proc io %s: %w", p.Name, name, err)
+		}
+	}
+	u.Switches = p.switches()
+	return u, nil
+}
+
+// switches sums the context switches of the process's threads now, from
+// /proc (threads that already exited are not counted).
+func (p *Process) switches() int64 {
+	tasks, err := p.procDir("task")
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, t := range tasks {
+		data, err := p.procFile("task/" + t.Name() + "/status")
+		if err != nil {
+			continue // exited meanwhile
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			name, value, ok := strings.Cut(line, ":")
+			if name != "voluntary_ctxt_switches" && name != "nonvoluntary_ctxt_switches" || !ok {
+				continue
+			}
+			var n int64
+			if _, err := fmt.Sscan(strings.TrimSpace(value), &n); err == nil {
+				total += n
+			}
+		}
+	}
+	return total
+}
+
+// cpuTimes reads the processor times of Usage from /proc stat.
+func (p *Process) cpuTimes() (Usage, error) {
 	data, err := p.procFile("stat")
 	if err != nil {
-		return 0, err
+		return Usage{}, err
 	}
 	// The command name, field 2, is in parentheses and may hold spaces;
 	// utime and stime are fields 14 and 15.
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("%s: cannot parse /proc stat", p.Name)
+		return Usage{}, fmt.Errorf("%s: cannot parse /proc stat", p.Name)
 	}
 	fields := strings.Fields(s[i+1:])
 	if len(fields) < 13 {
-		return 0, fmt.Errorf("%s: cannot parse /proc stat", p.Name)
+		return Usage{}, fmt.Errorf("%s: cannot parse /proc stat", p.Name)
 	}
 	var utime, stime int64
 	if _, err := fmt.Sscan(fields[11], &utime); err != nil {
-		return 0, err
+		return Usage{}, err
 	}
 	if _, err := fmt.Sscan(fields[12], &stime); err != nil {
-		return 0, err
+		return Usage{}, err
 	}
 	// The kernel counts in clock ticks of 1/100 s (USER_HZ) on Linux.
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+	return Usage{User: time.Duration(utime) * 10 * time.Millisecond, System: time.Duration(stime) * 10 * time.Millisecond}, nil
 }
 
 // startPinned starts cmd restricted to cpus. A child inherits the

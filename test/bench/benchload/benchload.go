@@ -336,3 +336,53 @@ func WaitQuiet(ps []*framework.Process, window, under, timeout time.Duration) {
 		}
 	}
 }
+
+// MemberLines write objects' copies the way the federation's member writer
+// does, rather than as WriteStraight does: every member has a line of its
+// own and Workers writes at once, so that a member goes on to its next
+// copies while another is still on earlier ones, and Write returns at
+// once. The floor written so tells whether what the members spend per
+// copy depends on how the copies come.
+type MemberLines struct {
+	lines []chan string
+	wg    sync.WaitGroup
+}
+
+// NewMemberLines starts the lines: each object name written goes, through
+// create with annotations, into namespace ns of every member through its
+// client; up to capacity names may wait in a line. A failed write is an
+// error of tb.
+func NewMemberLines(ctx context.Context, tb testing.TB, create Create, annotations map[string]string, clients []kubernetes.Interface, ns string, capacity int) *MemberLines {
+	l := &MemberLines{}
+	for _, c := range clients {
+		line := make(chan string, capacity)
+		l.lines = append(l.lines, line)
+		for w := 0; w < Workers; w++ {
+			l.wg.Add(1)
+			go func() {
+				defer l.wg.Done()
+				for name := range line {
+					if err := create(ctx, c, FloorCopy(ns, name, annotations)); err != nil {
+						tb.Errorf("create %s: %v", name, err)
+					}
+				}
+			}()
+		}
+	}
+	return l
+}
+
+// Write puts name in every member's line.
+func (l *MemberLines) Write(name string) {
+	for _, line := range l.lines {
+		line <- name
+	}
+}
+
+// Close ends the lines once they are empty.
+func (l *MemberLines) Close() {
+	for _, line := range l.lines {
+		close(line)
+	}
+	l.wg.Wait()
+}

@@ -37,6 +37,31 @@ func memberRequests(ctx context.Context, b *testing.B, f *framework.Federation) 
 	return out
 }
 
+// apiServersUsage is what the members' kube-apiservers have done so far.
+func apiServersUsage(f *framework.Federation) framework.Usage {
+	var total framework.Usage
+	for _, m := range f.Members {
+		if u, err := m.APIServer.Usage(); err == nil {
+			total = total.Add(u)
+		}
+	}
+	return total
+}
+
+// setUsage puts u, what the members' kube-apiservers did over a phase,
+// under "runtime " keys: whether their extra processor time goes to their
+// own code or to the kernel, how many system calls (mostly socket reads
+// and writes) they made, and how often their threads left the processor.
+// It is read at the phase's edges, apart from the metrics: a scrape of
+// kube-apiserver's /metrics costs it tens of milliseconds.
+func (rc requestCounts) setUsage(u framework.Usage) {
+	rc["runtime user-seconds"] = u.User.Seconds()
+	rc["runtime system-seconds"] = u.System.Seconds()
+	rc["runtime read-calls"] = float64(u.ReadCalls)
+	rc["runtime write-calls"] = float64(u.WriteCalls)
+	rc["runtime switches"] = float64(u.Switches)
+}
+
 // federationWrites are the writes the federation-apiserver has served,
 // from its apiserver_request_total.
 func federationWrites(ctx context.Context, b *testing.B, f *framework.Federation) requestCounts {
@@ -83,13 +108,23 @@ var runtimeSeries = map[string]string{
 	"go_memstats_alloc_bytes_total": "runtime alloc-bytes",
 }
 
-// compareRuntime prints the members' garbage collections per 100 copies
-// and the bytes they allocated per copy on the two paths.
-func compareRuntime(straight, federated requestCounts, copies int) string {
-	c := float64(copies)
-	return fmt.Sprintf("GC cycles per 100 copies %.2f / %.2f; KiB allocated per copy %.0f / %.0f",
-		100*straight["runtime gc-cycles"]/c, 100*federated["runtime gc-cycles"]/c,
-		straight["runtime alloc-bytes"]/1024/c, federated["runtime alloc-bytes"]/1024/c)
+// compareRuntime prints, for each phase (in the order given), the
+// members' garbage collections per 100 copies (their /metrics scrapes
+// included), the bytes they allocated (the same), their kube-apiservers'
+// processor time in user space and in the kernel, their read and write
+// system calls and context switches, per copy.
+func compareRuntime(copies int, phases ...requestCounts) string {
+	each := func(key string, scale float64, format string) string {
+		var vs []string
+		for _, rc := range phases {
+			vs = append(vs, fmt.Sprintf(format, scale*rc[key]/float64(copies)))
+		}
+		return strings.Join(vs, " / ")
+	}
+	return fmt.Sprintf("GC cycles per 100 copies %s; KiB allocated per copy %s; ms per copy in user space %s, in the kernel %s; read calls per copy %s, write calls %s; their threads' context switches per copy %s",
+		each("runtime gc-cycles", 100, "%.2f"), each("runtime alloc-bytes", 1.0/1024, "%.0f"),
+		each("runtime user-seconds", 1000, "%.2f"), each("runtime system-seconds", 1000, "%.2f"),
+		each("runtime read-calls", 1, "%.1f"), each("runtime write-calls", 1, "%.1f"), each("runtime switches", 1, "%.1f"))
 }
 
 // perObject prints the requests per object, each series served at least

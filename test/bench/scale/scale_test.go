@@ -23,6 +23,9 @@
 //	                                    each phase, a directory per phase
 //	FEDERATION_BENCH_SHARED_CPUS        any value: no pinning of the federation
 //	                                    and the members to separate CPUs
+//	FEDERATION_BENCH_FLOOR_WATCH        any value: while the floor writes, keep
+//	                                    on every member the watch the controller
+//	                                    manager keeps on its copies
 //
 // The default of 100 objects keeps the default run near 20 minutes on 2
 // cores: a phase writes objects × N copies, 5,000 at 50 members, and a
@@ -73,16 +76,19 @@ func sizes(b *testing.B) []int {
 type kindResult struct {
 	// floorSteady is the floor at the steady phase's rate: the members'
 	// own p50 and p99 at that load.
-	floor, floorSteady, fed, steady benchload.Result
-	// floorMembersCPU and fedMembersCPU are the members' processor time
-	// (their kube-apiservers and etcd) during the floor and the federated
-	// saturation phases: what a copy cost them on either path.
-	floorMembersCPU, fedMembersCPU time.Duration
+	// floorLines is the floor at saturation written as the federation
+	// writes, a line per member (benchload.MemberLines).
+	floor, floorLines, floorSteady, fed, steady benchload.Result
+	// floorMembersCPU, floorLinesMembersCPU and fedMembersCPU are the
+	// members' processor time (their kube-apiservers and etcd) during the
+	// floor's and the federated saturation phases: what a copy cost them
+	// on each path.
+	floorMembersCPU, floorLinesMembersCPU, fedMembersCPU time.Duration
 	// floorEtcdCPU and fedEtcdCPU are the members' etcd's share of them.
 	floorEtcdCPU, fedEtcdCPU time.Duration
-	// floorRequests and fedRequests are what the members served during
-	// the same two phases.
-	floorRequests, fedRequests requestCounts
+	// floorRequests, floorLinesRequests and fedRequests are what the
+	// members served during the same phases.
+	floorRequests, floorLinesRequests, fedRequests requestCounts
 	// fedWrites are the federation-apiserver's writes over the federated
 	// saturation phase, until the controller manager was quiet: the
 	// objects, their Propagations and events.
@@ -412,27 +418,51 @@ func trackedPhase(ctx context.Context, b *testing.B, f *framework.Federation, k 
 
 // straightPhase writes n objects of kind k straight to every member, in
 // namespace ns, at rate objects a second (0: as fast as the members take
-// them), and deletes them after: the floor. membersCPU is the members'
-// processor time while they were written.
-func straightPhase(ctx context.Context, b *testing.B, f *framework.Federation, k kind, members []kubernetes.Interface, ns string, n int, rate float64) (r benchload.Result, membersCPU, etcdCPU time.Duration, requests requestCounts) {
+// them), and deletes them after: the floor. Each object's copies are
+// written together, and the next object waits for a free worker; or, with
+// lines (at saturation), as the federation writes them: a line per member
+// (benchload.MemberLines). membersCPU is the members' processor time while
+// they were written.
+func straightPhase(ctx context.Context, b *testing.B, f *framework.Federation, k kind, members []kubernetes.Interface, ns string, n int, rate float64, lines bool) (r benchload.Result, membersCPU, etcdCPU time.Duration, requests requestCounts) {
 	for _, c := range members {
 		ensureNamespace(ctx, b, c, ns)
 	}
 	tracker, endPhase := trackedPhase(ctx, b, f, k, ns, n)
 	defer endPhase() // on a failed phase; the watches stop before the deletion otherwise
+	if os.Getenv("FEDERATION_BENCH_FLOOR_WATCH") != "" {
+		// What the federated path adds to the members' requests is the
+		// controller manager's watch on its copies: with it here too, the
+		// two paths differ only in how the writes come.
+		watching, stopWatching := context.WithCancel(ctx)
+		defer stopWatching()
+		for _, m := range f.Members {
+			benchload.WatchCopies(b, benchload.Writer(b, m.Endpoint), k.resource, "floor", watching.Done())
+		}
+		settle(processes(f))
+	}
 	requests = memberRequests(ctx, b, f)
 	load := "saturation"
 	if rate > 0 {
 		load = "steady"
 	}
 	profiled := profileMembers(ctx, b, f, fmt.Sprintf("%d-members-%s-member-straight-%s", len(f.Members), k.resource, load))
-	m0, e0 := benchload.CPU(memberProcesses(f)...), benchload.CPU(f.Etcd.Process)
-	r = benchload.Run(ctx, b, n, rate, tracker, func(ctx context.Context, name string) error {
+	write := func(ctx context.Context, name string) error {
 		return benchload.WriteStraight(ctx, k.create, k.copyAnnotations, members, ns, name, nil)
-	})
-	membersCPU, etcdCPU = benchload.CPU(memberProcesses(f)...)-m0, benchload.CPU(f.Etcd.Process)-e0
+	}
+	if lines && rate == 0 {
+		lines := benchload.NewMemberLines(ctx, b, k.create, k.copyAnnotations, members, ns, n)
+		defer lines.Close()
+		write = func(_ context.Context, name string) error {
+			lines.Write(name)
+			return nil
+		}
+	}
+	m0, e0, u0 := benchload.CPU(memberProcesses(f)...), benchload.CPU(f.Etcd.Process), apiServersUsage(f)
+	r = benchload.Run(ctx, b, n, rate, tracker, write)
+	membersCPU, etcdCPU, used := benchload.CPU(memberProcesses(f)...)-m0, benchload.CPU(f.Etcd.Process)-e0, apiServersUsage(f).Sub(u0)
 	profiled()
 	requests = memberRequests(ctx, b, f).since(requests)
+	requests.setUsage(used)
 	endPhase()
 	deleteStraight(ctx, b, k, members, ns)
 	return r, membersCPU, etcdCPU, requests
@@ -449,8 +479,12 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 
 	// The floor: the same copies written straight to every member, at
 	// saturation, then at the steady rate the federation gets below.
-	kr.floor, kr.floorMembersCPU, kr.floorEtcdCPU, kr.floorRequests = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-%s-%d", k.resource, size), n, 0)
-	kr.floorSteady, _, _, _ = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-steady-%s-%d", k.resource, size), n, kr.floor.Throughput/2)
+	kr.floor, kr.floorMembersCPU, kr.floorEtcdCPU, kr.floorRequests = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-%s-%d", k.resource, size), n, 0, false)
+	// The same copies in a line per member, as the federation writes: at
+	// fifty members on one core this alone costs the members about twice
+	// the processor per copy (docs/dev/benchmarks.md, seventh pass).
+	kr.floorLines, kr.floorLinesMembersCPU, _, kr.floorLinesRequests = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-lines-%s-%d", k.resource, size), n, 0, true)
+	kr.floorSteady, _, _, _ = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-steady-%s-%d", k.resource, size), n, kr.floor.Throughput/2, false)
 
 	// Through the federation, at saturation.
 	fedNS := fmt.Sprintf("fed-%s-%d", k.resource, size)
@@ -478,7 +512,7 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	}
 	requests0 := memberRequests(ctx, b, f)
 	memberProfiled := profileMembers(ctx, b, f, fmt.Sprintf("%d-members-%s-member-federated", size, k.resource))
-	cpu0, m0, e0 := benchload.CPU(f.ControllerManager), benchload.CPU(memberProcesses(f)...), benchload.CPU(f.Etcd.Process)
+	cpu0, m0, e0, u0 := benchload.CPU(f.ControllerManager), benchload.CPU(memberProcesses(f)...), benchload.CPU(f.Etcd.Process), apiServersUsage(f)
 	api0, phaseStart := benchload.CPU(f.APIServer), time.Now()
 	failed0 := memberWriteFailures(ctx, b, f, k)
 	syncs0, syncTime0 := syncs(ctx, b, f, k)
@@ -488,8 +522,10 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 		return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
 	})
 	kr.fedMembersCPU, kr.fedEtcdCPU = benchload.CPU(memberProcesses(f)...)-m0, benchload.CPU(f.Etcd.Process)-e0
+	used := apiServersUsage(f).Sub(u0)
 	memberProfiled()
 	kr.fedRequests = memberRequests(ctx, b, f).since(requests0)
+	kr.fedRequests.setUsage(used)
 	waitQuiet(f.ControllerManager)
 	kr.cmCPU += benchload.CPU(f.ControllerManager) - cpu0
 	kr.failedWrites = memberWriteFailures(ctx, b, f, k) - failed0
@@ -669,12 +705,13 @@ func BenchmarkScale(b *testing.B) {
 			sr.kinds[k.resource] = kr
 			ratio := kr.fed.Throughput / kr.floor.Throughput
 			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight to members", "saturation", kr.floor.P50.Round(time.Millisecond), kr.floor.P99.Round(time.Millisecond), kr.floor.Throughput)
-			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   %.2f of the floor (goal >= 0.8)\n", k.name, "through federation", "saturation", kr.fed.P50.Round(time.Millisecond), kr.fed.P99.Round(time.Millisecond), kr.fed.Throughput, ratio)
+			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight, line each", "saturation", kr.floorLines.P50.Round(time.Millisecond), kr.floorLines.P99.Round(time.Millisecond), kr.floorLines.Throughput)
+			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   %.2f of the floor; %.2f of the floor written in a line per member, as the federation writes (goal >= 0.8)\n", k.name, "through federation", "saturation", kr.fed.P50.Round(time.Millisecond), kr.fed.P99.Round(time.Millisecond), kr.fed.Throughput, ratio, kr.fed.Throughput/kr.floorLines.Throughput)
 			steadyLoad := fmt.Sprintf("steady %.0f/s (floor/2)", kr.floor.Throughput/2)
 			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight to members", steadyLoad, kr.floorSteady.P50.Round(time.Millisecond), kr.floorSteady.P99.Round(time.Millisecond), kr.floorSteady.Throughput)
 			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   p99 %.2fx the members alone; goal <= 1s at 50 members; fewest writes at once any member was allowed as it began: %d\n", k.name, "through federation", steadyLoad, kr.steady.P50.Round(time.Millisecond), kr.steady.P99.Round(time.Millisecond), kr.steady.Throughput, kr.steady.P99.Seconds()/kr.floorSteady.P99.Seconds(), kr.steadyAllowance)
-			fmt.Printf("  %-11s members: %.2f / %.2f ms of processor per copy (straight / through federation), of which their etcd %.2f / %.2f; %d of the federation's %d member writes failed and were retried\n", "",
-				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size), msPerCopy(kr.floorEtcdCPU, n*size), msPerCopy(kr.fedEtcdCPU, n*size), kr.failedWrites, n*size)
+			fmt.Printf("  %-11s members: %.2f / %.2f / %.2f ms of processor per copy (straight / straight, a line each / through federation), of which their etcd %.2f / - / %.2f; %d of the federation's %d member writes failed and were retried\n", "",
+				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.floorLinesMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size), msPerCopy(kr.floorEtcdCPU, n*size), msPerCopy(kr.fedEtcdCPU, n*size), kr.failedWrites, n*size)
 			// Fifty members at rest already keep their core partly busy;
 			// a longer phase pays more of that per copy.
 			atRest := func(wall time.Duration) time.Duration {
@@ -691,7 +728,7 @@ func BenchmarkScale(b *testing.B) {
 			fmt.Printf("  %-11s federation-apiserver at saturation: %.1f ms of processor per object (%.0f %% of a core from the phase's start until the controller manager was quiet); writes per object: %s\n", "",
 				1000*kr.fedAPIServerCPU.Seconds()/float64(n), 100*kr.fedAPIServerCPU.Seconds()/kr.fedSettled.Seconds(), kr.fedWrites.perObject(n))
 			fmt.Printf("  %-11s members' requests per copy at saturation (straight / through federation): %s\n", "", compareRequests(kr.floorRequests, kr.fedRequests, n*size))
-			fmt.Printf("  %-11s members' Go runtime at saturation (straight / through federation): %s\n", "", compareRuntime(kr.floorRequests, kr.fedRequests, n*size))
+			fmt.Printf("  %-11s members' kube-apiservers at saturation (straight / straight, a line each / through federation): %s\n", "", compareRuntime(n*size, kr.floorRequests, kr.floorLinesRequests, kr.fedRequests))
 			copies := float64(kr.objects * size)
 			fmt.Printf("  %-11s controller manager: %.1f ms of processor per object, %.3f ms per member copy (goal: flat in N); holding %d objects in %d members %.0f MiB resident, %.1f MiB live heap (%.1f KiB of heap per copy over at rest)\n", "",
 				1000*kr.cmCPU.Seconds()/float64(kr.objects), 1000*kr.cmCPU.Seconds()/copies, n, size, mib(kr.heldRSS), mib(kr.heldHeap), float64(kr.heldHeap-sr.heap)/1024/float64(n*size))
@@ -730,6 +767,7 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(kr.steady.P99.Seconds(), k.resource+"-steady-p99-s")
 		b.ReportMetric(kr.floorSteady.P99.Seconds(), k.resource+"-floor-steady-p99-s")
 		b.ReportMetric(kr.fed.Throughput/kr.floor.Throughput, k.resource+"-throughput-ratio")
+		b.ReportMetric(kr.fed.Throughput/kr.floorLines.Throughput, k.resource+"-lines-throughput-ratio")
 	}
 	rss, heap := make([]float64, len(results)), make([]float64, len(results))
 	for i, r := range results {
