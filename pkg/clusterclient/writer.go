@@ -75,10 +75,12 @@ const (
 )
 
 // WriteResult is what one member write did: the copy the member now has,
-// OpCreated, OpUpdated or "", and the error.
+// OpCreated, OpUpdated, OpDeleted or "", and the error; Why is the
+// writer's reason for it, to tell in an event (may be empty).
 type WriteResult struct {
 	Member *unstructured.Unstructured
 	Op     string
+	Why    string
 	Err    error
 }
 

@@ -71,6 +71,21 @@ func (c *Controller) deleteFrom(ctx context.Context, fed *unstructured.Unstructu
 // deleteMember starts deleting the cluster's managed copy of fed, if it has
 // one, in the background.
 func (c *Controller) deleteMember(ctx context.Context, fed *unstructured.Unstructured, cl, key, why string) *clusterclient.Write {
+	return c.goDelete(ctx, cl, key, func(ctx context.Context, member *unstructured.Unstructured) clusterclient.WriteResult {
+		uid := member.GetUID()
+		err := c.members.Delete(ctx, cl, member, metav1.Preconditions{UID: &uid})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return clusterclient.WriteResult{Err: c.failedErr(fed, cl, "delete", err)}
+		}
+		c.logger.V(2).Info("Deleted from cluster", "cluster", cl, "object", key, "reason", why)
+		return clusterclient.WriteResult{Op: clusterclient.OpDeleted, Why: why}
+	})
+}
+
+// goDelete starts del, a delete of the cluster's managed copy of key, as
+// one of the member's writes, if the cluster has such a copy and no write
+// of key runs there.
+func (c *Controller) goDelete(ctx context.Context, cl, key string, del func(ctx context.Context, member *unstructured.Unstructured) clusterclient.WriteResult) *clusterclient.Write {
 	if c.members.InFlight(cl, key) {
 		return c.members.Slow(cl, key)
 	}
@@ -82,14 +97,8 @@ func (c *Controller) deleteMember(ctx context.Context, fed *unstructured.Unstruc
 		c.members.NoWrite(cl, key)
 		return clusterclient.Done(clusterclient.WriteResult{})
 	}
-	uid := member.GetUID()
 	return c.members.Go(ctx, cl, key, func(ctx context.Context) clusterclient.WriteResult {
-		err := c.members.Delete(ctx, cl, member, metav1.Preconditions{UID: &uid})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return clusterclient.WriteResult{Err: c.failedErr(fed, cl, "delete", err)}
-		}
-		c.logger.V(2).Info("Deleted from cluster", "cluster", cl, "object", key, "reason", why)
-		return clusterclient.WriteResult{Op: clusterclient.OpDeleted}
+		return del(ctx, member)
 	})
 }
 
@@ -225,32 +234,39 @@ func (c *Controller) dropFinalizers(ctx context.Context, fed *unstructured.Unstr
 
 // removeOrphans deletes managed member copies of an object the federation
 // no longer has, e.g. one deleted while a member was unreachable, and the
-// record of where it went.
+// record of where it went. The deletes are member writes, as deleteFrom's
+// are: all members at once, each within its allowance.
 func (c *Controller) removeOrphans(ctx context.Context, key string) error {
 	errs := []error{c.forgetPropagationOf(ctx, key)}
-	for _, cl := range c.readyClusters() {
-		member, err := c.members.Cached(cl, key)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+	clusters := c.readyClusters()
+	writes := make([]*clusterclient.Write, len(clusters))
+	for i, cl := range clusters {
+		writes[i] = c.deleteOrphan(ctx, cl, key)
+	}
+	for _, r := range c.members.Wait(writes) {
+		if r.Err != nil {
+			errs = append(errs, r.Err)
 		}
-		if member == nil {
-			continue
-		}
-		uid, rv := member.GetUID(), member.GetResourceVersion()
-		// The resourceVersion precondition makes sure the copy is still
-		// the managed one in the cache: a copy just released by an orphaning
-		// delete has been updated since, and must stay.
-		err = c.members.Delete(ctx, cl, member, metav1.Preconditions{UID: &uid, ResourceVersion: &rv})
-		if apierrors.IsConflict(err) {
-			errs = append(errs, fmt.Errorf("%w: cluster %s: %s changed since it was cached", errPending, cl, key))
-			continue
-		}
-		if err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("cluster %s: delete %s, which the federation no longer has: %w", cl, key, err))
-			continue
-		}
-		c.logger.Info("Deleted a member copy the federation no longer has", "cluster", cl, "object", key)
 	}
 	return errors.Join(errs...)
+}
+
+// deleteOrphan starts deleting the cluster's managed copy of key, which the
+// federation no longer has, in the background.
+func (c *Controller) deleteOrphan(ctx context.Context, cl, key string) *clusterclient.Write {
+	return c.goDelete(ctx, cl, key, func(ctx context.Context, member *unstructured.Unstructured) clusterclient.WriteResult {
+		uid, rv := member.GetUID(), member.GetResourceVersion()
+		// The resourceVersion precondition makes sure the copy is still
+		// the managed one in the cache: a copy just released by an
+		// orphaning delete has been updated since, and must stay.
+		err := c.members.Delete(ctx, cl, member, metav1.Preconditions{UID: &uid, ResourceVersion: &rv})
+		switch {
+		case apierrors.IsConflict(err):
+			return clusterclient.WriteResult{Err: fmt.Errorf("%w: cluster %s: %s changed since it was cached", errPending, cl, key)}
+		case err != nil && !apierrors.IsNotFound(err):
+			return clusterclient.WriteResult{Err: fmt.Errorf("cluster %s: delete %s, which the federation no longer has: %w", cl, key, err)}
+		}
+		c.logger.Info("Deleted a member copy the federation no longer has", "cluster", cl, "object", key)
+		return clusterclient.WriteResult{Op: clusterclient.OpDeleted}
+	})
 }

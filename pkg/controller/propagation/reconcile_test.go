@@ -407,6 +407,65 @@ func TestReconcileDeletesWithinTheWriteAllowance(t *testing.T) {
 	}
 }
 
+// TestOrphanedCopiesGoWithinTheWriteAllowance: the copies of objects the
+// federation no longer has are deleted as member writes, as a finalized
+// object's are: a member with every write slot taken gets no more deletes
+// until one frees, and the others are not held up.
+func TestOrphanedCopiesGoWithinTheWriteAllowance(t *testing.T) {
+	names := []string{"cm0", "cm1", "cm2"}
+	var objs []*unstructured.Unstructured
+	for _, n := range names {
+		objs = append(objs, configMap(n, map[string]interface{}{"k": "v"}))
+	}
+	// Two writes at once per member (ConcurrentSyncs).
+	f := newFixture(t, federatedtypes.ConfigMap(), []string{"a", "b"}, objs...)
+	for _, n := range names {
+		if err := f.reconcile("ns/" + n); err != nil {
+			t.Fatal(err)
+		}
+		// Gone from the federation without being finalized, as when
+		// the controller manager was down.
+		if err := f.fed.Resource(f.adapter.GVR).Namespace("ns").Delete(f.ctx, n, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		f.syncFederationCache("ns/" + n)
+	}
+
+	release := f.members.Block("b")
+	defer release()
+	for _, n := range names {
+		if err := f.reconcile("ns/" + n); !errors.Is(err, clusterclient.ErrSlowMember) {
+			t.Fatalf("removing the copies of %s with b not answering: %v, want a slow member", n, err)
+		}
+		if f.members.Object("a", "ns/"+n) != nil {
+			t.Errorf("a keeps its copy of %s while b is slow", n)
+		}
+	}
+	var toB []string
+	for _, a := range f.members.Actions() {
+		if a.Cluster == "b" && a.Verb == "delete" {
+			toB = append(toB, a.Key)
+		}
+	}
+	if want := []string{"ns/cm0", "ns/cm1"}; !slices.Equal(toB, want) {
+		t.Fatalf("deletes sent to b while it had two slots: %v, want %v", toB, want)
+	}
+
+	before := f.wokenCount()
+	release()
+	if !f.wokenWithin(before, "ns/cm2") {
+		t.Fatal("a slot freed in b, and cm2, waiting for it, was not synced again")
+	}
+	for _, n := range names {
+		if err := f.reconcile("ns/" + n); err != nil {
+			t.Fatalf("removing the copies of %s once b answers: %v", n, err)
+		}
+		if f.members.Object("b", "ns/"+n) != nil {
+			t.Errorf("b keeps its copy of %s, which the federation no longer has", n)
+		}
+	}
+}
+
 func TestReconcileOrphans(t *testing.T) {
 	f := newFixture(t, federatedtypes.ConfigMap(), []string{"a", "b"}, configMap("cm", map[string]interface{}{"k": "v"}))
 	if err := f.reconcile("ns/cm"); err != nil {

@@ -194,12 +194,8 @@ func (c *Controller) leftBehindDone(cl, key string, r clusterclient.WriteResult,
 		return
 	}
 	c.noteWrites(fed, []string{cl}, []clusterclient.WriteResult{r}, last || r.Err != nil)
-	if r.Op == clusterclient.OpDeleted {
-		why := whyDeselected
-		if fed.GetDeletionTimestamp() != nil {
-			why = whyDeleted
-		}
-		c.recordDeleted(fed, []string{cl}, why)
+	if r.Op == clusterclient.OpDeleted && r.Why != "" {
+		c.recordDeleted(fed, []string{cl}, r.Why)
 	}
 	c.logger.V(2).Info("A slow member's write ended after the sync moved on", "cluster", cl, "object", key, "operation", r.Op)
 }
