@@ -351,8 +351,9 @@ type MemberLines struct {
 // NewMemberLines starts the lines: each object name written goes, through
 // create with annotations, into namespace ns of every member through its
 // client; up to capacity names may wait in a line. A failed write is an
-// error of tb.
-func NewMemberLines(ctx context.Context, tb testing.TB, create Create, annotations map[string]string, clients []kubernetes.Interface, ns string, capacity int) *MemberLines {
+// error of tb. If writing is not nil, the time each write took is added to
+// it.
+func NewMemberLines(ctx context.Context, tb testing.TB, create Create, annotations map[string]string, clients []kubernetes.Interface, ns string, capacity int, writing *atomic.Int64) *MemberLines {
 	l := &MemberLines{}
 	for _, c := range clients {
 		line := make(chan string, capacity)
@@ -362,8 +363,12 @@ func NewMemberLines(ctx context.Context, tb testing.TB, create Create, annotatio
 			go func() {
 				defer l.wg.Done()
 				for name := range line {
+					t0 := time.Now()
 					if err := create(ctx, c, FloorCopy(ns, name, annotations)); err != nil {
 						tb.Errorf("create %s: %v", name, err)
+					}
+					if writing != nil {
+						writing.Add(int64(time.Since(t0)))
 					}
 				}
 			}()

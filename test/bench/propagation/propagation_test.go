@@ -422,9 +422,19 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		}
 		floorCPU, floorTicks := cpuSnapshot(f), cpuTicks()
 		var floorWriting atomic.Int64 // nanoseconds of member writes, all members
-		rd.floor = benchload.Run(ctx, b, n, 0, floorTracker, func(ctx context.Context, name string) error {
+		write := func(ctx context.Context, name string) error {
 			return benchload.WriteStraight(ctx, k.create, k.copyAnnotations, floorClients, direct, name, &floorWriting)
-		})
+		}
+		if os.Getenv("FEDERATION_BENCH_FLOOR_LINES") != "" {
+			// As the federation writes: a line per member.
+			lines := benchload.NewMemberLines(ctx, b, k.create, k.copyAnnotations, floorClients, direct, n, &floorWriting)
+			defer lines.Close()
+			write = func(_ context.Context, name string) error {
+				lines.Write(name)
+				return nil
+			}
+		}
+		rd.floor = benchload.Run(ctx, b, n, 0, floorTracker, write)
 		rd.floorUsed, rd.floorBusy = cpuSince(f, floorCPU), busyText(floorTicks)
 		rd.floorInFlight = float64(floorWriting.Load()) / float64(rd.floor.Wall) / float64(len(f.Members))
 		floorProfile.Wait()
