@@ -211,25 +211,33 @@ func (p *Process) exitErr() error {
 	return p.exit
 }
 
-// procFile reads /proc/<pid>/name of the running process.
-func (p *Process) procFile(name string) ([]byte, error) {
+// procPath is /proc/<pid>/name of the running process.
+func (p *Process) procPath(name string) (string, error) {
 	p.mu.Lock()
 	cmd := p.cmd
 	p.mu.Unlock()
 	if cmd == nil {
-		return nil, fmt.Errorf("%s: not running", p.Name)
+		return "", fmt.Errorf("%s: not running", p.Name)
 	}
-	return os.ReadFile(fmt.Sprintf("/proc/%d/%s", cmd.Process.Pid, name))
+	return fmt.Sprintf("/proc/%d/%s", cmd.Process.Pid, name), nil
 }
 
-func (p *Process) procDir(name string) ([]os.DirEntry, error) {
-	p.mu.Lock()
-	cmd := p.cmd
-	p.mu.Unlock()
-	if cmd == nil {
-		return nil, fmt.Errorf("%s: not running", p.Name)
+// procFile reads /proc/<pid>/name of the running process.
+func (p *Process) procFile(name string) ([]byte, error) {
+	path, err := p.procPath(name)
+	if err != nil {
+		return nil, err
 	}
-	return os.ReadDir(fmt.Sprintf("/proc/%d/%s", cmd.Process.Pid, name))
+	return os.ReadFile(path)
+}
+
+// procDir lists /proc/<pid>/name of the running process.
+func (p *Process) procDir(name string) ([]os.DirEntry, error) {
+	path, err := p.procPath(name)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadDir(path)
 }
 
 // RSSBytes is the resident memory of the running process, from /proc.

@@ -346,18 +346,43 @@ func TestReconcileFinalizes(t *testing.T) {
 	f.waitEvent("Deleted from clusters a, b: deleted from the federation")
 }
 
-func TestReconcileDeletesWithinTheWriteAllowance(t *testing.T) {
-	names := []string{"cm0", "cm1", "cm2"}
+// assertDeletesTo checks that the deletes sent to cluster so far were of
+// keys, in that order.
+func (f *fixture) assertDeletesTo(cluster, when string, keys ...string) {
+	f.t.Helper()
+	var got []string
+	for _, a := range f.members.Actions() {
+		if a.Cluster == cluster && a.Verb == "delete" {
+			got = append(got, a.Key)
+		}
+	}
+	if !slices.Equal(got, keys) {
+		f.t.Fatalf("deletes sent to %s %s: %v, want %v", cluster, when, got, keys)
+	}
+}
+
+// propagatedConfigMaps is a fixture of two clusters, a and b, each
+// allowed two writes at once (ConcurrentSyncs), holding the copies of
+// ConfigMaps ns/name.
+func propagatedConfigMaps(t *testing.T, names ...string) *fixture {
+	t.Helper()
 	var objs []*unstructured.Unstructured
 	for _, n := range names {
 		objs = append(objs, configMap(n, map[string]interface{}{"k": "v"}))
 	}
-	// Two writes at once per member (ConcurrentSyncs).
 	f := newFixture(t, federatedtypes.ConfigMap(), []string{"a", "b"}, objs...)
 	for _, n := range names {
 		if err := f.reconcile("ns/" + n); err != nil {
 			t.Fatal(err)
 		}
+	}
+	return f
+}
+
+func TestReconcileDeletesWithinTheWriteAllowance(t *testing.T) {
+	names := []string{"cm0", "cm1", "cm2"}
+	f := propagatedConfigMaps(t, names...)
+	for _, n := range names {
 		deleting(f, "ns/"+n, Finalizer)
 	}
 
@@ -376,15 +401,7 @@ func TestReconcileDeletesWithinTheWriteAllowance(t *testing.T) {
 			t.Fatalf("%s let go before its copy in b was deleted", n)
 		}
 	}
-	var toB []string
-	for _, a := range f.members.Actions() {
-		if a.Cluster == "b" && a.Verb == "delete" {
-			toB = append(toB, a.Key)
-		}
-	}
-	if want := []string{"ns/cm0", "ns/cm1"}; !slices.Equal(toB, want) {
-		t.Fatalf("deletes sent to b while it had two slots: %v, want %v", toB, want)
-	}
+	f.assertDeletesTo("b", "while it had two slots", "ns/cm0", "ns/cm1")
 
 	// b answers: the left-behind deletes land and are told, a slot frees
 	// for cm2, and every object finalizes.
@@ -413,16 +430,8 @@ func TestReconcileDeletesWithinTheWriteAllowance(t *testing.T) {
 // until one frees, and the others are not held up.
 func TestOrphanedCopiesGoWithinTheWriteAllowance(t *testing.T) {
 	names := []string{"cm0", "cm1", "cm2"}
-	var objs []*unstructured.Unstructured
+	f := propagatedConfigMaps(t, names...)
 	for _, n := range names {
-		objs = append(objs, configMap(n, map[string]interface{}{"k": "v"}))
-	}
-	// Two writes at once per member (ConcurrentSyncs).
-	f := newFixture(t, federatedtypes.ConfigMap(), []string{"a", "b"}, objs...)
-	for _, n := range names {
-		if err := f.reconcile("ns/" + n); err != nil {
-			t.Fatal(err)
-		}
 		// Gone from the federation without being finalized, as when
 		// the controller manager was down.
 		if err := f.fed.Resource(f.adapter.GVR).Namespace("ns").Delete(f.ctx, n, metav1.DeleteOptions{}); err != nil {
@@ -441,15 +450,7 @@ func TestOrphanedCopiesGoWithinTheWriteAllowance(t *testing.T) {
 			t.Errorf("a keeps its copy of %s while b is slow", n)
 		}
 	}
-	var toB []string
-	for _, a := range f.members.Actions() {
-		if a.Cluster == "b" && a.Verb == "delete" {
-			toB = append(toB, a.Key)
-		}
-	}
-	if want := []string{"ns/cm0", "ns/cm1"}; !slices.Equal(toB, want) {
-		t.Fatalf("deletes sent to b while it had two slots: %v, want %v", toB, want)
-	}
+	f.assertDeletesTo("b", "while it had two slots", "ns/cm0", "ns/cm1")
 
 	before := f.wokenCount()
 	release()
