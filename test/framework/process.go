@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -246,16 +247,28 @@ func (p *Process) RSSBytes() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	kb, ok := procNumbers(data)["VmRSS"]
+	if !ok {
+		return 0, fmt.Errorf("%s: no VmRSS in /proc status", p.Name)
+	}
+	return kb * 1024, nil
+}
+
+// procNumbers reads the "name: number [unit]" lines of a /proc file (status,
+// io), by name; lines whose value is not a number are left out.
+func procNumbers(data []byte) map[string]int64 {
+	out := map[string]int64{}
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			var kb int64
-			if _, err := fmt.Sscanf(strings.TrimPrefix(line, "VmRSS:"), "%d", &kb); err != nil {
-				return 0, err
-			}
-			return kb * 1024, nil
+		name, value, ok := strings.Cut(line, ":")
+		fields := strings.Fields(value)
+		if !ok || len(fields) == 0 {
+			continue
+		}
+		if n, err := strconv.ParseInt(fields[0], 10, 64); err == nil {
+			out[name] = n
 		}
 	}
-	return 0, fmt.Errorf("%s: no VmRSS in /proc status", p.Name)
+	return out
 }
 
 // CPUTime is the processor time (user and system) the running process has
@@ -296,20 +309,12 @@ func (p *Process) Usage() (Usage, error) {
 	if err != nil {
 		return u, err
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		name, value, ok := strings.Cut(line, ": ")
-		if !ok {
-			continue
-		}
-		switch name {
-		case "syscr":
-			_, err = fmt.Sscan(value, &u.ReadCalls)
-		case "syscw":
-			_, err = fmt.Sscan(value, &u.WriteCalls)
-		}
-		if err != nil {
-			return u, fmt.Errorf("%s: /proc io %s: %w", p.Name, name, err)
-		}
+	io := procNumbers(data)
+	var reads, writes bool
+	u.ReadCalls, reads = io["syscr"]
+	u.WriteCalls, writes = io["syscw"]
+	if !reads || !writes {
+		return u, fmt.Errorf("%s: no syscr or syscw in /proc io", p.Name)
 	}
 	u.Switches = p.switches()
 	return u, nil
@@ -328,16 +333,8 @@ func (p *Process) switches() int64 {
 		if err != nil {
 			continue // exited meanwhile
 		}
-		for _, line := range strings.Split(string(data), "\n") {
-			name, value, ok := strings.Cut(line, ":")
-			if name != "voluntary_ctxt_switches" && name != "nonvoluntary_ctxt_switches" || !ok {
-				continue
-			}
-			var n int64
-			if _, err := fmt.Sscan(strings.TrimSpace(value), &n); err == nil {
-				total += n
-			}
-		}
+		status := procNumbers(data)
+		total += status["voluntary_ctxt_switches"] + status["nonvoluntary_ctxt_switches"]
 	}
 	return total
 }

@@ -117,6 +117,17 @@ func WatchCopies(tb testing.TB, c kubernetes.Interface, resource, managedBy stri
 	factory.WaitForCacheSync(stop)
 }
 
+// WatchLikeTheFederation gives each member of f the watch the controller
+// manager keeps on its copies (protobuf, cluster-wide, selected by the
+// managed-by label), here on the floor's copies (FloorCopy), until stop
+// is closed: with it, the floor asks of the members what the federation
+// asks beyond the writes.
+func WatchLikeTheFederation(tb testing.TB, f *framework.Federation, resource string, stop <-chan struct{}) {
+	for _, m := range f.Members {
+		WatchCopies(tb, Writer(tb, m.Endpoint), resource, "floor", stop)
+	}
+}
+
 // WatchMembers tracks the objects of resource (configmaps or services) in
 // namespace ns of every member until ctx ends.
 func WatchMembers(ctx context.Context, tb testing.TB, f *framework.Federation, ns, resource string, tracker *Tracker) {
@@ -377,11 +388,13 @@ func NewMemberLines(ctx context.Context, tb testing.TB, create Create, annotatio
 	return l
 }
 
-// Write puts name in every member's line.
-func (l *MemberLines) Write(name string) {
+// Write puts name in every member's line; it has the shape of Run's
+// create, and never fails.
+func (l *MemberLines) Write(_ context.Context, name string) error {
 	for _, line := range l.lines {
 		line <- name
 	}
+	return nil
 }
 
 // Close ends the lines once they are empty.

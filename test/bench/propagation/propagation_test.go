@@ -77,18 +77,6 @@ var kinds = []kind{
 	}, 3, true},
 }
 
-// watchLikeTheFederation gives each member the watch the controller
-// manager keeps on its copies (protobuf, cluster-wide, selected by the
-// managed-by label), here on the floor's copies, until ctx ends: with it,
-// the floor asks of the members what the federation asks beyond the
-// writes, and the members' processor per object on the two paths says
-// whether anything else differs.
-func watchLikeTheFederation(ctx context.Context, b *testing.B, f *framework.Federation, resource string) {
-	for _, m := range f.Members {
-		benchload.WatchCopies(b, benchload.Writer(b, m.Endpoint), resource, "floor", ctx.Done())
-	}
-}
-
 // cpuGroups names the processes of the run by role, to tell where the
 // processor time of each phase goes.
 func cpuGroups(f *framework.Federation) map[string][]*framework.Process {
@@ -407,7 +395,9 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 			// One such watch, for this phase only: the federation keeps one.
 			watchCtx, stopWatch := context.WithCancel(ctx)
 			defer stopWatch()
-			watchLikeTheFederation(watchCtx, b, f, k.resource)
+			// The members' processor per object on the two paths then
+			// says whether anything else differs.
+			benchload.WatchLikeTheFederation(b, f, k.resource, watchCtx.Done())
 		}
 		settle(f)
 		var floorProfile sync.WaitGroup
@@ -429,10 +419,7 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 			// As the federation writes: a line per member.
 			lines := benchload.NewMemberLines(ctx, b, k.create, k.copyAnnotations, floorClients, direct, n, &floorWriting)
 			defer lines.Close()
-			write = func(_ context.Context, name string) error {
-				lines.Write(name)
-				return nil
-			}
+			write = lines.Write
 		}
 		rd.floor = benchload.Run(ctx, b, n, 0, floorTracker, write)
 		rd.floorUsed, rd.floorBusy = cpuSince(f, floorCPU), busyText(floorTicks)

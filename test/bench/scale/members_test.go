@@ -83,7 +83,8 @@ func (rc requestCounts) add(ctx context.Context, b *testing.B, name string, c ku
 		b.Logf("metrics of %s: %v", name, err)
 		return
 	}
-	for _, s := range benchload.ParseMetrics(data)["apiserver_request_total"] {
+	metrics := benchload.ParseMetrics(data)
+	for _, s := range metrics["apiserver_request_total"] {
 		resource := benchload.Label(s, "resource")
 		if sub := benchload.Label(s, "subresource"); sub != "" {
 			resource += "/" + sub
@@ -94,7 +95,7 @@ func (rc requestCounts) add(ctx context.Context, b *testing.B, name string, c ku
 	// with forty-nine others pays for its garbage collection in its
 	// neighbours' time.
 	for name, key := range runtimeSeries {
-		for _, s := range benchload.ParseMetrics(data)[name] {
+		for _, s := range metrics[name] {
 			rc[key] += float64(s.Value)
 		}
 	}

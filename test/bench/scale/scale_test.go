@@ -85,8 +85,9 @@ type kindResult struct {
 	// floor's and the federated saturation phases: what a copy cost them
 	// on each path.
 	floorMembersCPU, floorLinesMembersCPU, fedMembersCPU time.Duration
-	// floorEtcdCPU and fedEtcdCPU are the members' etcd's share of them.
-	floorEtcdCPU, fedEtcdCPU time.Duration
+	// floorEtcdCPU, floorLinesEtcdCPU and fedEtcdCPU are the members'
+	// etcd's share of them.
+	floorEtcdCPU, floorLinesEtcdCPU, fedEtcdCPU time.Duration
 	// floorRequests, floorLinesRequests and fedRequests are what the
 	// members served during the same phases.
 	floorRequests, floorLinesRequests, fedRequests requestCounts
@@ -436,9 +437,7 @@ func straightPhase(ctx context.Context, b *testing.B, f *framework.Federation, k
 		// two paths differ only in how the writes come.
 		watching, stopWatching := context.WithCancel(ctx)
 		defer stopWatching()
-		for _, m := range f.Members {
-			benchload.WatchCopies(b, benchload.Writer(b, m.Endpoint), k.resource, "floor", watching.Done())
-		}
+		benchload.WatchLikeTheFederation(b, f, k.resource, watching.Done())
 		settle(processes(f))
 	}
 	requests = memberRequests(ctx, b, f)
@@ -453,10 +452,7 @@ func straightPhase(ctx context.Context, b *testing.B, f *framework.Federation, k
 	if lines && rate == 0 {
 		lines := benchload.NewMemberLines(ctx, b, k.create, k.copyAnnotations, members, ns, n, nil)
 		defer lines.Close()
-		write = func(_ context.Context, name string) error {
-			lines.Write(name)
-			return nil
-		}
+		write = lines.Write
 	}
 	m0, e0, u0 := benchload.CPU(memberProcesses(f)...), benchload.CPU(f.Etcd.Process), apiServersUsage(f)
 	r = benchload.Run(ctx, b, n, rate, tracker, write)
@@ -478,9 +474,9 @@ func (kr *kindResult) steadyRate() float64 {
 	return math.Min(kr.floor.Throughput, kr.floorLines.Throughput) / 2
 }
 
-// measureKind runs the floor, the federation at saturation and the
-// federation at a steady half of the floor's rate for n objects of kind k,
-// each phase in a fresh namespace and its objects deleted after it.
+// measureKind runs the floors, the federation at saturation and the
+// federation at a steady half of the slower floor's rate for n objects of
+// kind k, each phase in a fresh namespace and its objects deleted after it.
 func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k kind, n int) *kindResult {
 	kr := &kindResult{}
 	size := len(f.Members)
@@ -493,7 +489,7 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	// The same copies in a line per member, as the federation writes: at
 	// fifty members on one core this alone costs the members about twice
 	// the processor per copy (docs/dev/benchmarks.md, seventh pass).
-	kr.floorLines, kr.floorLinesMembersCPU, _, kr.floorLinesRequests = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-lines-%s-%d", k.resource, size), n, 0, true)
+	kr.floorLines, kr.floorLinesMembersCPU, kr.floorLinesEtcdCPU, kr.floorLinesRequests = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-lines-%s-%d", k.resource, size), n, 0, true)
 	kr.floorSteady, _, _, _ = straightPhase(ctx, b, f, k, members, fmt.Sprintf("floor-steady-%s-%d", k.resource, size), n, kr.steadyRate(), false)
 
 	// Through the federation, at saturation.
@@ -551,7 +547,7 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	endPhase()
 	deleteObjects(ctx, b, k, fedClient, fedNS, members)
 
-	// Through the federation at a steady half of the floor's rate:
+	// Through the federation at a steady half of the slower floor's rate:
 	// latency under a load the members can take.
 	steadyNS := fmt.Sprintf("steady-%s-%d", k.resource, size)
 	tracker, endPhase = federatedPhase(ctx, b, f, fedClient, k, steadyNS, n)
@@ -706,7 +702,7 @@ func BenchmarkScale(b *testing.B) {
 		fmt.Printf("\n%d members (%d added, started, registered and Ready in %s)\n", size, size-prev, sr.added.Round(100*time.Millisecond))
 		fmt.Printf("  controller manager at rest: %.0f MiB resident, %.1f MiB live heap, %.2f s of processor over %s (%.1f ms/s per member); %d watches on the members (%.1f per member, goal: constant in N); %d TCP connections to them (%.1f per member, goal: constant in N)\n",
 			mib(sr.rss), mib(sr.heap), sr.restCPU.Seconds(), restWindow, 1000*sr.restCPU.Seconds()/restWindow.Seconds()/float64(size), sr.watches, float64(sr.watches)/float64(size), sr.conns, float64(sr.conns)/float64(size))
-		fmt.Printf("  %-11s %-20s %-22s %9s %9s %10s\n", "kind", "path", "load", "p50", "p99", "objects/s")
+		fmt.Printf("  %-11s %-20s %-28s %9s %9s %10s\n", "kind", "path", "load", "p50", "p99", "objects/s")
 		for _, k := range kinds {
 			if only != "" && !strings.Contains(only, k.resource) {
 				continue
@@ -714,14 +710,14 @@ func BenchmarkScale(b *testing.B) {
 			kr := measureKind(ctx, b, f, k, n)
 			sr.kinds[k.resource] = kr
 			ratio := kr.fed.Throughput / kr.floor.Throughput
-			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight to members", "saturation", kr.floor.P50.Round(time.Millisecond), kr.floor.P99.Round(time.Millisecond), kr.floor.Throughput)
-			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight, line each", "saturation", kr.floorLines.P50.Round(time.Millisecond), kr.floorLines.P99.Round(time.Millisecond), kr.floorLines.Throughput)
-			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   %.2f of the floor; %.2f of the floor written in a line per member, as the federation writes (goal >= 0.8)\n", k.name, "through federation", "saturation", kr.fed.P50.Round(time.Millisecond), kr.fed.P99.Round(time.Millisecond), kr.fed.Throughput, ratio, kr.fed.Throughput/kr.floorLines.Throughput)
-			steadyLoad := fmt.Sprintf("steady %.1f/s (floor/2)", kr.steadyRate())
-			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f\n", k.name, "straight to members", steadyLoad, kr.floorSteady.P50.Round(time.Millisecond), kr.floorSteady.P99.Round(time.Millisecond), kr.floorSteady.Throughput)
-			fmt.Printf("  %-11s %-20s %-22s %9s %9s %10.1f   p99 %.2fx the members alone; goal <= 1s at 50 members; fewest writes at once any member was allowed as it began: %d\n", k.name, "through federation", steadyLoad, kr.steady.P50.Round(time.Millisecond), kr.steady.P99.Round(time.Millisecond), kr.steady.Throughput, kr.steady.P99.Seconds()/kr.floorSteady.P99.Seconds(), kr.steadyAllowance)
-			fmt.Printf("  %-11s members: %.2f / %.2f / %.2f ms of processor per copy (straight / straight, a line each / through federation), of which their etcd %.2f / - / %.2f; %d of the federation's %d member writes failed and were retried\n", "",
-				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.floorLinesMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size), msPerCopy(kr.floorEtcdCPU, n*size), msPerCopy(kr.fedEtcdCPU, n*size), kr.failedWrites, n*size)
+			fmt.Printf("  %-11s %-20s %-28s %9s %9s %10.1f\n", k.name, "straight to members", "saturation", kr.floor.P50.Round(time.Millisecond), kr.floor.P99.Round(time.Millisecond), kr.floor.Throughput)
+			fmt.Printf("  %-11s %-20s %-28s %9s %9s %10.1f\n", k.name, "straight, line each", "saturation", kr.floorLines.P50.Round(time.Millisecond), kr.floorLines.P99.Round(time.Millisecond), kr.floorLines.Throughput)
+			fmt.Printf("  %-11s %-20s %-28s %9s %9s %10.1f   %.2f of the floor; %.2f of the floor written in a line per member, as the federation writes (goal >= 0.8)\n", k.name, "through federation", "saturation", kr.fed.P50.Round(time.Millisecond), kr.fed.P99.Round(time.Millisecond), kr.fed.Throughput, ratio, kr.fed.Throughput/kr.floorLines.Throughput)
+			steadyLoad := fmt.Sprintf("steady %.1f/s (slower floor/2)", kr.steadyRate())
+			fmt.Printf("  %-11s %-20s %-28s %9s %9s %10.1f\n", k.name, "straight to members", steadyLoad, kr.floorSteady.P50.Round(time.Millisecond), kr.floorSteady.P99.Round(time.Millisecond), kr.floorSteady.Throughput)
+			fmt.Printf("  %-11s %-20s %-28s %9s %9s %10.1f   p99 %.2fx the members alone; goal <= 1s at 50 members; fewest writes at once any member was allowed as it began: %d\n", k.name, "through federation", steadyLoad, kr.steady.P50.Round(time.Millisecond), kr.steady.P99.Round(time.Millisecond), kr.steady.Throughput, kr.steady.P99.Seconds()/kr.floorSteady.P99.Seconds(), kr.steadyAllowance)
+			fmt.Printf("  %-11s members: %.2f / %.2f / %.2f ms of processor per copy (straight / straight, a line each / through federation), of which their etcd %.2f / %.2f / %.2f; %d of the federation's %d member writes failed and were retried\n", "",
+				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.floorLinesMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size), msPerCopy(kr.floorEtcdCPU, n*size), msPerCopy(kr.floorLinesEtcdCPU, n*size), msPerCopy(kr.fedEtcdCPU, n*size), kr.failedWrites, n*size)
 			// Fifty members at rest already keep their core partly busy;
 			// a longer phase pays more of that per copy.
 			atRest := func(wall time.Duration) time.Duration {
