@@ -18,8 +18,8 @@ import (
 //
 // How many writes a member is allowed at once adapts as TCP's congestion
 // window does: a write the member did not answer in time, or answered
-// late (see lateAfter), halves its allowance, once for all the writes
-// already running then, and every write answered in time adds
+// close to that or late after such a failure (see lateness.go), halves its allowance, once
+// for all the writes already running then, and every other write adds
 // 1/allowance, so one more slot per allowance's worth of answers, up to
 // max. A member too busy to answer within the request timeout would
 // otherwise get as many writes as ever, time them all out, and do each
@@ -48,6 +48,10 @@ type slots struct {
 	late time.Duration
 	// fastest is each cluster's fastest recent answer.
 	fastest map[string]*fastest
+	// strained is when each cluster last failed a write as overloaded or
+	// answered one after half the request timeout, forgotten after
+	// strainWindow.
+	strained map[string]time.Time
 	// allowance is a cluster's writes at once when below max; cut is when
 	// it was last halved.
 	allowance map[string]float64
@@ -60,7 +64,7 @@ func newSlots(maxPerCluster int, late time.Duration) *slots {
 		maxPerCluster = 1
 	}
 	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]*plan{}, woken: map[string]bool{}, seen: map[string]string{}, behind: map[string]int{},
-		max: maxPerCluster, late: late, fastest: map[string]*fastest{}, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
+		max: maxPerCluster, late: late, fastest: map[string]*fastest{}, strained: map[string]time.Time{}, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
 }
 
 // allowed is how many writes cluster may have at once now.
@@ -221,7 +225,7 @@ func (m *slots) takeSeen(cluster, key string) string {
 
 // finish releases a write's slot, adapts the cluster's allowance to
 // whether the member was overloaded (failed as overloaded, or answered
-// late; see slots), and returns the object waiting longest for a slot in
+// late while strained; see slots), and returns the object waiting longest for a slot in
 // that cluster, if one is free, to take it, and the writes the cluster
 // was allowed at once before and after.
 func (m *slots) finish(cluster, key string, overloaded bool) (next waiter, before, after int) {
@@ -230,6 +234,9 @@ func (m *slots) finish(cluster, key string, overloaded bool) (next waiter, befor
 	k := freshKey(cluster, key)
 	before = m.allowed(cluster)
 	s := m.inFlight[k]
+	if overloaded {
+		m.strained[cluster] = m.now()
+	}
 	m.adapt(cluster, s.at, overloaded || m.answeredLate(cluster, s, overloaded))
 	after = m.allowed(cluster)
 	delete(m.inFlight, k)
@@ -268,10 +275,12 @@ type started struct {
 	alone bool
 }
 
-// answeredLate says whether a write's answer came late (see lateAfter).
-// The time a write took sets the member's pace only if it ran alone and
-// did not fail as overloaded: a write queued behind others in the member
-// says how busy the member is, not how fast it answers.
+// answeredLate says whether a write's answer came late (see lateness.go):
+// it took past half the request timeout (which strains the member), or
+// the member is strained and it took past lateAfter. The time a write took
+// sets the member's pace, strained or not, if it ran alone and did not
+// fail as overloaded: a write queued behind others in the member says how
+// busy the member is, not how fast it answers.
 func (m *slots) answeredLate(cluster string, s started, overloaded bool) bool {
 	if m.late <= 0 {
 		return false
@@ -286,7 +295,22 @@ func (m *slots) answeredLate(cluster string, s started, overloaded bool) bool {
 	if s.alone && !overloaded {
 		f.observe(took, now)
 	}
-	return took > lateAfter(f.get(), m.late)
+	if took > m.late {
+		m.strained[cluster] = now // close to failing: as good as a timeout
+		return true
+	}
+	return m.isStrained(cluster, now) && took > lateAfter(f.get(), m.late)
+}
+
+// isStrained says whether cluster failed a write as overloaded within
+// strainWindow of now, and forgets an older failure.
+func (m *slots) isStrained(cluster string, now time.Time) bool {
+	at, ok := m.strained[cluster]
+	if ok && now.Sub(at) >= strainWindow {
+		delete(m.strained, cluster)
+		return false
+	}
+	return ok
 }
 
 // Write is one member write that a sync waits for, up to the patience.

@@ -180,22 +180,46 @@ func TestSlotsHalveAnOverloadedMembersWritesOncePerRound(t *testing.T) {
 	}
 }
 
-func TestSlotsHalveTheWritesOfAMemberThatAnswersLate(t *testing.T) {
-	w := newSlots(4, time.Second)
-	start := time.Now()
-	w.now = func() time.Time { return start }
-	w.start("a", "ns/x")
-	w.start("a", "ns/y")
-	w.now = func() time.Time { return start.Add(time.Second) }
-	w.finish("a", "ns/x", false)
-	if got := w.allowedNow("a"); got != 4 {
-		t.Fatalf("allowance %d after a write answered in exactly the late limit, want 4", got)
-	}
-	w.now = func() time.Time { return start.Add(1500 * time.Millisecond) }
-	w.finish("a", "ns/y", false)
-	if got := w.allowedNow("a"); got != 2 {
-		t.Errorf("allowance %d after a write answered past the late limit, want 2", got)
-	}
+func TestSlotsHalveTheWritesOfAStrainedMemberThatAnswersLate(t *testing.T) {
+	w := newSlots(4, 5*time.Second)
+	clock := time.Now()
+	w.now = func() time.Time { return clock }
+
+	// A member that answers in 50 ms and never timed out is not late if
+	// it answers within half the request timeout: it is busy, and stores
+	// what it is sent.
+	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
+	answer(w, &clock, "a", "ns/x", 1500*time.Millisecond)
+	answer(w, &clock, "a", "ns/x", 4900*time.Millisecond)
+	wantAllowed(t, w, "a", 4, "after late answers from a member that never timed out")
+
+	// Once it has timed out, late answers cut too.
+	strain(w, &clock, "a")
+	wantAllowed(t, w, "a", 2, "after a timeout")
+	answer(w, &clock, "a", "ns/x", time.Second)
+	wantAllowed(t, w, "a", 2, "after an answer in exactly the late limit")
+	answer(w, &clock, "a", "ns/x", 1500*time.Millisecond)
+	wantAllowed(t, w, "a", 1, "after a late answer from a member that timed out")
+
+	// Until strainWindow has passed since the timeout.
+	clock = clock.Add(strainWindow)
+	answer(w, &clock, "a", "ns/x", 1500*time.Millisecond)
+	wantAllowed(t, w, "a", 2, "after a late answer a strainWindow after the timeout")
+
+	// An answer past half the request timeout, close to failing, cuts as
+	// a timeout does, and strains the member as well.
+	answer(w, &clock, "b", "ns/x", 50*time.Millisecond)
+	answer(w, &clock, "b", "ns/x", 5100*time.Millisecond)
+	wantAllowed(t, w, "b", 2, "after an answer past half the request timeout")
+	answer(w, &clock, "b", "ns/x", 1500*time.Millisecond)
+	wantAllowed(t, w, "b", 1, "after a late answer from a member that answered close to the timeout")
+}
+
+// strain times out a write to cluster, so that its late answers count.
+func strain(w *slots, clock *time.Time, cluster string) {
+	w.start(cluster, "ns/timed-out")
+	*clock = clock.Add(10 * time.Second)
+	w.finish(cluster, "ns/timed-out", true)
 }
 
 // answer starts a write of key to cluster at the clock's time and finishes
@@ -219,21 +243,28 @@ func TestSlotsJudgeLatenessByTheMembersOwnPace(t *testing.T) {
 	w := newSlots(4, 5*time.Second)
 	clock := time.Now()
 	w.now = func() time.Time { return clock }
+	// Each member timed out once (late answers count from then on), and
+	// then answered at its own pace until it got all its writes back:
+	// the fast one in 50 ms, the slow one (a slow admission webhook) in
+	// 1.5 s.
+	for c, pace := range map[string]time.Duration{"fast": 50 * time.Millisecond, "slow": 1500 * time.Millisecond} {
+		strain(w, &clock, c)
+		for i := 0; i < 10; i++ {
+			answer(w, &clock, c, "ns/x", pace)
+		}
+		wantAllowed(t, w, c, 4, "after answers at the member's own pace")
+	}
 
-	// A member that answers in 50 ms: 900 ms is within Kubernetes' 1 s
-	// objective, 1.2 s is late.
-	answer(w, &clock, "fast", "ns/x", 50*time.Millisecond)
+	// The fast member: 900 ms is within Kubernetes' 1 s objective, 1.2 s
+	// is late.
 	answer(w, &clock, "fast", "ns/x", 900*time.Millisecond)
 	wantAllowed(t, w, "fast", 4, "after an answer within 1 s")
 	answer(w, &clock, "fast", "ns/x", 1200*time.Millisecond)
 	wantAllowed(t, w, "fast", 2, "after an answer past 1 s from a member that answers in 50 ms")
 
-	// A member whose every write takes 1.5 s (a slow admission webhook)
-	// keeps its writes at once; only an answer past four times that, or
-	// past half the request timeout, whichever is sooner, is late.
-	for i := 0; i < 10; i++ {
-		answer(w, &clock, "slow", "ns/x", 1500*time.Millisecond)
-	}
+	// The slow member keeps its writes at once; only an answer past four
+	// times its pace, or past half the request timeout, whichever is
+	// sooner, is late.
 	answer(w, &clock, "slow", "ns/x", 4900*time.Millisecond)
 	wantAllowed(t, w, "slow", 4, "for a member that always takes 1.5 s")
 	answer(w, &clock, "slow", "ns/x", 5100*time.Millisecond)
@@ -252,11 +283,12 @@ func TestSlotsJudgeLatenessByTheMembersOwnPace(t *testing.T) {
 
 	// Writes that ran beside others do not set the pace: a member whose
 	// first answers come after 3 s, queued behind each other, is late.
+	strain(w, &clock, "busy")
 	w.start("busy", "ns/x")
 	w.start("busy", "ns/y")
 	clock = clock.Add(3 * time.Second)
 	w.finish("busy", "ns/y", false)
-	wantAllowed(t, w, "busy", 2, "after a 3 s answer to a write queued beside another")
+	wantAllowed(t, w, "busy", 1, "after a 3 s answer to a write queued beside another")
 
 	// The fast member's old pace is forgotten after two quiet windows:
 	// once it has become a 1.5 s member, 1.5 s is its pace.

@@ -122,39 +122,69 @@ func TestWriterGivesAMemberThatTimesOutFewerWritesAtOnce(t *testing.T) {
 	}
 }
 
-func TestWriterGivesAMemberThatAnswersLateFewerWritesAtOnce(t *testing.T) {
+func TestWriterGivesAMemberThatAnswersLateAfterATimeoutFewerWritesAtOnce(t *testing.T) {
 	members := fake.New("a")
-	w, got := allowanceWriter(members, 2*time.Second)
-	ctx := context.Background()
-	writes := make([]*clusterclient.Write, 4)
+	w, got := allowanceWriter(members, 3*time.Second)
 
-	// Member a answers every write, but only after more than half the
-	// request timeout.
+	// Member a answers a write at once (its pace), then four writes after
+	// 1.2 s: late, but within half the request timeout and from a member
+	// that never timed out, so busy, not overloaded.
+	if errs := heldWrites(t, w, members, got, "pace", 1, 0); errs != 0 {
+		t.Fatalf("%d writes answered at once failed", errs)
+	}
+	if errs := heldWrites(t, w, members, got, "busy", 4, 1200*time.Millisecond); errs != 0 {
+		t.Fatalf("%d writes held 1.2 s of a 3 s timeout failed, want them answered", errs)
+	}
+	if a := got.of("a"); a != 4 {
+		t.Fatalf("after writes answered late by a member that never timed out: allowance %d, want 4", a)
+	}
+
+	// Then one write times out...
+	if errs := heldWrites(t, w, members, got, "timed-out", 1, 3300*time.Millisecond); errs != 1 {
+		t.Fatalf("%d writes held 3.3 s of a 3 s timeout failed, want 1", errs)
+	}
+	if a := got.of("a"); a != 2 {
+		t.Fatalf("after a timeout: allowance %d, want 2", a)
+	}
+
+	// ...and from then on a late answer is a sign of overload too.
+	if errs := heldWrites(t, w, members, got, "late", 2, 1200*time.Millisecond); errs != 0 {
+		t.Fatalf("%d writes held 1.2 s of a 3 s timeout failed, want them answered", errs)
+	}
+	if a := got.of("a"); a != 1 {
+		t.Fatalf("after late answers from a member that timed out: allowance %d, want 1", a)
+	}
+}
+
+// heldWrites starts n creates in member a, lets a answer them after
+// held, waits for the writer to report each one's end, and returns how
+// many failed.
+func heldWrites(t *testing.T, w *clusterclient.Writer, members *fake.Members, got *allowances, prefix string, n int, held time.Duration) (failed int) {
+	t.Helper()
+	writes := make([]*clusterclient.Write, n)
 	release := members.Block("a")
 	for i := range writes {
-		name := fmt.Sprintf("late-%d", i)
-		writes[i] = w.Go(ctx, "a", "ns/"+name, func(ctx context.Context) clusterclient.WriteResult {
+		name := fmt.Sprintf("%s-%d", prefix, i)
+		writes[i] = w.Go(context.Background(), "a", "ns/"+name, func(ctx context.Context) clusterclient.WriteResult {
 			_, err := w.Create(ctx, "a", configMap(name))
 			return clusterclient.WriteResult{Err: err}
 		})
 	}
-	time.Sleep(1200 * time.Millisecond)
+	time.Sleep(held)
 	release()
 	for i := range writes {
 		select {
 		case <-got.seen:
 		case <-time.After(10 * time.Second):
-			t.Fatalf("%d of 4 writes reported their end", i)
+			t.Fatalf("%d of %d writes reported their end", i, n)
 		}
 	}
-	for i, r := range w.Wait(writes) {
+	for _, r := range w.Wait(writes) {
 		if r.Err != nil {
-			t.Fatalf("write %d: %v, want it answered", i, r.Err)
+			failed++
 		}
 	}
-	if a := got.of("a"); a != 2 {
-		t.Fatalf("after a round of writes answered in 1.2s of a 2s timeout: allowance %d, want 2", a)
-	}
+	return failed
 }
 
 // heldEvents are fake members whose informer events the test delivers

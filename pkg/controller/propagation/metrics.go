@@ -37,6 +37,13 @@ var memberWriteAllowance = metrics.NewGaugeVec(&metrics.GaugeOpts{
 	StabilityLevel: metrics.ALPHA,
 }, []string{"kind", "cluster"})
 
+var memberWriteAllowanceCuts = metrics.NewCounterVec(&metrics.CounterOpts{
+	Subsystem:      "federation_sync",
+	Name:           "member_write_allowance_cuts_total",
+	Help:           "Times a member cluster's writes of a kind at once were cut, after it did not answer a write in time or answered one late, by kind and cluster.",
+	StabilityLevel: metrics.ALPHA,
+}, []string{"kind", "cluster"})
+
 var syncWakes = metrics.NewCounterVec(&metrics.CounterOpts{
 	Subsystem:      "federation_sync",
 	Name:           "wakes_total",
@@ -52,7 +59,7 @@ var syncCauses = metrics.NewCounterVec(&metrics.CounterOpts{
 }, []string{"kind", "reason"})
 
 func init() {
-	legacyregistry.MustRegister(syncDuration, memberSyncDuration, memberErrors, memberWriteAllowance, syncWakes, syncCauses)
+	legacyregistry.MustRegister(syncDuration, memberSyncDuration, memberErrors, memberWriteAllowance, memberWriteAllowanceCuts, syncWakes, syncCauses)
 }
 
 func observeSync(kind string, d time.Duration, err error) {

@@ -216,6 +216,7 @@ func (c *Controller) allowanceChanged(cl string, before, now int) {
 	memberWriteAllowance.WithLabelValues(c.adapter.Name, cl).Set(float64(now))
 	switch {
 	case now < before:
+		memberWriteAllowanceCuts.WithLabelValues(c.adapter.Name, cl).Inc()
 		c.logger.Info("The member answered a write late or not at all; fewer writes at once until it answers in time", "cluster", cl, "writes", now, "before", before)
 	case now > before && now == c.cctx.ConcurrentSyncs:
 		c.logger.Info("The member answers in time again; back to --concurrent-syncs writes at once", "cluster", cl, "writes", now)

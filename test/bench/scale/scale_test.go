@@ -110,8 +110,9 @@ type kindResult struct {
 	heldRSS, heldHeap int64
 	// failedWrites are the member writes of the kind that failed during the
 	// federated saturation phase (mostly timeouts, each written again on
-	// the retry), from the controller manager's metrics.
-	failedWrites int
+	// the retry), and cuts the times a member's writes at once were cut
+	// then, from the controller manager's metrics.
+	failedWrites, cuts int
 	// fedSyncs and steadySyncs are the syncs of the kind's objects over
 	// the federated saturation and steady phases, until the controller
 	// manager was quiet: how many times each object was brought in line
@@ -308,13 +309,17 @@ func warmUp(ctx context.Context, b *testing.B, f *framework.Federation) {
 
 // memberWriteFailures is the controller manager's count of member
 // requests of kind k that failed (federation_sync_member_errors_total),
-// -1 if it cannot be read.
-func memberWriteFailures(ctx context.Context, b *testing.B, f *framework.Federation, k kind) int {
+// and of cuts of a member's writes of k at once
+// (federation_sync_member_write_allowance_cuts_total); -1 if they cannot
+// be read.
+func memberWriteFailures(ctx context.Context, b *testing.B, f *framework.Federation, k kind) (failed, cuts int) {
 	ms, ok := controllerManagerMetrics(ctx, b, f)
 	if !ok {
-		return -1
+		return -1, -1
 	}
-	return int(benchload.Sum(ms, "federation_sync_member_errors_total", map[string]string{"kind": strings.ToLower(k.kind)}))
+	match := map[string]string{"kind": strings.ToLower(k.kind)}
+	return int(benchload.Sum(ms, "federation_sync_member_errors_total", match)),
+		int(benchload.Sum(ms, "federation_sync_member_write_allowance_cuts_total", match))
 }
 
 // syncs are the controller manager's count of syncs of kind k's objects
@@ -520,7 +525,7 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	memberProfiled := profileMembers(ctx, b, f, fmt.Sprintf("%d-members-%s-member-federated", size, k.resource))
 	cpu0, m0, e0, u0 := benchload.CPU(f.ControllerManager), benchload.CPU(memberProcesses(f)...), benchload.CPU(f.Etcd.Process), apiServersUsage(f)
 	api0, phaseStart := benchload.CPU(f.APIServer), time.Now()
-	failed0 := memberWriteFailures(ctx, b, f, k)
+	failed0, cuts0 := memberWriteFailures(ctx, b, f, k)
 	syncs0, syncTime0 := syncs(ctx, b, f, k)
 	causes0 := causes(ctx, b, f, k)
 	fedWrites0 := federationWrites(ctx, b, f)
@@ -534,7 +539,8 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	kr.fedRequests.setUsage(used)
 	waitQuiet(f.ControllerManager)
 	kr.cmCPU += benchload.CPU(f.ControllerManager) - cpu0
-	kr.failedWrites = memberWriteFailures(ctx, b, f, k) - failed0
+	failed1, cuts1 := memberWriteFailures(ctx, b, f, k)
+	kr.failedWrites, kr.cuts = failed1-failed0, cuts1-cuts0
 	syncs1, syncTime1 := syncs(ctx, b, f, k)
 	kr.fedSyncs, kr.fedSyncTime = syncs1-syncs0, syncTime1-syncTime0
 	kr.fedCauses = causes(ctx, b, f, k).since(causes0)
@@ -716,8 +722,8 @@ func BenchmarkScale(b *testing.B) {
 			steadyLoad := fmt.Sprintf("steady %.1f/s (slower floor/2)", kr.steadyRate())
 			fmt.Printf("  %-11s %-20s %-28s %9s %9s %10.1f\n", k.name, "straight to members", steadyLoad, kr.floorSteady.P50.Round(time.Millisecond), kr.floorSteady.P99.Round(time.Millisecond), kr.floorSteady.Throughput)
 			fmt.Printf("  %-11s %-20s %-28s %9s %9s %10.1f   p99 %.2fx the members alone; goal <= 1s at 50 members; fewest writes at once any member was allowed as it began: %d\n", k.name, "through federation", steadyLoad, kr.steady.P50.Round(time.Millisecond), kr.steady.P99.Round(time.Millisecond), kr.steady.Throughput, kr.steady.P99.Seconds()/kr.floorSteady.P99.Seconds(), kr.steadyAllowance)
-			fmt.Printf("  %-11s members: %.2f / %.2f / %.2f ms of processor per copy (straight / straight, a line each / through federation), of which their etcd %.2f / %.2f / %.2f; %d of the federation's %d member writes failed and were retried\n", "",
-				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.floorLinesMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size), msPerCopy(kr.floorEtcdCPU, n*size), msPerCopy(kr.floorLinesEtcdCPU, n*size), msPerCopy(kr.fedEtcdCPU, n*size), kr.failedWrites, n*size)
+			fmt.Printf("  %-11s members: %.2f / %.2f / %.2f ms of processor per copy (straight / straight, a line each / through federation), of which their etcd %.2f / %.2f / %.2f; %d of the federation's %d member writes failed and were retried; members' writes at once cut %d times\n", "",
+				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.floorLinesMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size), msPerCopy(kr.floorEtcdCPU, n*size), msPerCopy(kr.floorLinesEtcdCPU, n*size), msPerCopy(kr.fedEtcdCPU, n*size), kr.failedWrites, n*size, kr.cuts)
 			// Fifty members at rest already keep their core partly busy;
 			// a longer phase pays more of that per copy.
 			atRest := func(wall time.Duration) time.Duration {
