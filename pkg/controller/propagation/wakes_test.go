@@ -1,11 +1,8 @@
 package propagation
 
 import (
-	"fmt"
 	"testing"
 	"time"
-
-	"k8s.io/component-base/metrics/testutil"
 )
 
 // TestSyncQueueCountsEachSyncByItsFirstCause: wakes that merge into one
@@ -13,21 +10,15 @@ import (
 // queued the key first; a key brought back by a delay counts under the
 // delay's reason.
 func TestSyncQueueCountsEachSyncByItsFirstCause(t *testing.T) {
-	// A kind of its own for each run: the counters are process-wide.
-	kind := fmt.Sprintf("test-causes-%d", time.Now().UnixNano())
+	kind := testKind("causes")
 	q := newSyncQueue(kind, kind)
 	defer q.ShutDown()
 	value := func(vec string, why string) float64 {
 		t.Helper()
-		m := syncCauses
 		if vec == "wakes" {
-			m = syncWakes
+			return counterValue(t, syncWakes, kind, why)
 		}
-		v, err := testutil.GetCounterMetricValue(m.WithLabelValues(kind, why))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
+		return counterValue(t, syncCauses, kind, why)
 	}
 
 	// sync takes ns/a from the queue as a worker would.
@@ -71,7 +62,7 @@ func TestSyncQueueCountsEachSyncByItsFirstCause(t *testing.T) {
 // while its key waited for another reason is forgotten by that sync, so
 // that the queue keeps nothing for keys that never come back.
 func TestSyncQueueForgetsADelayedWakeThatMerged(t *testing.T) {
-	kind := fmt.Sprintf("test-merged-%d", time.Now().UnixNano())
+	kind := testKind("merged")
 	q := newSyncQueue(kind, kind)
 	defer q.ShutDown()
 	q.wake("ns/a", wakeMember)
