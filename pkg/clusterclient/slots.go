@@ -18,12 +18,12 @@ import (
 //
 // How many writes a member is allowed at once adapts as TCP's congestion
 // window does: a write the member did not answer in time, or answered
-// close to that or late after such a failure (see lateness.go), halves its allowance, once
-// for all the writes already running then, and every other write adds
-// 1/allowance, so one more slot per allowance's worth of answers, up to
-// max. A member too busy to answer within the request timeout would
-// otherwise get as many writes as ever, time them all out, and do each
-// again on the retry.
+// close to that, or late after either (see lateness.go), halves its
+// allowance, once for all the writes already running then, and every
+// other write adds 1/allowance, so one more slot per allowance's worth
+// of answers, up to max. A member too busy to answer within the request
+// timeout would otherwise get as many writes as ever, time them all out,
+// and do each again on the retry.
 type slots struct {
 	mu         sync.Mutex
 	inFlight   map[string]started // freshKey -> when the write started
@@ -225,7 +225,7 @@ func (m *slots) takeSeen(cluster, key string) string {
 
 // finish releases a write's slot, adapts the cluster's allowance to
 // whether the member was overloaded (failed as overloaded, or answered
-// late while strained; see slots), and returns the object waiting longest for a slot in
+// late; see slots), and returns the object waiting longest for a slot in
 // that cluster, if one is free, to take it, and the writes the cluster
 // was allowed at once before and after.
 func (m *slots) finish(cluster, key string, overloaded bool) (next waiter, before, after int) {
@@ -302,8 +302,9 @@ func (m *slots) answeredLate(cluster string, s started, overloaded bool) bool {
 	return m.isStrained(cluster, now) && took > lateAfter(f.get(), m.late)
 }
 
-// isStrained says whether cluster failed a write as overloaded within
-// strainWindow of now, and forgets an older failure.
+// isStrained says whether cluster failed a write as overloaded, or
+// answered one past half the request timeout, within strainWindow of now,
+// and forgets an older one.
 func (m *slots) isStrained(cluster string, now time.Time) bool {
 	at, ok := m.strained[cluster]
 	if ok && now.Sub(at) >= strainWindow {

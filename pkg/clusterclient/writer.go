@@ -149,11 +149,11 @@ func NewWriter(members Members, gvr schema.GroupVersionResource, opts WriterOpti
 		members: members,
 		gvr:     gvr,
 		opts:    opts,
-		// On a member that has begun to time out, a write answered late
-		// (past Kubernetes' 1 s objective and several times the member's
-		// own fastest answer, or after half the request timeout, close to
-		// failing) says it still queues writes: fewer at once keep the
-		// next ones from timing out and being done twice.
+		// A write answered after half the request timeout, close to
+		// failing, or on a member that came that close lately, past
+		// Kubernetes' 1 s objective and several times the member's own
+		// fastest answer, says the member queues writes: fewer at once
+		// keep the next ones from timing out and being done twice.
 		slots: newSlots(opts.MaxInFlight, opts.RequestTimeout/2),
 		fresh: freshwrites.New[*unstructured.Unstructured](freshwrites.DefaultTTL),
 	}
