@@ -234,10 +234,7 @@ func (m *slots) finish(cluster, key string, overloaded bool) (next waiter, befor
 	k := freshKey(cluster, key)
 	before = m.allowed(cluster)
 	s := m.inFlight[k]
-	if overloaded {
-		m.strained[cluster] = m.now()
-	}
-	m.adapt(cluster, s.at, overloaded || m.answeredLate(cluster, s, overloaded))
+	m.adapt(cluster, s.at, m.overloadedBy(cluster, s, overloaded))
 	after = m.allowed(cluster)
 	delete(m.inFlight, k)
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
@@ -275,15 +272,16 @@ type started struct {
 	alone bool
 }
 
-// answeredLate says whether a write's answer came late (see lateness.go):
-// it took past half the request timeout (which strains the member), or
-// the member is strained and it took past lateAfter. The time a write took
-// sets the member's pace, strained or not, if it ran alone and did not
-// fail as overloaded: a write queued behind others in the member says how
-// busy the member is, not how fast it answers.
-func (m *slots) answeredLate(cluster string, s started, overloaded bool) bool {
+// overloadedBy says whether a write of cluster's that started as s and
+// ended now is a sign of overload (see lateness.go): it failed as
+// overloaded, or took past half the request timeout, close to failing
+// (both strain the member), or the member is strained and it took past
+// lateAfter. The time a write took sets the member's pace, strained or
+// not, if it ran alone and did not fail: a write queued behind others in
+// the member says how busy the member is, not how fast it answers.
+func (m *slots) overloadedBy(cluster string, s started, failed bool) bool {
 	if m.late <= 0 {
-		return false
+		return failed // answers are never late; nothing reads the strain
 	}
 	now := m.now()
 	took := now.Sub(s.at)
@@ -292,11 +290,11 @@ func (m *slots) answeredLate(cluster string, s started, overloaded bool) bool {
 		f = &fastest{}
 		m.fastest[cluster] = f
 	}
-	if s.alone && !overloaded {
+	if s.alone && !failed {
 		f.observe(took, now)
 	}
-	if took > m.late {
-		m.strained[cluster] = now // close to failing: as good as a timeout
+	if failed || took > m.late {
+		m.strained[cluster] = now
 		return true
 	}
 	return m.isStrained(cluster, now) && took > lateAfter(f.get(), m.late)

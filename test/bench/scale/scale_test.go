@@ -307,12 +307,12 @@ func warmUp(ctx context.Context, b *testing.B, f *framework.Federation) {
 	}
 }
 
-// memberWriteFailures is the controller manager's count of member
+// memberWriteTrouble is the controller manager's count of member
 // requests of kind k that failed (federation_sync_member_errors_total),
 // and of cuts of a member's writes of k at once
 // (federation_sync_member_write_allowance_cuts_total); -1 if they cannot
 // be read.
-func memberWriteFailures(ctx context.Context, b *testing.B, f *framework.Federation, k kind) (failed, cuts int) {
+func memberWriteTrouble(ctx context.Context, b *testing.B, f *framework.Federation, k kind) (failed, cuts int) {
 	ms, ok := controllerManagerMetrics(ctx, b, f)
 	if !ok {
 		return -1, -1
@@ -525,7 +525,7 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	memberProfiled := profileMembers(ctx, b, f, fmt.Sprintf("%d-members-%s-member-federated", size, k.resource))
 	cpu0, m0, e0, u0 := benchload.CPU(f.ControllerManager), benchload.CPU(memberProcesses(f)...), benchload.CPU(f.Etcd.Process), apiServersUsage(f)
 	api0, phaseStart := benchload.CPU(f.APIServer), time.Now()
-	failed0, cuts0 := memberWriteFailures(ctx, b, f, k)
+	failed0, cuts0 := memberWriteTrouble(ctx, b, f, k)
 	syncs0, syncTime0 := syncs(ctx, b, f, k)
 	causes0 := causes(ctx, b, f, k)
 	fedWrites0 := federationWrites(ctx, b, f)
@@ -539,7 +539,7 @@ func measureKind(ctx context.Context, b *testing.B, f *framework.Federation, k k
 	kr.fedRequests.setUsage(used)
 	waitQuiet(f.ControllerManager)
 	kr.cmCPU += benchload.CPU(f.ControllerManager) - cpu0
-	failed1, cuts1 := memberWriteFailures(ctx, b, f, k)
+	failed1, cuts1 := memberWriteTrouble(ctx, b, f, k)
 	kr.failedWrites, kr.cuts = failed1-failed0, cuts1-cuts0
 	syncs1, syncTime1 := syncs(ctx, b, f, k)
 	kr.fedSyncs, kr.fedSyncTime = syncs1-syncs0, syncTime1-syncTime0
