@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -243,10 +244,32 @@ type Result struct {
 	// FirstP99 is the p99 of the latency to the first member: beside P99,
 	// it tells a delay before any member has the object (the federation,
 	// or every member) from one member lagging behind the others.
-	FirstP99   time.Duration
-	Begin      time.Time
+	FirstP99 time.Duration
+	// CreateP99 is the p99 of the create call itself, and AfterCreateP99
+	// that of the time from its answer to the first member's copy: which
+	// of the two holds the first member back.
+	CreateP99, AfterCreateP99 time.Duration
+	Begin                     time.Time
+	// Objects has each object's times, in creation order.
+	Objects    []ObjectTimes
 	Wall       time.Duration
 	Throughput float64
+}
+
+// ObjectTimes is one object's way: when its create started and was
+// answered, and when it was first and last present.
+type ObjectTimes struct{ Start, Created, First, Last time.Time }
+
+// WriteTimes writes each object's times to path as CSV, in milliseconds
+// since begin: for looking at a tail object by object.
+func WriteTimes(path string, begin time.Time, objects []ObjectTimes) error {
+	var b strings.Builder
+	b.WriteString("object,start_ms,created_ms,first_ms,last_ms\n")
+	ms := func(t time.Time) float64 { return float64(t.Sub(begin).Microseconds()) / 1000 }
+	for i, o := range objects {
+		fmt.Fprintf(&b, "%s,%.1f,%.1f,%.1f,%.1f\n", Name(i), ms(o.Start), ms(o.Created), ms(o.First), ms(o.Last))
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 // Percentile is the p-quantile of ds, which it sorts.
@@ -265,7 +288,7 @@ func Name(i int) string { return fmt.Sprintf("obj-%d", i) }
 // creates start at that many per second (a steady load, for latency).
 func Run(ctx context.Context, tb testing.TB, n int, rate float64, tracker *Tracker, create func(ctx context.Context, name string) error) Result {
 	names := make(chan int)
-	starts := make([]time.Time, n)
+	starts, returned := make([]time.Time, n), make([]time.Time, n)
 	begin := time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < Workers; w++ {
@@ -277,6 +300,7 @@ func Run(ctx context.Context, tb testing.TB, n int, rate float64, tracker *Track
 				if err := create(ctx, Name(i)); err != nil {
 					tb.Errorf("create %s: %v", Name(i), err)
 				}
+				returned[i] = time.Now()
 			}
 		}()
 	}
@@ -290,11 +314,21 @@ func Run(ctx context.Context, tb testing.TB, n int, rate float64, tracker *Track
 	wg.Wait()
 	last := tracker.WaitComplete(tb, "reached every member")
 	lat, first := make([]time.Duration, n), make([]time.Duration, n)
+	created, afterCreate := make([]time.Duration, n), make([]time.Duration, n)
+	times := make([]ObjectTimes, n)
 	for i := 0; i < n; i++ {
+		times[i] = ObjectTimes{Start: starts[i], Created: returned[i], First: tracker.FirstSeen(Name(i)), Last: tracker.LastSeen(Name(i))}
 		lat[i] = tracker.LastSeen(Name(i)).Sub(starts[i])
 		first[i] = tracker.FirstSeen(Name(i)).Sub(starts[i])
+		created[i] = returned[i].Sub(starts[i])
+		afterCreate[i] = tracker.FirstSeen(Name(i)).Sub(returned[i])
 	}
-	return Result{P50: Percentile(lat, 0.5), P99: Percentile(lat, 0.99), FirstP99: Percentile(first, 0.99), Begin: begin, Wall: last.Sub(begin), Throughput: float64(n) / last.Sub(begin).Seconds()}
+	return Result{
+		P50: Percentile(lat, 0.5), P99: Percentile(lat, 0.99), FirstP99: Percentile(first, 0.99),
+		CreateP99: Percentile(created, 0.99), AfterCreateP99: Percentile(afterCreate, 0.99),
+		Begin: begin, Wall: last.Sub(begin), Throughput: float64(n) / last.Sub(begin).Seconds(),
+		Objects: times,
+	}
 }
 
 // Pinning splits the processors between the federation (its apiserver with
