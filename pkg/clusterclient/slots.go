@@ -32,6 +32,8 @@ type slots struct {
 	// inLine are the objects waiting in a line, by freshKey, each with
 	// the plan of its write (nil: none; it is woken for its slot).
 	inLine map[string]*plan
+	// lined counts, per object key, the clusters whose line it is in.
+	lined map[string]int
 	// woken are the objects taken out of a cluster's line for a free slot
 	// that have not yet started a write there nor said they need none
 	// (freshKey).
@@ -63,7 +65,7 @@ func newSlots(maxPerCluster int, late time.Duration) *slots {
 	if maxPerCluster < 1 {
 		maxPerCluster = 1
 	}
-	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]*plan{}, woken: map[string]bool{}, seen: map[string]string{}, behind: map[string]int{},
+	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]*plan{}, lined: map[string]int{}, woken: map[string]bool{}, seen: map[string]string{}, behind: map[string]int{},
 		max: maxPerCluster, late: late, fastest: map[string]*fastest{}, strained: map[string]time.Time{}, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
 }
 
@@ -117,13 +119,14 @@ func (m *slots) startOrLine(cluster, key string, p *plan) bool {
 	if m.perCluster[cluster] >= m.allowed(cluster) {
 		if _, lined := m.inLine[k]; !lined {
 			m.waiting[cluster] = append(m.waiting[cluster], key)
+			m.lined[key]++
 		}
 		m.inLine[k] = p
 		return false
 	}
 	m.inFlight[k] = started{at: m.now(), alone: m.perCluster[cluster] == 0}
 	m.perCluster[cluster]++
-	m.leaveLine(cluster, k)
+	m.leaveLine(cluster, key)
 	delete(m.woken, k)
 	return true
 }
@@ -139,7 +142,7 @@ func (m *slots) noWrite(cluster, key string) (next waiter) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := freshKey(cluster, key)
-	m.leaveLine(cluster, k)
+	m.leaveLine(cluster, key)
 	if !m.woken[k] {
 		return waiter{}
 	}
@@ -157,14 +160,16 @@ type waiter struct {
 	plan *plan
 }
 
-// leaveLine takes k (a freshKey) out of cluster's line, if it is in it,
-// and forgets its plan.
-func (m *slots) leaveLine(cluster, k string) {
+// leaveLine takes key out of cluster's line, if it is in it, and forgets
+// its plan.
+func (m *slots) leaveLine(cluster, key string) {
+	k := freshKey(cluster, key)
 	if _, lined := m.inLine[k]; !lined {
 		return
 	}
 	delete(m.inLine, k)
-	m.waiting[cluster] = slices.DeleteFunc(m.waiting[cluster], func(key string) bool { return freshKey(cluster, key) == k })
+	m.unline(key)
+	m.waiting[cluster] = slices.DeleteFunc(m.waiting[cluster], func(waiting string) bool { return waiting == key })
 	if len(m.waiting[cluster]) == 0 {
 		delete(m.waiting, cluster)
 	}
@@ -184,8 +189,26 @@ func (m *slots) popLine(cluster string) waiter {
 	k := freshKey(cluster, next.key)
 	next.plan = m.inLine[k]
 	delete(m.inLine, k)
+	m.unline(next.key)
 	m.woken[k] = true
 	return next
+}
+
+// unline counts off one cluster's line that key has left.
+func (m *slots) unline(key string) {
+	if m.lined[key]--; m.lined[key] <= 0 {
+		delete(m.lined, key)
+	}
+}
+
+// pending says whether a write of key is still to end somewhere: left
+// behind and running, or waiting in a cluster's line (to start by itself,
+// or to wake the object for its slot). Either wakes the object when it
+// ends or starts.
+func (m *slots) pending(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.behind[key] > 0 || m.lined[key] > 0
 }
 
 // running says whether a write of key to cluster is in flight.

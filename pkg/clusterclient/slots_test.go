@@ -383,3 +383,47 @@ func (m *slots) allowedNow(cluster string) int {
 	defer m.mu.Unlock()
 	return m.allowed(cluster)
 }
+
+func TestSlotsTellAnObjectsWritesStillToEndOrStart(t *testing.T) {
+	w := newSlots(1, 0)
+	w.start("a", "ns/x")
+	if w.pending("ns/x") {
+		t.Error("a write a sync still waits for counted as pending")
+	}
+	// ns/y waits in two members' lines.
+	w.start("b", "ns/z")
+	w.start("a", "ns/y")
+	w.start("b", "ns/y")
+	if !w.pending("ns/y") {
+		t.Fatal("an object in two members' lines not pending")
+	}
+	w.noWrite("a", "ns/y")
+	if !w.pending("ns/y") {
+		t.Error("an object still in b's line not pending once it left a's")
+	}
+	// b's slot frees: ns/y leaves the line, woken for the slot (a sync
+	// follows), and its write then starts.
+	if next, _, _ := w.finish("b", "ns/z", false); next.key != "ns/y" {
+		t.Fatalf("finish woke %q, want ns/y", next.key)
+	}
+	if w.pending("ns/y") {
+		t.Error("an object out of every line, woken for its slot, still pending")
+	}
+	if !w.start("b", "ns/y") {
+		t.Fatal("ns/y refused b's free slot")
+	}
+	w.leftBehind("ns/y")
+	if !w.pending("ns/y") {
+		t.Error("a write left behind and running not pending")
+	}
+	w.finish("b", "ns/y", false)
+	if !w.behindEnded("ns/y") {
+		t.Error("the only write left behind not counted the last")
+	}
+	if w.pending("ns/y") {
+		t.Error("an object whose every write ended still pending")
+	}
+	if len(w.lined) != 0 {
+		t.Errorf("line counts left over: %v", w.lined)
+	}
+}

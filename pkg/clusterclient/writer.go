@@ -65,6 +65,10 @@ type MemberWriter interface {
 	// NoWrite tells that key needs no write to the cluster: it leaves the
 	// cluster's line.
 	NoWrite(cluster, key string)
+	// Pending says a write of key left behind still runs in some
+	// cluster, or waits in a cluster's line: its end or its start will
+	// wake the object (WriterOptions.Wake, LeftBehind).
+	Pending(key string) bool
 }
 
 // Ops a write did.
@@ -429,6 +433,9 @@ func (w *Writer) Wait(writes []*Write) []WriteResult {
 
 // InFlight implements MemberWriter.
 func (w *Writer) InFlight(cluster, key string) bool { return w.slots.running(cluster, key) }
+
+// Pending implements MemberWriter.
+func (w *Writer) Pending(key string) bool { return w.slots.pending(key) }
 
 // NoWrite implements MemberWriter. If key was the object woken for a free
 // slot, the next in line is woken instead.

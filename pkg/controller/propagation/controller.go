@@ -65,11 +65,10 @@ const MemberPatience = time.Second
 const slowMemberRetry = 5 * time.Second
 
 // backstop is when an object left waiting for a slow member is synced
-// again at the latest: past every write's request timeout, twice over, so
-// that it syncs only if a wake was lost. An object's writes may wait in a
-// member's line for several request timeouts under a burst, and a sync
-// then only finds them still waiting: at fifty members a 5 s backstop made
-// half the syncs of a burst.
+// again at the latest, unless a sync comes first or its writes still wait
+// (see backstops): past every write's request timeout, twice over, so
+// that it syncs only if a wake was lost. At fifty members a 5 s backstop
+// made half the syncs of a burst.
 func (c *Controller) backstop() time.Duration {
 	return max(slowMemberRetry, 2*c.cctx.MemberRequestTimeout)
 }
@@ -138,6 +137,10 @@ type Controller struct {
 	// controller.MemberGate).
 	gate controller.MemberGate
 
+	// backstops sync objects left waiting for a slow member if their
+	// wake is lost.
+	backstops *backstops
+
 	// epoch grows with every change of clusters, gates or placement: a
 	// write planned before one may no longer hold (see planHolds).
 	epoch atomic.Uint64
@@ -204,6 +207,7 @@ func newController(ctx context.Context, cctx *controller.Context, a *federatedty
 		Allowance:      c.allowanceChanged,
 	})
 	c.members, c.watch = writer, writer.Watch
+	c.backstops = newBackstops(ctx, writer.Pending, func(key string) { c.queue.wake(key, wakeSlowMember) })
 	_ = c.fed.SetTransform(clusterclient.StripManagedFields)
 	clusterInformer := cctx.FedInformers.Federation().V1beta1().Clusters()
 	c.clusters = clusterInformer.Lister()
@@ -338,6 +342,7 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(key)
+	c.backstops.lapse(key)
 	start := time.Now()
 	err := c.reconcile(ctx, key)
 	observeSync(c.adapter.Name, time.Since(start), err)

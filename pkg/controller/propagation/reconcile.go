@@ -168,7 +168,7 @@ func (c *Controller) collect(key string, ready, selected []string, results []clu
 	if slow {
 		// The write's end, or a free slot, syncs the object again; this
 		// is only the backstop.
-		c.queue.wakeAfter(key, c.backstop(), wakeSlowMember)
+		c.backstops.arm(key, c.backstop())
 	}
 	return members, outcomes, errors.Join(errs...)
 }
