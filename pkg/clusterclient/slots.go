@@ -20,8 +20,10 @@ import (
 // window does: a write the member did not answer in time, or answered
 // close to that, or late after either (see lateness.go), halves its
 // allowance, once for all the writes already running then, and every
-// other write adds 1/allowance, so one more slot per allowance's worth
-// of answers, up to max. A member too busy to answer within the request
+// other write answered in good time adds 1/allowance, so one more slot
+// per allowance's worth of answers, up to max; after an idle spell a
+// member starts small and gains one slot per timely answer (see
+// rampup.go). A member too busy to answer within the request
 // timeout would otherwise get as many writes as ever, time them all out,
 // and do each again on the retry.
 type slots struct {
@@ -58,7 +60,14 @@ type slots struct {
 	// it was last halved.
 	allowance map[string]float64
 	cut       map[string]time.Time
-	now       func() time.Time
+	// restart is the allowance a member starts a burst at after an idle
+	// spell (max: no such start), ramping the clusters still doubling
+	// theirs, and lastEnd when each cluster last ended a write (see
+	// rampup.go).
+	restart int
+	ramping map[string]bool
+	lastEnd map[string]time.Time
+	now     func() time.Time
 }
 
 func newSlots(maxPerCluster int, late time.Duration) *slots {
@@ -66,7 +75,8 @@ func newSlots(maxPerCluster int, late time.Duration) *slots {
 		maxPerCluster = 1
 	}
 	return &slots{inFlight: map[string]started{}, perCluster: map[string]int{}, waiting: map[string][]string{}, inLine: map[string]*plan{}, lined: map[string]int{}, woken: map[string]bool{}, seen: map[string]string{}, behind: map[string]int{},
-		max: maxPerCluster, late: late, fastest: map[string]*fastest{}, strained: map[string]time.Time{}, allowance: map[string]float64{}, cut: map[string]time.Time{}, now: time.Now}
+		max: maxPerCluster, late: late, fastest: map[string]*fastest{}, strained: map[string]time.Time{}, allowance: map[string]float64{}, cut: map[string]time.Time{},
+		restart: maxPerCluster, ramping: map[string]bool{}, lastEnd: map[string]time.Time{}, now: time.Now}
 }
 
 // allowed is how many writes cluster may have at once now.
@@ -78,25 +88,34 @@ func (m *slots) allowed(cluster string) int {
 }
 
 // adapt halves cluster's allowance after a write that started at started
-// was not answered in time, unless the allowance was already halved since
-// that write started; it grows it after an answered one.
-func (m *slots) adapt(cluster string, started time.Time, overloaded bool) {
+// was a sign of overload (verdictCut), unless the allowance was already
+// halved since that write started; it leaves it after a late answer, and
+// grows it after a timely one: by one while ramping up after an idle
+// spell (see rampup.go), else by one per allowance's worth of answers.
+func (m *slots) adapt(cluster string, started time.Time, v verdict) {
 	a, ok := m.allowance[cluster]
 	if !ok {
 		a = float64(m.max)
 	}
 	switch {
-	case overloaded && started.Before(m.cut[cluster]):
+	case v == verdictCut && started.Before(m.cut[cluster]):
 		return
-	case overloaded:
+	case v == verdictCut:
 		a = math.Max(1, a/2)
 		m.cut[cluster] = m.now()
+		delete(m.ramping, cluster)
+	case v == verdictHold:
+		delete(m.ramping, cluster)
+		return
+	case m.ramping[cluster]:
+		a = math.Min(float64(m.max), a+1)
 	default:
 		a = math.Min(float64(m.max), a+1/a)
 	}
 	if a >= float64(m.max) {
 		delete(m.allowance, cluster)
 		delete(m.cut, cluster)
+		delete(m.ramping, cluster)
 		return
 	}
 	m.allowance[cluster] = a
@@ -115,6 +134,9 @@ func (m *slots) startOrLine(cluster, key string, p *plan) bool {
 	k := freshKey(cluster, key)
 	if _, running := m.inFlight[k]; running {
 		return false
+	}
+	if m.perCluster[cluster] == 0 {
+		m.restartIfIdle(cluster)
 	}
 	if m.perCluster[cluster] >= m.allowed(cluster) {
 		if _, lined := m.inLine[k]; !lined {
@@ -257,7 +279,8 @@ func (m *slots) finish(cluster, key string, overloaded bool) (next waiter, befor
 	k := freshKey(cluster, key)
 	before = m.allowed(cluster)
 	s := m.inFlight[k]
-	m.adapt(cluster, s.at, m.overloadedBy(cluster, s, overloaded))
+	m.adapt(cluster, s.at, m.judge(cluster, s, overloaded))
+	m.lastEnd[cluster] = m.now()
 	after = m.allowed(cluster)
 	delete(m.inFlight, k)
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {

@@ -427,3 +427,64 @@ func TestSlotsTellAnObjectsWritesStillToEndOrStart(t *testing.T) {
 		t.Errorf("line counts left over: %v", w.lined)
 	}
 }
+
+func TestSlotsStartABurstAfterAnIdleSpellSmallAndDoubleWhileAnswersComeInTime(t *testing.T) {
+	w := newSlots(20, 5*time.Second).restartingAt(4)
+	clock := time.Now()
+	w.now = func() time.Time { return clock }
+
+	// A member never written to starts at 4 writes at once.
+	if n := startN(w, 0); n != 4 {
+		t.Fatalf("%d writes started on a member never written to, want 4", n)
+	}
+	// Four answers in 20 ms: one more each, 8.
+	clock = clock.Add(20 * time.Millisecond)
+	for i := 0; i < 4; i++ {
+		w.finish("a", "ns/"+strconv.Itoa(i), false)
+	}
+	wantAllowed(t, w, "a", 8, "after a round of timely answers")
+	if n := startN(w, 100); n != 8 {
+		t.Fatalf("%d writes started after a round of timely answers, want 8", n)
+	}
+	clock = clock.Add(20 * time.Millisecond)
+	for i := 100; i < 108; i++ {
+		w.finish("a", "ns/"+strconv.Itoa(i), false)
+	}
+	wantAllowed(t, w, "a", 16, "after a second round of timely answers")
+	// An answer after a quarter of the request timeout grows nothing and
+	// ends the doubling; timely answers then add about one per
+	// allowance's worth.
+	answer(w, &clock, "a", "ns/x", 3*time.Second)
+	wantAllowed(t, w, "a", 16, "after an answer past a quarter of the request timeout")
+	for i := 0; i < 15; i++ {
+		answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
+	}
+	wantAllowed(t, w, "a", 16, "after fifteen timely answers once the doubling ended")
+	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
+	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
+	wantAllowed(t, w, "a", 17, "after seventeen timely answers once the doubling ended")
+
+	// Within idleAfter of its last answer the member keeps its allowance;
+	// after a longer spell with nothing running it starts small again.
+	clock = clock.Add(idleAfter / 2)
+	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
+	wantAllowed(t, w, "a", 17, "after a short pause")
+	clock = clock.Add(idleAfter)
+	if n := startN(w, 200); n != 4 {
+		t.Fatalf("%d writes started after an idle spell, want 4", n)
+	}
+	// A member that answers in good time is back at the most within a
+	// few rounds.
+	for round := 0; w.allowedNow("a") < 20; round++ {
+		if round == 4 {
+			t.Fatalf("allowance %d after four rounds of timely answers, want 20", w.allowedNow("a"))
+		}
+		clock = clock.Add(20 * time.Millisecond)
+		for i := 200; i < 200+20; i++ {
+			if w.running("a", "ns/"+strconv.Itoa(i)) {
+				w.finish("a", "ns/"+strconv.Itoa(i), false)
+			}
+		}
+		startN(w, 200)
+	}
+}

@@ -158,7 +158,7 @@ func NewWriter(members Members, gvr schema.GroupVersionResource, opts WriterOpti
 		// Kubernetes' 1 s objective and several times the member's own
 		// fastest answer, says the member queues writes: fewer at once
 		// keep the next ones from timing out and being done twice.
-		slots: newSlots(opts.MaxInFlight, opts.RequestTimeout/2),
+		slots: newSlots(opts.MaxInFlight, opts.RequestTimeout/2).restartingAt(RestartAllowance),
 		fresh: freshwrites.New[*unstructured.Unstructured](freshwrites.DefaultTTL),
 	}
 }

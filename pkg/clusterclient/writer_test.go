@@ -494,3 +494,41 @@ func impatientWriter(members *fake.Members, maxInFlight int) (*clusterclient.Wri
 	})
 	return w, wakes, ends
 }
+
+func TestWriterStartsAnIdleMembersBurstSmall(t *testing.T) {
+	members := fake.New("a")
+	got := &allowances{last: map[string]int{}, seen: make(chan struct{}, 100)}
+	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
+		RequestTimeout: 10 * time.Second,
+		Patience:       time.Millisecond,
+		MaxInFlight:    20,
+		Allowance:      got.report,
+	})
+	release := members.Block("a")
+	started := 0
+	for i := 0; i < 20; i++ {
+		name := fmt.Sprintf("burst-%d", i)
+		w.Go(context.Background(), "a", "ns/"+name, func(ctx context.Context) clusterclient.WriteResult {
+			_, err := w.Create(ctx, "a", configMap(name))
+			return clusterclient.WriteResult{Err: err}
+		})
+		if w.InFlight("a", "ns/"+name) {
+			started++
+		}
+	}
+	if started != clusterclient.RestartAllowance {
+		t.Fatalf("%d of a burst of 20 writes started at once on a member never written to, want %d", started, clusterclient.RestartAllowance)
+	}
+	// Answered at once, each of the four adds one write at once.
+	release()
+	for i := 0; i < started; i++ {
+		select {
+		case <-got.seen:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d writes reported their end", i, started)
+		}
+	}
+	if a := got.of("a"); a != 2*clusterclient.RestartAllowance {
+		t.Fatalf("after a round of answers in time: allowance %d, want %d", a, 2*clusterclient.RestartAllowance)
+	}
+}
