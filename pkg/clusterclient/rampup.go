@@ -6,10 +6,10 @@ import "time"
 // next burst at RestartAllowance writes at once, not the most allowed,
 // and gains one more for each write it answers in good time, so about
 // twice as many per round of answers (TCP's slow start after an idle
-// spell), up to the most. A write answered later than growWithin grows
-// nothing and ends the doubling: more writes at once would only wait
-// longer in the member. Past half the request timeout, the member is cut
-// (see lateness.go).
+// spell), up to the most, until a cut. A write answered later than
+// growWithin grows nothing: more writes at once would only wait longer in
+// the member. Past half the request timeout, the member is cut (see
+// lateness.go).
 //
 // The halving alone comes too late for a burst's first wave: fifty
 // members that share a processor, each given twenty Service creates at
@@ -18,7 +18,12 @@ import "time"
 // the timeouts arrive at once, and every timed-out create is done twice
 // (up to 569 of 5,000 in one run). A member that answers in tens of
 // milliseconds reaches the most within a few rounds, a fraction of a
-// second.
+// second. A late answer does not end the doubling, as it would TCP's: at
+// twenty-five members sharing a processor a burst's answers come in 1-3
+// s, around growWithin, and a member that stopped doubling at the first
+// of them kept ten writes at once instead of twenty, which cost it half
+// as much again processor per write (it wakes for each) and a third of
+// its rate.
 const (
 	RestartAllowance = 4
 	idleAfter        = 10 * time.Second

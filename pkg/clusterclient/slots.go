@@ -105,7 +105,6 @@ func (m *slots) adapt(cluster string, started time.Time, v verdict) {
 		m.cut[cluster] = m.now()
 		delete(m.ramping, cluster)
 	case v == verdictHold:
-		delete(m.ramping, cluster)
 		return
 	case m.ramping[cluster]:
 		a = math.Min(float64(m.max), a+1)

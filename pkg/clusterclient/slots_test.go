@@ -451,24 +451,29 @@ func TestSlotsStartABurstAfterAnIdleSpellSmallAndDoubleWhileAnswersComeInTime(t 
 		w.finish("a", "ns/"+strconv.Itoa(i), false)
 	}
 	wantAllowed(t, w, "a", 16, "after a second round of timely answers")
-	// An answer after a quarter of the request timeout grows nothing and
-	// ends the doubling; timely answers then add about one per
-	// allowance's worth.
+	// An answer after a quarter of the request timeout grows nothing; a
+	// timely one after it still adds one.
 	answer(w, &clock, "a", "ns/x", 3*time.Second)
 	wantAllowed(t, w, "a", 16, "after an answer past a quarter of the request timeout")
-	for i := 0; i < 15; i++ {
+	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
+	wantAllowed(t, w, "a", 17, "after a timely answer that followed a late one")
+	// A cut ends the doubling: timely answers then add about one per
+	// allowance's worth.
+	strain(w, &clock, "a")
+	wantAllowed(t, w, "a", 8, "after a timeout")
+	for i := 0; i < 3; i++ {
 		answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
 	}
-	wantAllowed(t, w, "a", 16, "after fifteen timely answers once the doubling ended")
+	wantAllowed(t, w, "a", 8, "after three timely answers once a cut ended the doubling")
 	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
 	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
-	wantAllowed(t, w, "a", 17, "after seventeen timely answers once the doubling ended")
+	wantAllowed(t, w, "a", 9, "after five timely answers once a cut ended the doubling")
 
 	// Within idleAfter of its last answer the member keeps its allowance;
 	// after a longer spell with nothing running it starts small again.
 	clock = clock.Add(idleAfter / 2)
 	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
-	wantAllowed(t, w, "a", 17, "after a short pause")
+	wantAllowed(t, w, "a", 9, "after a short pause")
 	clock = clock.Add(idleAfter)
 	if n := startN(w, 200); n != 4 {
 		t.Fatalf("%d writes started after an idle spell, want 4", n)
