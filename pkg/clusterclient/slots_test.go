@@ -438,18 +438,12 @@ func TestSlotsStartABurstAfterAnIdleSpellSmallAndDoubleWhileAnswersComeInTime(t 
 		t.Fatalf("%d writes started on a member never written to, want 4", n)
 	}
 	// Four answers in 20 ms: one more each, 8.
-	clock = clock.Add(20 * time.Millisecond)
-	for i := 0; i < 4; i++ {
-		w.finish("a", "ns/"+strconv.Itoa(i), false)
-	}
+	answerRound(w, &clock, 0, 4)
 	wantAllowed(t, w, "a", 8, "after a round of timely answers")
 	if n := startN(w, 100); n != 8 {
 		t.Fatalf("%d writes started after a round of timely answers, want 8", n)
 	}
-	clock = clock.Add(20 * time.Millisecond)
-	for i := 100; i < 108; i++ {
-		w.finish("a", "ns/"+strconv.Itoa(i), false)
-	}
+	answerRound(w, &clock, 100, 8)
 	wantAllowed(t, w, "a", 16, "after a second round of timely answers")
 	// An answer after a quarter of the request timeout grows nothing; a
 	// timely one after it still adds one.
@@ -484,12 +478,18 @@ func TestSlotsStartABurstAfterAnIdleSpellSmallAndDoubleWhileAnswersComeInTime(t 
 		if round == 4 {
 			t.Fatalf("allowance %d after four rounds of timely answers, want 20", w.allowedNow("a"))
 		}
-		clock = clock.Add(20 * time.Millisecond)
-		for i := 200; i < 200+20; i++ {
-			if w.running("a", "ns/"+strconv.Itoa(i)) {
-				w.finish("a", "ns/"+strconv.Itoa(i), false)
-			}
-		}
+		answerRound(w, &clock, 200, 20)
 		startN(w, 200)
+	}
+}
+
+// answerRound answers, 20 ms on, the writes of ns/from ... ns/from+n-1
+// still running in cluster a.
+func answerRound(w *slots, clock *time.Time, from, n int) {
+	*clock = clock.Add(20 * time.Millisecond)
+	for i := from; i < from+n; i++ {
+		if key := "ns/" + strconv.Itoa(i); w.running("a", key) {
+			w.finish("a", key, false)
+		}
 	}
 }
