@@ -317,11 +317,12 @@ func Run(ctx context.Context, tb testing.TB, n int, rate float64, tracker *Track
 	created, afterCreate := make([]time.Duration, n), make([]time.Duration, n)
 	times := make([]ObjectTimes, n)
 	for i := 0; i < n; i++ {
-		times[i] = ObjectTimes{Start: starts[i], Created: returned[i], First: tracker.FirstSeen(Name(i)), Last: tracker.LastSeen(Name(i))}
-		lat[i] = tracker.LastSeen(Name(i)).Sub(starts[i])
-		first[i] = tracker.FirstSeen(Name(i)).Sub(starts[i])
-		created[i] = returned[i].Sub(starts[i])
-		afterCreate[i] = tracker.FirstSeen(Name(i)).Sub(returned[i])
+		o := ObjectTimes{Start: starts[i], Created: returned[i], First: tracker.FirstSeen(Name(i)), Last: tracker.LastSeen(Name(i))}
+		times[i] = o
+		lat[i] = o.Last.Sub(o.Start)
+		first[i] = o.First.Sub(o.Start)
+		created[i] = o.Created.Sub(o.Start)
+		afterCreate[i] = o.First.Sub(o.Created)
 	}
 	return Result{
 		P50: Percentile(lat, 0.5), P99: Percentile(lat, 0.99), FirstP99: Percentile(first, 0.99),

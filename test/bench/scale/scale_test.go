@@ -479,15 +479,21 @@ func straightPhase(ctx context.Context, b *testing.B, f *framework.Federation, k
 // Half the usual floor alone is, at fifty members on one core, about what
 // the members take at most when each goes at its own pace (a line each),
 // and the steady phase then measured a backlog, not a latency.
-// cmOverRest is the controller manager's processor time over the two
-// phases less what it would have spent at rest over as long, at the rate
-// it had at rest over restWindow.
-func (kr *kindResult) cmOverRest(rest time.Duration) time.Duration {
-	return kr.cmCPU - time.Duration(float64(rest)*kr.cmWall.Seconds()/restWindow.Seconds())
-}
-
 func (kr *kindResult) steadyRate() float64 {
 	return math.Min(kr.floor.Throughput, kr.floorLines.Throughput) / 2
+}
+
+// atRestOver is what a process that spent rest of processor over
+// restWindow at rest spends over wall: a longer phase pays more of it.
+func atRestOver(rest, wall time.Duration) time.Duration {
+	return time.Duration(float64(rest) * wall.Seconds() / restWindow.Seconds())
+}
+
+// cmOverRest is the controller manager's processor time over the two
+// phases less what it would have spent at rest over as long (rest over
+// restWindow at rest).
+func (kr *kindResult) cmOverRest(rest time.Duration) time.Duration {
+	return kr.cmCPU - atRestOver(rest, kr.cmWall)
 }
 
 // measureKind runs the floors, the federation at saturation and the
@@ -736,13 +742,10 @@ func BenchmarkScale(b *testing.B) {
 			fmt.Printf("  %-11s %-20s %-28s %9s %9s %10.1f   p99 %.2fx the members alone; goal <= 1s at 50 members; fewest writes at once any member was allowed as it began: %d\n", k.name, "through federation", steadyLoad, kr.steady.P50.Round(time.Millisecond), kr.steady.P99.Round(time.Millisecond), kr.steady.Throughput, kr.steady.P99.Seconds()/kr.floorSteady.P99.Seconds(), kr.steadyAllowance)
 			fmt.Printf("  %-11s members: %.2f / %.2f / %.2f ms of processor per copy (straight / straight, a line each / through federation), of which their etcd %.2f / %.2f / %.2f; %d of the federation's %d member writes failed and were retried; members' writes at once cut %d times\n", "",
 				msPerCopy(kr.floorMembersCPU, n*size), msPerCopy(kr.floorLinesMembersCPU, n*size), msPerCopy(kr.fedMembersCPU, n*size), msPerCopy(kr.floorEtcdCPU, n*size), msPerCopy(kr.floorLinesEtcdCPU, n*size), msPerCopy(kr.fedEtcdCPU, n*size), kr.failedWrites, n*size, kr.cuts)
-			// Fifty members at rest already keep their core partly busy;
-			// a longer phase pays more of that per copy.
-			atRest := func(wall time.Duration) time.Duration {
-				return time.Duration(float64(size) * float64(lean.cpu) * wall.Seconds() / restWindow.Seconds())
-			}
+			// Fifty members at rest already keep their core partly busy.
+			membersAtRest := time.Duration(size) * lean.cpu
 			fmt.Printf("  %-11s members over their processor at rest (%d x one lean member's): %.2f / %.2f ms per copy\n", "", size,
-				msPerCopy(kr.floorMembersCPU-atRest(kr.floor.Wall), n*size), msPerCopy(kr.fedMembersCPU-atRest(kr.fed.Wall), n*size))
+				msPerCopy(kr.floorMembersCPU-atRestOver(membersAtRest, kr.floor.Wall), n*size), msPerCopy(kr.fedMembersCPU-atRestOver(membersAtRest, kr.fed.Wall), n*size))
 			fmt.Printf("  %-11s syncs per object: %.1f at saturation, %.1f at the steady load (each compares every member's copy); at saturation %.1f of the %d workers busy on average until the controller manager was quiet, %.0f ms per sync\n", "",
 				float64(kr.fedSyncs)/float64(n), float64(kr.steadySyncs)/float64(n), kr.fedSyncTime.Seconds()/kr.fedSettled.Seconds(), concurrentSyncs, 1000*kr.fedSyncTime.Seconds()/float64(kr.fedSyncs))
 			fmt.Printf("  %-11s syncs per object by what queued them: at saturation %s; at the steady load %s\n", "",
@@ -756,7 +759,7 @@ func BenchmarkScale(b *testing.B) {
 			copies := float64(kr.objects * size)
 			fmt.Printf("  %-11s controller manager: %.1f ms of processor per object, %.3f ms per member copy (goal: flat in N), %.3f over its processor at rest (%.1f s over %.0f s); holding %d objects in %d members %.0f MiB resident, %.1f MiB live heap (%.1f KiB of heap per copy over at rest)\n", "",
 				1000*kr.cmCPU.Seconds()/float64(kr.objects), 1000*kr.cmCPU.Seconds()/copies, 1000*kr.cmOverRest(sr.restCPU).Seconds()/copies,
-				(kr.cmCPU - kr.cmOverRest(sr.restCPU)).Seconds(), kr.cmWall.Seconds(), n, size, mib(kr.heldRSS), mib(kr.heldHeap), float64(kr.heldHeap-sr.heap)/1024/float64(n*size))
+				atRestOver(sr.restCPU, kr.cmWall).Seconds(), kr.cmWall.Seconds(), n, size, mib(kr.heldRSS), mib(kr.heldHeap), float64(kr.heldHeap-sr.heap)/1024/float64(n*size))
 		}
 		results = append(results, sr)
 	}
