@@ -272,23 +272,26 @@ func (m *slots) takeSeen(cluster, key string) string {
 // late; see slots), and returns the object waiting longest for a slot in
 // that cluster, if one is free, to take it, and the writes the cluster
 // was allowed at once before and after.
-func (m *slots) finish(cluster, key string, overloaded bool) (next waiter, before, after int) {
+func (m *slots) finish(cluster, key string, overloaded bool) (next waiter, change AllowanceChange) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := freshKey(cluster, key)
-	before = m.allowed(cluster)
+	change.Before = m.allowed(cluster)
+	_, wasCut := m.cut[cluster]
 	s := m.inFlight[k]
 	m.adapt(cluster, s.at, m.judge(cluster, s, overloaded))
 	m.lastEnd[cluster] = m.now()
-	after = m.allowed(cluster)
+	change.Now = m.allowed(cluster)
+	_, stillCut := m.cut[cluster]
+	change.Whole = wasCut && !stillCut
 	delete(m.inFlight, k)
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
 		delete(m.perCluster, cluster)
 	}
-	if m.perCluster[cluster] < after {
+	if m.perCluster[cluster] < change.Now {
 		next = m.popLine(cluster)
 	}
-	return next, before, after
+	return next, change
 }
 
 // leftBehind counts a write of key that a sync stopped waiting for.

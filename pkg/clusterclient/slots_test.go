@@ -34,16 +34,16 @@ func TestSlotsOnePerObjectAndClusterWithinACap(t *testing.T) {
 		t.Error("a write to a started above the cap of 2")
 	}
 	// Each slot that frees up wakes the object waiting longest, once.
-	if next, _, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+	if next, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
 		t.Errorf("finish woke %q, want ns/z, first in line", next.key)
 	}
 	if !w.start("a", "ns/z") {
 		t.Error("a write to a refused after one finished")
 	}
-	if next, _, _ := w.finish("a", "ns/z", false); next.key != "ns/w" {
+	if next, _ := w.finish("a", "ns/z", false); next.key != "ns/w" {
 		t.Errorf("finish woke %q, want ns/w, next in line", next.key)
 	}
-	if next, _, _ := w.finish("a", "ns/y", false); next.key != "" {
+	if next, _ := w.finish("a", "ns/y", false); next.key != "" {
 		t.Errorf("finish woke %q with nobody in line", next.key)
 	}
 	if !w.start("b", "ns/y") {
@@ -65,7 +65,7 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	// The slot freed for ns/z goes to ns/y, synced first for another
 	// reason: ns/y leaves the line, ns/z goes back into it.
 	w := busyWithTwoInLine()
-	if next, _, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+	if next, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next.key)
 	}
 	if !w.start("a", "ns/y") {
@@ -74,14 +74,14 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	if w.start("a", "ns/z") {
 		t.Fatal("ns/z started above the cap")
 	}
-	if next, _, _ := w.finish("a", "ns/y", false); next.key != "ns/z" {
+	if next, _ := w.finish("a", "ns/y", false); next.key != "ns/z" {
 		t.Errorf("finish woke %q, want ns/z: ns/y has had its write", next.key)
 	}
 
 	// An object woken for a slot that turns out to need no write passes
 	// the slot on to the next in line.
 	w = busyWithTwoInLine()
-	if next, _, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+	if next, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next.key)
 	}
 	if next := w.noWrite("a", "ns/z"); next.key != "ns/y" {
@@ -92,7 +92,7 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	// slot, passes on nothing, even with a slot free: ns/z, woken for it,
 	// still comes to take it.
 	w = busyWithTwoInLine()
-	if next, _, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+	if next, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next.key)
 	}
 	if next := w.noWrite("a", "ns/other"); next.key != "" {
@@ -110,7 +110,7 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	if next := w.noWrite("a", "ns/z"); next.key != "" {
 		t.Errorf("noWrite with no free slot woke %q", next.key)
 	}
-	if next, _, _ := w.finish("a", "ns/x", false); next.key != "ns/y" {
+	if next, _ := w.finish("a", "ns/x", false); next.key != "ns/y" {
 		t.Errorf("finish woke %q, want ns/y: ns/z had left the line", next.key)
 	}
 }
@@ -159,7 +159,7 @@ func TestSlotsHalveAnOverloadedMembersWritesOncePerRound(t *testing.T) {
 	// All eight time out: the allowance is halved once, not eight times,
 	// since they all ran when it was cut.
 	for i := 0; i < 8; i++ {
-		if next, _, _ := w.finish("a", "ns/"+strconv.Itoa(i), true); i < 4 && next.key != "" {
+		if next, _ := w.finish("a", "ns/"+strconv.Itoa(i), true); i < 4 && next.key != "" {
 			t.Errorf("with %d writes still running over an allowance of 4, finish woke %q", 7-i, next.key)
 		}
 	}
@@ -326,10 +326,12 @@ func TestSlotsGrowBackAsTheMemberAnswers(t *testing.T) {
 	}
 	// 1/allowance per answered write: about one more slot per allowance's
 	// worth of answers, and never above the maximum.
-	answers := 0
+	answers, whole := 0, 0
 	for w.allowedNow("a") < 4 && answers < 100 {
 		w.start("a", "ns/y")
-		w.finish("a", "ns/y", false)
+		if _, c := w.finish("a", "ns/y", false); c.Whole {
+			whole++
+		}
 		answers++
 	}
 	if answers < 3 || answers > 8 {
@@ -337,7 +339,12 @@ func TestSlotsGrowBackAsTheMemberAnswers(t *testing.T) {
 	}
 	for i := 0; i < 10; i++ {
 		w.start("a", "ns/y")
-		w.finish("a", "ns/y", false)
+		if _, c := w.finish("a", "ns/y", false); c.Whole {
+			whole++
+		}
+	}
+	if whole != 1 {
+		t.Errorf("the member was called whole %d times on its way back from a cut, want once", whole)
 	}
 	if got := w.allowedNow("a"); got != 4 {
 		t.Errorf("allowance %d after many answers, want the maximum 4", got)
@@ -403,7 +410,7 @@ func TestSlotsTellAnObjectsWritesStillToEndOrStart(t *testing.T) {
 	}
 	// b's slot frees: ns/y leaves the line, woken for the slot (a sync
 	// follows), and its write then starts.
-	if next, _, _ := w.finish("b", "ns/z", false); next.key != "ns/y" {
+	if next, _ := w.finish("b", "ns/z", false); next.key != "ns/y" {
 		t.Fatalf("finish woke %q, want ns/y", next.key)
 	}
 	if w.pending("ns/y") {
@@ -480,6 +487,42 @@ func TestSlotsStartABurstAfterAnIdleSpellSmallAndDoubleWhileAnswersComeInTime(t 
 		}
 		answerRound(w, &clock, 200, 20)
 		startN(w, 200)
+	}
+}
+
+func TestSlotsCallAMemberWholeOnlyAfterACut(t *testing.T) {
+	w := newSlots(20, 5*time.Second).restartingAt(4)
+	clock := time.Now()
+	w.now = func() time.Time { return clock }
+	// A burst's ramp up to the most is not a recovery. (A member never
+	// written to starts small at its first write.)
+	for i := 0; i == 0 || i < 100 && w.allowedNow("a") < 20; i++ {
+		w.start("a", "ns/x")
+		clock = clock.Add(20 * time.Millisecond)
+		if _, c := w.finish("a", "ns/x", false); c.Whole || c.Now < c.Before || i == 0 && c.Before != 4 {
+			t.Fatalf("write %d of a ramp up reported %+v", i, c)
+		}
+	}
+	wantAllowed(t, w, "a", 20, "after a ramp up of timely answers")
+	// A cut is, and so is the return to the most after it.
+	w.start("a", "ns/x")
+	clock = clock.Add(5100 * time.Millisecond)
+	if _, c := w.finish("a", "ns/x", false); c.Now != 10 || c.Before != 20 || c.Whole {
+		t.Fatalf("an answer past half the request timeout reported %+v, want a cut from 20 to 10", c)
+	}
+	whole := 0
+	for i := 0; i < 500 && w.allowedNow("a") < 20; i++ {
+		w.start("a", "ns/x")
+		clock = clock.Add(20 * time.Millisecond)
+		if _, c := w.finish("a", "ns/x", false); c.Whole {
+			whole++
+			if c.Now != 20 {
+				t.Errorf("called whole at %d writes at once, want 20", c.Now)
+			}
+		}
+	}
+	if whole != 1 {
+		t.Errorf("called whole %d times on the way back from a cut, want once", whole)
 	}
 }
 

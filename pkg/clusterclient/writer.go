@@ -126,10 +126,20 @@ type WriterOptions struct {
 	// Events is called for each member informer event, after the writer
 	// has taken it in (nil: none).
 	Events func(cluster string) cache.ResourceEventHandler
-	// Allowance is called after each write with how many writes the
-	// cluster was allowed at once before it and may have now: MaxInFlight,
-	// or fewer while it is overloaded (see Overloaded). Nil: not called.
-	Allowance func(cluster string, before, now int)
+	// Allowance is called after each write with how it changed the
+	// cluster's writes at once. Nil: not called.
+	Allowance func(cluster string, change AllowanceChange)
+}
+
+// AllowanceChange is how many writes a cluster was allowed at once before
+// one of its writes ended and may have now: MaxInFlight, or fewer while it
+// is overloaded (see Overloaded) or ramping up after an idle spell (see
+// RestartAllowance).
+type AllowanceChange struct {
+	Before, Now int
+	// Whole says the write brought the cluster back to MaxInFlight after
+	// a cut; a ramp up after an idle spell alone does not.
+	Whole bool
 }
 
 // Writer is the MemberWriter of one resource over Members.
@@ -344,10 +354,10 @@ func (w *Writer) launch(ctx context.Context, cluster, key string, write func(con
 // such write or failed.
 func (w *Writer) run(ctx context.Context, cluster, key string, h *Write, write func(context.Context) WriteResult) {
 	r := write(ctx)
-	next, before, after := w.slots.finish(cluster, key, Overloaded(r.Err))
+	next, change := w.slots.finish(cluster, key, Overloaded(r.Err))
 	changed := newerThanWrite(w.slots.takeSeen(cluster, key), r)
 	if w.opts.Allowance != nil {
-		w.opts.Allowance(cluster, before, after)
+		w.opts.Allowance(cluster, change)
 	}
 	if next.key != "" {
 		w.freeSlotFor(cluster, next)

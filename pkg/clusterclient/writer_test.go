@@ -25,9 +25,9 @@ type allowances struct {
 	seen chan struct{}
 }
 
-func (a *allowances) report(cluster string, _, writes int) {
+func (a *allowances) report(cluster string, change clusterclient.AllowanceChange) {
 	a.mu.Lock()
-	a.last[cluster] = writes
+	a.last[cluster] = change.Now
 	a.mu.Unlock()
 	a.seen <- struct{}{}
 }

@@ -13,7 +13,6 @@ package propagation
 import (
 	"context"
 	"errors"
-	gosync "sync"
 	"sync/atomic"
 	"time"
 
@@ -129,9 +128,6 @@ type Controller struct {
 	// fresh member writes until the member informers have them.
 	members clusterclient.MemberWriter
 	watch   func()
-	// cutMembers are the clusters whose writes at once were cut and are
-	// not whole again (see allowanceChanged).
-	cutMembers gosync.Map
 
 	// written holds the Propagations this controller wrote last, until
 	// the cache catches up.

@@ -9,6 +9,7 @@ import (
 	"k8s.io/component-base/metrics/testutil"
 	"k8s.io/klog/v2"
 
+	"github.com/kfederation/federation/pkg/clusterclient"
 	"github.com/kfederation/federation/pkg/controller"
 	"github.com/kfederation/federation/pkg/federatedtypes"
 )
@@ -33,7 +34,7 @@ func TestAllowanceChangesAreCounted(t *testing.T) {
 	kind := testKind("allowance")
 	c := &Controller{adapter: &federatedtypes.Adapter{Name: kind}, cctx: &controller.Context{ConcurrentSyncs: 20}, logger: klog.Background()}
 	for _, step := range []struct{ before, now int }{{20, 10}, {10, 5}, {5, 6}, {6, 20}, {20, 10}} {
-		c.allowanceChanged("a", step.before, step.now)
+		c.allowanceChanged("a", clusterclient.AllowanceChange{Before: step.before, Now: step.now, Whole: step.now == 20})
 	}
 	if got := counterValue(t, memberWriteAllowanceCuts, kind, "a"); got != 3 {
 		t.Errorf("cuts = %v after 20→10→5→6→20→10, want 3", got)

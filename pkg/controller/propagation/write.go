@@ -213,16 +213,13 @@ func clusterList(names []string) string {
 // (see clusterclient.WriterOptions.Allowance): in a gauge, and in the log
 // when a member's allowance is cut and when it is whole again after a
 // cut (not after the ramp up that starts a burst).
-func (c *Controller) allowanceChanged(cl string, before, now int) {
-	memberWriteAllowance.WithLabelValues(c.adapter.Name, cl).Set(float64(now))
+func (c *Controller) allowanceChanged(cl string, change clusterclient.AllowanceChange) {
+	memberWriteAllowance.WithLabelValues(c.adapter.Name, cl).Set(float64(change.Now))
 	switch {
-	case now < before:
+	case change.Now < change.Before:
 		memberWriteAllowanceCuts.WithLabelValues(c.adapter.Name, cl).Inc()
-		c.cutMembers.Store(cl, true)
-		c.logger.Info("The member answered a write late or not at all; fewer writes at once until it answers in time", "cluster", cl, "writes", now, "before", before)
-	case now > before && now == c.cctx.ConcurrentSyncs:
-		if _, wasCut := c.cutMembers.LoadAndDelete(cl); wasCut {
-			c.logger.Info("The member answers in time again; back to --concurrent-syncs writes at once", "cluster", cl, "writes", now)
-		}
+		c.logger.Info("The member answered a write late or not at all; fewer writes at once until it answers in time", "cluster", cl, "writes", change.Now, "before", change.Before)
+	case change.Whole:
+		c.logger.Info("The member answers in time again; back to --concurrent-syncs writes at once", "cluster", cl, "writes", change.Now)
 	}
 }
