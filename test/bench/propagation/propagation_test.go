@@ -565,6 +565,11 @@ func BenchmarkPropagation(b *testing.B) {
 	reading := func(rss int64, objects int) {
 		if objects >= mem.objects {
 			mem = memoryReading{rss, objects}
+			if profileDir != "" {
+				// What the controller manager holds at its largest reading,
+				// for `go tool pprof -sample_index=inuse_space`.
+				saveControllerManagerPath(ctx, b, f, "/debug/pprof/heap?gc=1", filepath.Join(profileDir, "controller-manager.heap"))
+			}
 		}
 	}
 	for _, k := range kinds {
