@@ -269,10 +269,14 @@ func (m *slots) takeSeen(cluster, key string) string {
 
 // finish releases a write's slot, adapts the cluster's allowance to
 // whether the member was overloaded (failed as overloaded, or answered
-// late; see slots), and returns the object waiting longest for a slot in
-// that cluster, if one is free, to take it, and the writes the cluster
-// was allowed at once before and after.
-func (m *slots) finish(cluster, key string, overloaded bool) (next waiter, change AllowanceChange) {
+// late; see slots), and returns the objects waiting longest for a slot in
+// that cluster to take the slots that freed, and the writes the cluster
+// was allowed at once before and after. The slots that free are the
+// write's own and those the allowance grew by: without the second, a
+// member ramping up after an idle spell would keep the writes at once it
+// started at for as long as its line lasted, one write leaving and one
+// starting.
+func (m *slots) finish(cluster, key string, overloaded bool) (next []waiter, change AllowanceChange) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := freshKey(cluster, key)
@@ -288,8 +292,13 @@ func (m *slots) finish(cluster, key string, overloaded bool) (next waiter, chang
 	if m.perCluster[cluster]--; m.perCluster[cluster] <= 0 {
 		delete(m.perCluster, cluster)
 	}
-	if m.perCluster[cluster] < change.Now {
-		next = m.popLine(cluster)
+	freed := 1 + max(0, change.Now-change.Before)
+	for ; freed > 0 && m.perCluster[cluster]+len(next) < change.Now; freed-- {
+		w := m.popLine(cluster)
+		if w.key == "" {
+			break
+		}
+		next = append(next, w)
 	}
 	return next, change
 }

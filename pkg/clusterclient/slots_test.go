@@ -13,6 +13,21 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
+// finishOne is finish for a write whose end can free one slot at most: it
+// fails the test if more than one object was taken out of the line.
+func (m *slots) finishOne(t *testing.T, cluster, key string, overloaded bool) waiter {
+	t.Helper()
+	next, _ := m.finish(cluster, key, overloaded)
+	switch len(next) {
+	case 0:
+		return waiter{}
+	case 1:
+		return next[0]
+	}
+	t.Fatalf("finish of %s in %s took %d objects out of the line, want one at most", key, cluster, len(next))
+	return waiter{}
+}
+
 func TestSlotsOnePerObjectAndClusterWithinACap(t *testing.T) {
 	w := newSlots(2, 0)
 	if !w.start("a", "ns/x") {
@@ -34,16 +49,16 @@ func TestSlotsOnePerObjectAndClusterWithinACap(t *testing.T) {
 		t.Error("a write to a started above the cap of 2")
 	}
 	// Each slot that frees up wakes the object waiting longest, once.
-	if next, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+	if next := w.finishOne(t, "a", "ns/x", false); next.key != "ns/z" {
 		t.Errorf("finish woke %q, want ns/z, first in line", next.key)
 	}
 	if !w.start("a", "ns/z") {
 		t.Error("a write to a refused after one finished")
 	}
-	if next, _ := w.finish("a", "ns/z", false); next.key != "ns/w" {
+	if next := w.finishOne(t, "a", "ns/z", false); next.key != "ns/w" {
 		t.Errorf("finish woke %q, want ns/w, next in line", next.key)
 	}
-	if next, _ := w.finish("a", "ns/y", false); next.key != "" {
+	if next := w.finishOne(t, "a", "ns/y", false); next.key != "" {
 		t.Errorf("finish woke %q with nobody in line", next.key)
 	}
 	if !w.start("b", "ns/y") {
@@ -65,7 +80,7 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	// The slot freed for ns/z goes to ns/y, synced first for another
 	// reason: ns/y leaves the line, ns/z goes back into it.
 	w := busyWithTwoInLine()
-	if next, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+	if next := w.finishOne(t, "a", "ns/x", false); next.key != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next.key)
 	}
 	if !w.start("a", "ns/y") {
@@ -74,14 +89,14 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	if w.start("a", "ns/z") {
 		t.Fatal("ns/z started above the cap")
 	}
-	if next, _ := w.finish("a", "ns/y", false); next.key != "ns/z" {
+	if next := w.finishOne(t, "a", "ns/y", false); next.key != "ns/z" {
 		t.Errorf("finish woke %q, want ns/z: ns/y has had its write", next.key)
 	}
 
 	// An object woken for a slot that turns out to need no write passes
 	// the slot on to the next in line.
 	w = busyWithTwoInLine()
-	if next, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+	if next := w.finishOne(t, "a", "ns/x", false); next.key != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next.key)
 	}
 	if next := w.noWrite("a", "ns/z"); next.key != "ns/y" {
@@ -92,7 +107,7 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	// slot, passes on nothing, even with a slot free: ns/z, woken for it,
 	// still comes to take it.
 	w = busyWithTwoInLine()
-	if next, _ := w.finish("a", "ns/x", false); next.key != "ns/z" {
+	if next := w.finishOne(t, "a", "ns/x", false); next.key != "ns/z" {
 		t.Fatalf("finish woke %q, want ns/z", next.key)
 	}
 	if next := w.noWrite("a", "ns/other"); next.key != "" {
@@ -110,7 +125,7 @@ func TestSlotsLineKeepsNoStaleEntries(t *testing.T) {
 	if next := w.noWrite("a", "ns/z"); next.key != "" {
 		t.Errorf("noWrite with no free slot woke %q", next.key)
 	}
-	if next, _ := w.finish("a", "ns/x", false); next.key != "ns/y" {
+	if next := w.finishOne(t, "a", "ns/x", false); next.key != "ns/y" {
 		t.Errorf("finish woke %q, want ns/y: ns/z had left the line", next.key)
 	}
 }
@@ -159,7 +174,7 @@ func TestSlotsHalveAnOverloadedMembersWritesOncePerRound(t *testing.T) {
 	// All eight time out: the allowance is halved once, not eight times,
 	// since they all ran when it was cut.
 	for i := 0; i < 8; i++ {
-		if next, _ := w.finish("a", "ns/"+strconv.Itoa(i), true); i < 4 && next.key != "" {
+		if next := w.finishOne(t, "a", "ns/"+strconv.Itoa(i), true); i < 4 && next.key != "" {
 			t.Errorf("with %d writes still running over an allowance of 4, finish woke %q", 7-i, next.key)
 		}
 	}
@@ -410,7 +425,7 @@ func TestSlotsTellAnObjectsWritesStillToEndOrStart(t *testing.T) {
 	}
 	// b's slot frees: ns/y leaves the line, woken for the slot (a sync
 	// follows), and its write then starts.
-	if next, _ := w.finish("b", "ns/z", false); next.key != "ns/y" {
+	if next := w.finishOne(t, "b", "ns/z", false); next.key != "ns/y" {
 		t.Fatalf("finish woke %q, want ns/y", next.key)
 	}
 	if w.pending("ns/y") {
@@ -523,6 +538,39 @@ func TestSlotsCallAMemberWholeOnlyAfterACut(t *testing.T) {
 	}
 	if whole != 1 {
 		t.Errorf("called whole %d times on the way back from a cut, want once", whole)
+	}
+}
+
+// A member ramping up with a line of writes waiting has as many running as
+// its allowance: each timely answer starts two from the line, its own
+// slot's and the one the allowance grew by.
+func TestSlotsRampUpStartsTheLineAsTheAllowanceGrows(t *testing.T) {
+	w := newSlots(20, 5*time.Second).restartingAt(4)
+	clock := time.Now()
+	w.now = func() time.Time { return clock }
+	if n := startN(w, 0); n != 4 {
+		t.Fatalf("%d writes started after an idle spell, want 4", n)
+	}
+	for i := 4; i < 100; i++ {
+		w.startOrLine("a", "ns/"+strconv.Itoa(i), &plan{})
+	}
+	running := []string{"ns/0", "ns/1", "ns/2", "ns/3"}
+	for round, want := range []int{8, 16, 20, 20} {
+		clock = clock.Add(20 * time.Millisecond)
+		var next []string
+		for _, key := range running {
+			taken, _ := w.finish("a", key, false)
+			for _, n := range taken {
+				if !w.startOrLine("a", n.key, n.plan) {
+					t.Fatalf("round %d: %s, taken out of the line, found no free slot", round, n.key)
+				}
+				next = append(next, n.key)
+			}
+		}
+		if len(next) != want || w.perCluster["a"] != want {
+			t.Fatalf("round %d: %d writes started from the line, %d running, want %d", round, len(next), w.perCluster["a"], want)
+		}
+		running = next
 	}
 }
 

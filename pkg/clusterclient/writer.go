@@ -359,8 +359,8 @@ func (w *Writer) run(ctx context.Context, cluster, key string, h *Write, write f
 	if w.opts.Allowance != nil {
 		w.opts.Allowance(cluster, change)
 	}
-	if next.key != "" {
-		w.freeSlotFor(cluster, next)
+	for _, n := range next {
+		w.freeSlotFor(cluster, n)
 	}
 	if changed {
 		// The member had a newer copy than the write left, and the
