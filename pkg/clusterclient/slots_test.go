@@ -450,47 +450,55 @@ func TestSlotsTellAnObjectsWritesStillToEndOrStart(t *testing.T) {
 	}
 }
 
-func TestSlotsStartABurstAfterAnIdleSpellSmallAndDoubleWhileAnswersComeInTime(t *testing.T) {
+// restartedSlots are slots of at most 20 writes at once per member, with
+// a 10 s request timeout and a ramp up from 4 after an idle spell, on a
+// clock the test moves.
+func restartedSlots() (*slots, *time.Time) {
 	w := newSlots(20, 5*time.Second).restartingAt(4)
 	clock := time.Now()
 	w.now = func() time.Time { return clock }
+	return w, &clock
+}
+
+func TestSlotsStartABurstAfterAnIdleSpellSmallAndDoubleWhileAnswersComeInTime(t *testing.T) {
+	w, clock := restartedSlots()
 
 	// A member never written to starts at 4 writes at once.
 	if n := startN(w, 0); n != 4 {
 		t.Fatalf("%d writes started on a member never written to, want 4", n)
 	}
 	// Four answers in 20 ms: one more each, 8.
-	answerRound(w, &clock, 0, 4)
+	answerRound(w, clock, 0, 4)
 	wantAllowed(t, w, "a", 8, "after a round of timely answers")
 	if n := startN(w, 100); n != 8 {
 		t.Fatalf("%d writes started after a round of timely answers, want 8", n)
 	}
-	answerRound(w, &clock, 100, 8)
+	answerRound(w, clock, 100, 8)
 	wantAllowed(t, w, "a", 16, "after a second round of timely answers")
 	// An answer after a quarter of the request timeout grows nothing; a
 	// timely one after it still adds one.
-	answer(w, &clock, "a", "ns/x", 3*time.Second)
+	answer(w, clock, "a", "ns/x", 3*time.Second)
 	wantAllowed(t, w, "a", 16, "after an answer past a quarter of the request timeout")
-	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
+	answer(w, clock, "a", "ns/x", 50*time.Millisecond)
 	wantAllowed(t, w, "a", 17, "after a timely answer that followed a late one")
 	// A cut ends the doubling: timely answers then add about one per
 	// allowance's worth.
-	strain(w, &clock, "a")
+	strain(w, clock, "a")
 	wantAllowed(t, w, "a", 8, "after a timeout")
 	for i := 0; i < 3; i++ {
-		answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
+		answer(w, clock, "a", "ns/x", 50*time.Millisecond)
 	}
 	wantAllowed(t, w, "a", 8, "after three timely answers once a cut ended the doubling")
-	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
-	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
+	answer(w, clock, "a", "ns/x", 50*time.Millisecond)
+	answer(w, clock, "a", "ns/x", 50*time.Millisecond)
 	wantAllowed(t, w, "a", 9, "after five timely answers once a cut ended the doubling")
 
 	// Within idleAfter of its last answer the member keeps its allowance;
 	// after a longer spell with nothing running it starts small again.
-	clock = clock.Add(idleAfter / 2)
-	answer(w, &clock, "a", "ns/x", 50*time.Millisecond)
+	*clock = clock.Add(idleAfter / 2)
+	answer(w, clock, "a", "ns/x", 50*time.Millisecond)
 	wantAllowed(t, w, "a", 9, "after a short pause")
-	clock = clock.Add(idleAfter)
+	*clock = clock.Add(idleAfter)
 	if n := startN(w, 200); n != 4 {
 		t.Fatalf("%d writes started after an idle spell, want 4", n)
 	}
@@ -500,20 +508,18 @@ func TestSlotsStartABurstAfterAnIdleSpellSmallAndDoubleWhileAnswersComeInTime(t 
 		if round == 4 {
 			t.Fatalf("allowance %d after four rounds of timely answers, want 20", w.allowedNow("a"))
 		}
-		answerRound(w, &clock, 200, 20)
+		answerRound(w, clock, 200, 20)
 		startN(w, 200)
 	}
 }
 
 func TestSlotsCallAMemberWholeOnlyAfterACut(t *testing.T) {
-	w := newSlots(20, 5*time.Second).restartingAt(4)
-	clock := time.Now()
-	w.now = func() time.Time { return clock }
+	w, clock := restartedSlots()
 	// A burst's ramp up to the most is not a recovery. (A member never
 	// written to starts small at its first write.)
 	for i := 0; i == 0 || i < 100 && w.allowedNow("a") < 20; i++ {
 		w.start("a", "ns/x")
-		clock = clock.Add(20 * time.Millisecond)
+		*clock = clock.Add(20 * time.Millisecond)
 		if _, c := w.finish("a", "ns/x", false); c.Whole || c.Now < c.Before || i == 0 && c.Before != 4 {
 			t.Fatalf("write %d of a ramp up reported %+v", i, c)
 		}
@@ -521,14 +527,14 @@ func TestSlotsCallAMemberWholeOnlyAfterACut(t *testing.T) {
 	wantAllowed(t, w, "a", 20, "after a ramp up of timely answers")
 	// A cut is, and so is the return to the most after it.
 	w.start("a", "ns/x")
-	clock = clock.Add(5100 * time.Millisecond)
+	*clock = clock.Add(5100 * time.Millisecond)
 	if _, c := w.finish("a", "ns/x", false); c.Now != 10 || c.Before != 20 || c.Whole {
 		t.Fatalf("an answer past half the request timeout reported %+v, want a cut from 20 to 10", c)
 	}
 	whole := 0
 	for i := 0; i < 500 && w.allowedNow("a") < 20; i++ {
 		w.start("a", "ns/x")
-		clock = clock.Add(20 * time.Millisecond)
+		*clock = clock.Add(20 * time.Millisecond)
 		if _, c := w.finish("a", "ns/x", false); c.Whole {
 			whole++
 			if c.Now != 20 {
@@ -545,9 +551,7 @@ func TestSlotsCallAMemberWholeOnlyAfterACut(t *testing.T) {
 // its allowance: each timely answer starts two from the line, its own
 // slot's and the one the allowance grew by.
 func TestSlotsRampUpStartsTheLineAsTheAllowanceGrows(t *testing.T) {
-	w := newSlots(20, 5*time.Second).restartingAt(4)
-	clock := time.Now()
-	w.now = func() time.Time { return clock }
+	w, clock := restartedSlots()
 	if n := startN(w, 0); n != 4 {
 		t.Fatalf("%d writes started after an idle spell, want 4", n)
 	}
@@ -556,7 +560,7 @@ func TestSlotsRampUpStartsTheLineAsTheAllowanceGrows(t *testing.T) {
 	}
 	running := []string{"ns/0", "ns/1", "ns/2", "ns/3"}
 	for round, want := range []int{8, 16, 20, 20} {
-		clock = clock.Add(20 * time.Millisecond)
+		*clock = clock.Add(20 * time.Millisecond)
 		var next []string
 		for _, key := range running {
 			taken, _ := w.finish("a", key, false)
