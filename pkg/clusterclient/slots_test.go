@@ -238,11 +238,12 @@ func strain(w *slots, clock *time.Time, cluster string) {
 }
 
 // answer starts a write of key to cluster at the clock's time and finishes
-// it took later, answered.
-func answer(w *slots, clock *time.Time, cluster, key string, took time.Duration) {
+// it took later, answered, and returns how that changed the allowance.
+func answer(w *slots, clock *time.Time, cluster, key string, took time.Duration) AllowanceChange {
 	w.start(cluster, key)
 	*clock = clock.Add(took)
-	w.finish(cluster, key, false)
+	_, change := w.finish(cluster, key, false)
+	return change
 }
 
 // wantAllowed fails the test unless cluster is allowed want writes at once
@@ -518,24 +519,18 @@ func TestSlotsCallAMemberWholeOnlyAfterACut(t *testing.T) {
 	// A burst's ramp up to the most is not a recovery. (A member never
 	// written to starts small at its first write.)
 	for i := 0; i == 0 || i < 100 && w.allowedNow("a") < 20; i++ {
-		w.start("a", "ns/x")
-		*clock = clock.Add(20 * time.Millisecond)
-		if _, c := w.finish("a", "ns/x", false); c.Whole || c.Now < c.Before || i == 0 && c.Before != 4 {
+		if c := answer(w, clock, "a", "ns/x", 20*time.Millisecond); c.Whole || c.Now < c.Before || i == 0 && c.Before != 4 {
 			t.Fatalf("write %d of a ramp up reported %+v", i, c)
 		}
 	}
 	wantAllowed(t, w, "a", 20, "after a ramp up of timely answers")
 	// A cut is, and so is the return to the most after it.
-	w.start("a", "ns/x")
-	*clock = clock.Add(5100 * time.Millisecond)
-	if _, c := w.finish("a", "ns/x", false); c.Now != 10 || c.Before != 20 || c.Whole {
+	if c := answer(w, clock, "a", "ns/x", 5100*time.Millisecond); c.Now != 10 || c.Before != 20 || c.Whole {
 		t.Fatalf("an answer past half the request timeout reported %+v, want a cut from 20 to 10", c)
 	}
 	whole := 0
 	for i := 0; i < 500 && w.allowedNow("a") < 20; i++ {
-		w.start("a", "ns/x")
-		*clock = clock.Add(20 * time.Millisecond)
-		if _, c := w.finish("a", "ns/x", false); c.Whole {
+		if c := answer(w, clock, "a", "ns/x", 20*time.Millisecond); c.Whole {
 			whole++
 			if c.Now != 20 {
 				t.Errorf("called whole at %d writes at once, want 20", c.Now)
