@@ -163,12 +163,18 @@ func recordedLag(copies, recorded *benchload.Tracker, n int) benchload.Result {
 
 // saveAPIServerProfile saves a CPU profile of an API server over seconds.
 func saveAPIServerProfile(ctx context.Context, b *testing.B, c kubernetes.Interface, seconds int, path string) {
-	data, err := c.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(seconds)).DoRaw(ctx)
+	saveAPIServerPath(ctx, b, c, "/debug/pprof/profile?seconds="+strconv.Itoa(seconds), path)
+}
+
+// saveAPIServerPath saves what an API server serves at urlPath (a profile)
+// to file.
+func saveAPIServerPath(ctx context.Context, b *testing.B, c kubernetes.Interface, urlPath, file string) {
+	data, err := c.CoreV1().RESTClient().Get().RequestURI(urlPath).DoRaw(ctx)
 	if err == nil {
-		err = os.WriteFile(path, data, 0o644)
+		err = os.WriteFile(file, data, 0o644)
 	}
 	if err != nil {
-		b.Logf("profile %s: %v", path, err)
+		b.Logf("profile %s: %v", urlPath, err)
 	}
 }
 
@@ -566,9 +572,11 @@ func BenchmarkPropagation(b *testing.B) {
 		if objects >= mem.objects {
 			mem = memoryReading{rss, objects}
 			if profileDir != "" {
-				// What the controller manager holds at its largest reading,
-				// for `go tool pprof -sample_index=inuse_space`.
+				// What the controller manager and the federation-apiserver
+				// hold at its largest reading, for `go tool pprof
+				// -sample_index=inuse_space`.
 				saveControllerManagerPath(ctx, b, f, "/debug/pprof/heap?gc=1", filepath.Join(profileDir, "controller-manager.heap"))
+				saveAPIServerPath(ctx, b, f.Client, "/debug/pprof/heap?gc=1", filepath.Join(profileDir, "apiserver.heap"))
 			}
 		}
 	}

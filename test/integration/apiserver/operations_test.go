@@ -69,6 +69,7 @@ func TestOperations(t *testing.T) {
 	if !strings.Contains(string(metrics), "apiserver_request_total{") {
 		t.Error("/metrics has no apiserver_request_total")
 	}
+	checkEventsUncached(ctx, t, f)
 
 	// Aggregated discovery, which current kubectl asks for first.
 	disc, err := f.Client.Discovery().RESTClient().Get().AbsPath("/apis").
@@ -96,5 +97,41 @@ func TestOperations(t *testing.T) {
 	logData, _ := os.ReadFile(f.APIServer.LogPath)
 	if strings.Contains(string(logData), "panic") {
 		t.Errorf("the server log mentions a panic; see %s", f.APIServer.LogPath)
+	}
+}
+
+
+// checkEventsUncached checks that Events, as in kube-apiserver, have no
+// watch cache while ConfigMaps have one: after a list of each, which waits
+// for a watch cache to be filled where there is one, /metrics counts the
+// ConfigMaps' cache's initialization and none of an Events' cache.
+func checkEventsUncached(ctx context.Context, t *testing.T, f *framework.Federation) {
+	t.Helper()
+	if _, err := f.Client.CoreV1().Events("default").List(ctx, metav1.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cached := func(resource string) string {
+		return `apiserver_watch_cache_initializations_total{group="",resource="` + resource + `"}`
+	}
+	var metrics []byte
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := f.Client.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if metrics, err = f.Client.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(metrics), cached("configmaps")) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(string(metrics), cached("configmaps")) {
+		t.Fatalf("/metrics has no %s: the check for Events below would prove nothing", cached("configmaps"))
+	}
+	if strings.Contains(string(metrics), cached("events")) {
+		t.Errorf("/metrics has %s: Events have a watch cache, which kube-apiserver gives them only when --watch-cache-sizes asks", cached("events"))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/admission"
@@ -165,6 +166,9 @@ func (s *ServerRunOptions) Complete() error {
 	if err := s.GenericServerRunOptions.Complete(); err != nil {
 		return err
 	}
+	if err := s.uncacheEvents(); err != nil {
+		return err
+	}
 	alternateIPs := []net.IP{netutils.ParseIPSloppy("127.0.0.1")}
 	if err := s.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", []string{"federation-apiserver", "federation-apiserver.federation-system.svc"}, alternateIPs); err != nil {
 		return fmt.Errorf("create a self-signed serving certificate in --cert-dir %s: %w", s.SecureServing.ServerCert.CertDirectory, err)
@@ -190,4 +194,30 @@ func (s *ServerRunOptions) Validate() error {
 		errs = append(errs, fmt.Errorf("--event-ttl must be positive, got %s", s.EventTTL))
 	}
 	return utilerrors.NewAggregate(errs)
+}
+
+// uncachedByDefault are the resources served without a watch cache unless
+// --watch-cache-sizes names them, as kube-apiserver serves them: an Event is
+// written once and seldom watched, and a watch cache would hold every Event,
+// decoded, for --event-ttl, and decode each one again from etcd's watch as it
+// is written. A watch on Events is then served by etcd directly.
+var uncachedByDefault = []schema.GroupResource{{Resource: "events"}}
+
+// uncacheEvents adds a size of 0 for each of uncachedByDefault to
+// --watch-cache-sizes, unless the flag gives one.
+func (s *ServerRunOptions) uncacheEvents() error {
+	if !s.Etcd.EnableWatchCache {
+		return nil
+	}
+	sizes, err := genericoptions.ParseWatchCacheSizes(s.Etcd.WatchCacheSizes)
+	if err != nil {
+		return fmt.Errorf("--watch-cache-sizes: %w", err)
+	}
+	for _, gr := range uncachedByDefault {
+		if _, given := sizes[gr]; !given {
+			sizes[gr] = 0
+		}
+	}
+	s.Etcd.WatchCacheSizes, err = genericoptions.WriteWatchCacheSizes(sizes)
+	return err
 }
