@@ -313,12 +313,43 @@ func Run(ctx context.Context, tb testing.TB, n int, rate float64, tracker *Track
 	close(names)
 	wg.Wait()
 	last := tracker.WaitComplete(tb, "reached every member")
-	lat, first := make([]time.Duration, n), make([]time.Duration, n)
-	created, afterCreate := make([]time.Duration, n), make([]time.Duration, n)
 	times := make([]ObjectTimes, n)
 	for i := 0; i < n; i++ {
-		o := ObjectTimes{Start: starts[i], Created: returned[i], First: tracker.FirstSeen(Name(i)), Last: tracker.LastSeen(Name(i))}
-		times[i] = o
+		times[i] = ObjectTimes{Start: starts[i], Created: returned[i], First: tracker.FirstSeen(Name(i)), Last: tracker.LastSeen(Name(i))}
+	}
+	r := latencies(times)
+	r.Begin, r.Wall, r.Throughput = begin, last.Sub(begin), float64(n)/last.Sub(begin).Seconds()
+	return r
+}
+
+// Pooled is the latency of the objects of several runs taken together, and
+// their throughput over the runs' wall time together: a percentile over
+// more objects, which one stall of one run decides less. Begin is the first
+// run's.
+func Pooled(runs ...Result) Result {
+	var times []ObjectTimes
+	var wall time.Duration
+	for _, r := range runs {
+		times = append(times, r.Objects...)
+		wall += r.Wall
+	}
+	r := latencies(times)
+	if len(runs) > 0 {
+		r.Begin = runs[0].Begin
+	}
+	r.Wall = wall
+	if wall > 0 {
+		r.Throughput = float64(len(times)) / wall.Seconds()
+	}
+	return r
+}
+
+// latencies fills a Result's percentiles from each object's times.
+func latencies(times []ObjectTimes) Result {
+	n := len(times)
+	lat, first := make([]time.Duration, n), make([]time.Duration, n)
+	created, afterCreate := make([]time.Duration, n), make([]time.Duration, n)
+	for i, o := range times {
 		lat[i] = o.Last.Sub(o.Start)
 		first[i] = o.First.Sub(o.Start)
 		created[i] = o.Created.Sub(o.Start)
@@ -327,7 +358,6 @@ func Run(ctx context.Context, tb testing.TB, n int, rate float64, tracker *Track
 	return Result{
 		P50: Percentile(lat, 0.5), P99: Percentile(lat, 0.99), FirstP99: Percentile(first, 0.99),
 		CreateP99: Percentile(created, 0.99), AfterCreateP99: Percentile(afterCreate, 0.99),
-		Begin: begin, Wall: last.Sub(begin), Throughput: float64(n) / last.Sub(begin).Seconds(),
 		Objects: times,
 	}
 }
