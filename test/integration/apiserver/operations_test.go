@@ -100,7 +100,6 @@ func TestOperations(t *testing.T) {
 	}
 }
 
-
 // checkEventsUncached checks that Events, as in kube-apiserver, have no
 // watch cache while ConfigMaps have one: after a list of each, which waits
 // for a watch cache to be filled where there is one, /metrics counts the
