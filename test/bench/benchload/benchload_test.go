@@ -1,0 +1,52 @@
+package benchload
+
+import (
+	"testing"
+	"time"
+)
+
+// run is a Result of objects whose latency to the last place is each of
+// lat, in ms, over wall.
+func run(wall time.Duration, lat ...int) Result {
+	begin := time.Unix(0, 0)
+	times := make([]ObjectTimes, len(lat))
+	for i, ms := range lat {
+		d := time.Duration(ms) * time.Millisecond
+		times[i] = ObjectTimes{Start: begin, Created: begin, First: begin.Add(d / 2), Last: begin.Add(d)}
+	}
+	r := latencies(times)
+	r.Begin, r.Wall = begin, wall
+	return r
+}
+
+func TestPooledTakesThePercentilesOverEveryRunsObjects(t *testing.T) {
+	// Two runs of 100 objects: one with a slow tail of five, one without.
+	slow, fast := make([]int, 100), make([]int, 100)
+	for i := range slow {
+		slow[i], fast[i] = 10, 10
+	}
+	for i := 95; i < 100; i++ {
+		slow[i] = 500
+	}
+	a, b := run(time.Second, slow...), run(3*time.Second, fast...)
+	if a.P99 != 500*time.Millisecond {
+		t.Fatalf("one run's p99 %s, want 500ms", a.P99)
+	}
+	p := Pooled(a, b)
+	// Of the 200 pooled objects the five slow ones are the slowest 2.5 %:
+	// the p99 is still theirs.
+	if p.P99 != 500*time.Millisecond || p.P50 != 10*time.Millisecond {
+		t.Errorf("pooled p50 %s p99 %s, want 10ms and 500ms", p.P50, p.P99)
+	}
+	if p.FirstP99 != 250*time.Millisecond {
+		t.Errorf("pooled p99 to the first place %s, want 250ms", p.FirstP99)
+	}
+	if len(p.Objects) != 200 || p.Wall != 4*time.Second || p.Throughput != 50 {
+		t.Errorf("pooled %d objects over %s at %.1f/s, want 200 over 4s at 50/s", len(p.Objects), p.Wall, p.Throughput)
+	}
+	// Pooled with four more runs like b, the five slow objects are fewer
+	// than 1 % of 600, and the p99 is no longer theirs.
+	if p6 := Pooled(a, b, b, b, b, b); p6.P99 != 10*time.Millisecond {
+		t.Errorf("p99 of 600 objects with 5 slow ones %s, want 10ms", p6.P99)
+	}
+}
