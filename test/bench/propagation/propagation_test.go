@@ -381,6 +381,27 @@ type roundResult struct {
 	fedRSS int64
 }
 
+// memberNamespace makes the namespace ns in every member for n objects of
+// kind k written straight to them, and returns the tracker of their copies.
+func memberNamespace(ctx context.Context, b *testing.B, f *framework.Federation, k kind, ns string, n int) *benchload.Tracker {
+	for _, m := range f.Members {
+		ensureNamespace(ctx, b, m.Client, ns)
+	}
+	tracker := benchload.NewTracker(len(f.Members), n)
+	benchload.WatchMembers(ctx, b, f, ns, k.resource, tracker)
+	return tracker
+}
+
+// federatedPhase makes the federated namespace ns for n objects of kind k
+// written through the federation, and returns the trackers of their copies
+// in the members and of their Propagations saying Propagated.
+func federatedPhase(ctx context.Context, b *testing.B, f *framework.Federation, k kind, ns string, n int) (copies, recorded *benchload.Tracker) {
+	copies = federatedNamespace(ctx, b, f, k, ns, n)
+	recorded = benchload.NewTracker(1, n)
+	watchRecorded(ctx, b, f, ns, strings.ToLower(k.kind), recorded)
+	return copies, recorded
+}
+
 // steadyRounds is how many rounds of the steady load each kind's latency
 // is pooled over (FEDERATION_BENCH_STEADY_ROUNDS overrides it).
 const steadyRounds = 3
@@ -406,27 +427,18 @@ func measureSteady(ctx context.Context, b *testing.B, f *framework.Federation, k
 	var sr steadyResult
 	directPhase := func() {
 		ns := fmt.Sprintf("steady-direct-%s-%d", k.resource, round)
-		for _, m := range f.Members {
-			ensureNamespace(ctx, b, m.Client, ns)
-		}
-		tracker := benchload.NewTracker(len(f.Members), n)
-		benchload.WatchMembers(ctx, b, f, ns, k.resource, tracker)
+		tracker := memberNamespace(ctx, b, f, k, ns, n)
 		settle(f)
 		clients := benchload.MemberWriters(b, f)
 		var writing atomic.Int64
 		sr.direct = benchload.Run(ctx, b, n, rate, tracker, func(ctx context.Context, name string) error {
 			return benchload.WriteStraight(ctx, k.create, k.copyAnnotations, clients, ns, name, &writing)
 		})
-		waitMembersDone(ctx, b, f, k, ns, n)
-		if k.emptied {
-			removeMemberNamespace(ctx, b, f, ns)
-		}
+		endMemberPhase(ctx, b, f, k, ns, n)
 	}
 	fedPhase := func() {
 		ns := fmt.Sprintf("steady-%s-%d", k.resource, round)
-		tracker := federatedNamespace(ctx, b, f, k, ns, n)
-		recorded := benchload.NewTracker(1, n)
-		watchRecorded(ctx, b, f, ns, strings.ToLower(k.kind), recorded)
+		tracker, recorded := federatedPhase(ctx, b, f, k, ns, n)
 		settle(f)
 		client := benchload.Writer(b, f.Endpoint)
 		sr.fed = benchload.Run(ctx, b, n, rate, tracker, func(ctx context.Context, name string) error {
@@ -434,19 +446,9 @@ func measureSteady(ctx context.Context, b *testing.B, f *framework.Federation, k
 		})
 		recorded.WaitComplete(b, "had a Propagation saying Propagated")
 		sr.lags = recordedLags(tracker, recorded, n)
-		waitMembersDone(ctx, b, f, k, ns, n)
-		sr.fedRSS, _ = f.ControllerManager.RSSBytes()
-		if k.emptied {
-			removeFederatedNamespace(ctx, b, f, ns)
-		}
+		sr.fedRSS = endFederatedPhase(ctx, b, f, k, ns, n)
 	}
-	if round%2 == 1 {
-		directPhase()
-		fedPhase()
-	} else {
-		fedPhase()
-		directPhase()
-	}
+	alternate(round, directPhase, fedPhase)
 	if profileDir != "" {
 		for name, r := range map[string]benchload.Result{"steady-direct": sr.direct, "steady": sr.fed} {
 			path := filepath.Join(profileDir, fmt.Sprintf("%s-%s-%d.csv", name, k.resource, round))
@@ -462,18 +464,12 @@ func measureSteady(ctx context.Context, b *testing.B, f *framework.Federation, k
 // through the federation, each into fresh namespaces.
 func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k kind, n, round int, profileDir string) roundResult {
 	var rd roundResult
-	// Members get slower as they fill up, so the order alternates from
-	// round to round (floor first in odd rounds), not to favour either.
 	floorPhase := func() {
 		// The floor: the same objects written straight to every member by a
 		// parallel client.
 		direct := fmt.Sprintf("direct-%s-%d", k.resource, round)
-		for _, m := range f.Members {
-			ensureNamespace(ctx, b, m.Client, direct)
-		}
+		floorTracker := memberNamespace(ctx, b, f, k, direct, n)
 		floorClients := benchload.MemberWriters(b, f)
-		floorTracker := benchload.NewTracker(len(f.Members), n)
-		benchload.WatchMembers(ctx, b, f, direct, k.resource, floorTracker)
 		if os.Getenv("FEDERATION_BENCH_FLOOR_WATCH") != "" {
 			// One such watch, for this phase only: the federation keeps one.
 			watchCtx, stopWatch := context.WithCancel(ctx)
@@ -508,17 +504,12 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		rd.floorUsed, rd.floorBusy = cpuSince(f, floorCPU), busyText(floorTicks)
 		rd.floorInFlight = float64(floorWriting.Load()) / float64(rd.floor.Wall) / float64(len(f.Members))
 		floorProfile.Wait()
-		waitMembersDone(ctx, b, f, k, direct, n)
-		if k.emptied {
-			removeMemberNamespace(ctx, b, f, direct)
-		}
+		endMemberPhase(ctx, b, f, k, direct, n)
 	}
 	fedPhase := func() {
 		// Through the federation.
 		fedNS := fmt.Sprintf("bench-%s-%d", k.resource, round)
-		fedTracker := federatedNamespace(ctx, b, f, k, fedNS, n)
-		recordedTracker := benchload.NewTracker(1, n)
-		watchRecorded(ctx, b, f, fedNS, strings.ToLower(k.kind), recordedTracker)
+		fedTracker, recordedTracker := federatedPhase(ctx, b, f, k, fedNS, n)
 		settle(f)
 		var profiles sync.WaitGroup
 		if profileDir != "" {
@@ -567,20 +558,45 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 			}
 		}
 		profiles.Wait()
-		waitMembersDone(ctx, b, f, k, fedNS, n)
-		rd.fedRSS, _ = f.ControllerManager.RSSBytes()
-		if k.emptied {
-			removeFederatedNamespace(ctx, b, f, fedNS)
-		}
+		rd.fedRSS = endFederatedPhase(ctx, b, f, k, fedNS, n)
 	}
-	if round%2 == 1 {
-		floorPhase()
-		fedPhase()
-	} else {
-		fedPhase()
-		floorPhase()
-	}
+	alternate(round, floorPhase, fedPhase)
 	return rd
+}
+
+// alternate runs a phase straight to the members and one through the
+// federation, straight first in odd rounds: members get slower as they fill
+// up, so neither path is always the later one.
+func alternate(round int, straight, federated func()) {
+	if round%2 == 1 {
+		straight()
+		federated()
+	} else {
+		federated()
+		straight()
+	}
+}
+
+// endMemberPhase waits until the members are done with the phase's n
+// objects written straight into ns, and deletes them for kinds the
+// benchmark empties after each phase.
+func endMemberPhase(ctx context.Context, b *testing.B, f *framework.Federation, k kind, ns string, n int) {
+	waitMembersDone(ctx, b, f, k, ns, n)
+	if k.emptied {
+		removeMemberNamespace(ctx, b, f, ns)
+	}
+}
+
+// endFederatedPhase waits until the members are done with the phase's n
+// objects in ns, reads the controller manager's memory with them held, and
+// deletes them for kinds the benchmark empties after each phase.
+func endFederatedPhase(ctx context.Context, b *testing.B, f *framework.Federation, k kind, ns string, n int) (rss int64) {
+	waitMembersDone(ctx, b, f, k, ns, n)
+	rss, _ = f.ControllerManager.RSSBytes()
+	if k.emptied {
+		removeFederatedNamespace(ctx, b, f, ns)
+	}
+	return rss
 }
 
 func BenchmarkPropagation(b *testing.B) {
