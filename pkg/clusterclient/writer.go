@@ -355,7 +355,14 @@ func (w *Writer) launch(ctx context.Context, cluster, key string, write func(con
 func (w *Writer) run(ctx context.Context, cluster, key string, h *Write, write func(context.Context) WriteResult) {
 	r := write(ctx)
 	next, change := w.slots.finish(cluster, key, Overloaded(r.Err))
-	changed := newerThanWrite(w.slots.takeSeen(cluster, key), r)
+	seen := w.slots.takeSeen(cluster, key)
+	if seen != "" {
+		// The informer delivered the write, or a newer copy, before its
+		// answer: the cache has it, and the written copy need not stand
+		// in for it (nor be held, a whole object, until swept).
+		w.fresh.SeenVersion(freshKey(cluster, key), seen)
+	}
+	changed := newerThanWrite(seen, r)
 	if w.opts.Allowance != nil {
 		w.opts.Allowance(cluster, change)
 	}

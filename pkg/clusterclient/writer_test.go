@@ -193,6 +193,17 @@ func heldWrites(t *testing.T, w *clusterclient.Writer, members *fake.Members, go
 type heldEvents struct {
 	*fake.Members
 	handler func(cluster string) cache.ResourceEventHandler
+	// created, if set, sees each created copy before the create answers,
+	// as an informer whose watch event overtakes the answer.
+	created func(cluster string, obj *unstructured.Unstructured)
+}
+
+func (m *heldEvents) Create(ctx context.Context, cluster string, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	got, err := m.Members.Create(ctx, cluster, gvr, obj)
+	if err == nil && m.created != nil {
+		m.created(cluster, got)
+	}
+	return got, err
 }
 
 func (m *heldEvents) Watch(_ schema.GroupVersionResource, handler func(cluster string) cache.ResourceEventHandler) {
@@ -299,6 +310,51 @@ func TestWriterPassesOnOnlyNewsOfTheMembersCopies(t *testing.T) {
 		}
 	default:
 		t.Fatal("a newer copy came while the write ran, and the writer did not sync the object again")
+	}
+}
+
+// TestWriterForgetsAWriteTheInformerDeliveredBeforeItsAnswer: a written
+// copy is held to stand in for the member's cache only until the informer
+// delivers it, whether that comes after the write's answer or, as often
+// under load, before it.
+func TestWriterForgetsAWriteTheInformerDeliveredBeforeItsAnswer(t *testing.T) {
+	members := &heldEvents{Members: fake.New("a")}
+	w := clusterclient.NewWriter(members, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, clusterclient.WriterOptions{
+		RequestTimeout: 10 * time.Second,
+		Patience:       10 * time.Second,
+		MaxInFlight:    4,
+		Wake:           func(string, clusterclient.WakeReason) {},
+	})
+	w.Watch()
+	events := members.handler("a")
+	ctx := context.Background()
+	create := func(name string) *unstructured.Unstructured {
+		t.Helper()
+		r := w.Wait([]*clusterclient.Write{w.Go(ctx, "a", "ns/"+name, func(ctx context.Context) clusterclient.WriteResult {
+			obj, err := w.Create(ctx, "a", configMap(name))
+			return clusterclient.WriteResult{Member: obj, Err: err}
+		})})[0]
+		if r.Err != nil {
+			t.Fatalf("create %s: %v", name, r.Err)
+		}
+		return r.Member
+	}
+
+	// Delivered after the answer: held until then.
+	x := create("x")
+	if n := w.FreshWrites(); n != 1 {
+		t.Fatalf("%d writes held after a create the informer has not delivered, want 1", n)
+	}
+	events.OnAdd(x, false)
+	if n := w.FreshWrites(); n != 0 {
+		t.Fatalf("%d writes held after the informer delivered the create, want 0", n)
+	}
+
+	// Delivered while the write ran, before its answer: not held.
+	members.created = func(_ string, obj *unstructured.Unstructured) { events.OnAdd(obj, false) }
+	create("y")
+	if n := w.FreshWrites(); n != 0 {
+		t.Errorf("%d writes held after a create the informer delivered before its answer, want 0", n)
 	}
 }
 

@@ -81,6 +81,13 @@ func (c *Cache[T]) sweep(now time.Time) {
 	}
 }
 
+// Len says how many writes are remembered.
+func (c *Cache[T]) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
 // Forget drops what is remembered under key: the object was deleted.
 func (c *Cache[T]) Forget(key string) {
 	c.mu.Lock()
