@@ -4,16 +4,22 @@
 package controller
 
 import (
+	"context"
+	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/record"
 
 	fedclientset "github.com/kfederation/client-go/clientset/versioned"
 	fedinformers "github.com/kfederation/client-go/informers/externalversions"
@@ -56,6 +62,23 @@ type Context struct {
 	// must fail before it counts as not Ready.
 	ClusterFailureThreshold int
 	MemberRequestTimeout    time.Duration
+
+	eventsOnce sync.Once
+	events     record.EventBroadcaster
+}
+
+// Recorder returns a recorder of events from component, written to the
+// federation-apiserver through one broadcaster the controllers share (made
+// on the first call, ending with its ctx): one sink and one correlator for
+// the controller manager, not one per controller and federated kind. A
+// correlator remembers up to 4,096 recent events in each of its caches,
+// whatever their source, so one per kind held that many again per kind.
+func (c *Context) Recorder(ctx context.Context, scheme *runtime.Scheme, component string) record.EventRecorder {
+	c.eventsOnce.Do(func() {
+		c.events = record.NewBroadcaster(record.WithContext(ctx))
+		c.events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.KubeClient.CoreV1().Events("")})
+	})
+	return c.events.NewRecorder(scheme, corev1.EventSource{Component: component})
 }
 
 // ReplicaPlanner decides how many replicas of a federated ReplicaSet,

@@ -6,13 +6,11 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
@@ -91,9 +89,7 @@ type Controller struct {
 // clusters, before the informers start. With on false, it is the
 // controller that stands in while DNS is off. Run starts it.
 func New(ctx context.Context, cctx *controller.Context, on bool, opts Options) *Controller {
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
-	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + Name})
+	recorder := cctx.Recorder(ctx, scheme.Scheme, "federation-"+Name)
 	return newController(ctx, cctx, on, opts, registryMembers{cctx.Clusters}, recorder)
 }
 

@@ -43,7 +43,6 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
@@ -150,9 +149,7 @@ type Controller struct {
 // nil cloud it only takes its finalizer off deleted Ingresses (the
 // controller is turned off), leaving their addresses.
 func New(ctx context.Context, cctx *controller.Context, cloud Cloud, opts Options) *Controller {
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
-	recorder := broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "federation-" + Name})
+	recorder := cctx.Recorder(ctx, eventScheme(), "federation-"+Name)
 	c := newController(ctx, cctx, cloud, opts, registryMembers{cctx.Clusters}, recorder)
 	cctx.Clusters.OnChange(func(string) { c.queue.Add(uidsKey) })
 	return c

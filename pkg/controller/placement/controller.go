@@ -64,7 +64,6 @@ import (
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
@@ -235,9 +234,7 @@ func NewPlanner(ctx context.Context, cctx *controller.Context, opts ...Option) *
 	grace := WithStartupGrace(cctx.ClusterMonitorPeriod + cctx.ClusterProbeTimeout)
 	p := newPlanner(ctx, registrySource{cctx.Clusters}, append([]Option{grace}, opts...)...)
 	if p.recorder == nil {
-		broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-		broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
-		p.recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-placement"})
+		p.recorder = cctx.Recorder(ctx, scheme.Scheme, "federation-placement")
 	}
 	if cctx.DynamicInformers != nil {
 		for kind, k := range kinds {

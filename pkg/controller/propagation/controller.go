@@ -16,12 +16,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
@@ -177,9 +175,7 @@ func StartReleaseOnlyFunc(a *federatedtypes.Adapter) func(ctx context.Context, c
 // New wires a controller to the federation's informers and the member
 // clusters of the registry. Run starts it.
 func New(ctx context.Context, cctx *controller.Context, a *federatedtypes.Adapter) *Controller {
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cctx.KubeClient.CoreV1().Events("")})
-	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "federation-" + a.ControllerName()})
+	recorder := cctx.Recorder(ctx, scheme.Scheme, "federation-"+a.ControllerName())
 	return newController(ctx, cctx, a, cctx.Clusters.Members(), recorder)
 }
 
