@@ -2,11 +2,13 @@ package controller
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
 )
@@ -28,22 +30,19 @@ func TestRecordersShareOneBroadcasterAndKeepTheirComponents(t *testing.T) {
 	b.Event(cm, corev1.EventTypeNormal, "FromB", "two")
 
 	want := map[string]string{"FromA": "federation-a", "FromB": "federation-b"}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	got := map[string]string{}
+	err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
 		events, err := client.CoreV1().Events("ns").List(ctx, metav1.ListOptions{})
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
-		got := map[string]string{}
+		got = map[string]string{}
 		for _, e := range events.Items {
 			got[e.Reason] = e.Source.Component
 		}
-		if len(got) == len(want) && got["FromA"] == want["FromA"] && got["FromB"] == want["FromB"] {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("events written: %v, want %v", got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return maps.Equal(got, want), nil
+	})
+	if err != nil {
+		t.Fatalf("events written: %v, want %v (%v)", got, want, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,23 +114,19 @@ func checkEventsUncached(ctx context.Context, t *testing.T, f *framework.Federat
 		return `apiserver_watch_cache_initializations_total{group="",resource="` + resource + `"}`
 	}
 	var metrics []byte
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	framework.Eventually(t, 10*time.Second, "the ConfigMaps' watch cache counted in /metrics (else the check for Events below would prove nothing)", func(ctx context.Context) error {
 		if _, err := f.Client.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{}); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		var err error
 		if metrics, err = f.Client.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx); err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if strings.Contains(string(metrics), cached("configmaps")) || time.Now().After(deadline) {
-			break
+		if !strings.Contains(string(metrics), cached("configmaps")) {
+			return fmt.Errorf("/metrics has no %s", cached("configmaps"))
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if !strings.Contains(string(metrics), cached("configmaps")) {
-		t.Fatalf("/metrics has no %s: the check for Events below would prove nothing", cached("configmaps"))
-	}
+		return nil
+	})
 	if strings.Contains(string(metrics), cached("events")) {
 		t.Errorf("/metrics has %s: Events have a watch cache, which kube-apiserver gives them only when --watch-cache-sizes asks", cached("events"))
 	}
