@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	kubeinformers "k8s.io/client-go/informers"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/retry"
@@ -211,13 +213,15 @@ func newFixture(t *testing.T, opts Options, fakeEvents bool, secrets []*corev1.S
 	}
 	var fedObjs []runtime.Object
 	for _, c := range clusters {
+		c = c.DeepCopy()
+		c.ResourceVersion = "1"
 		fedObjs = append(fedObjs, c)
 	}
 	f := &fixture{
 		t:        t,
 		ctx:      ctx,
 		kube:     kubefake.NewClientset(kubeObjs...),
-		fed:      fedfake.NewClientset(fedObjs...),
+		fed:      versionedClusters(fedfake.NewClientset(fedObjs...)),
 		registry: clusterclient.NewRegistry("federation"),
 		clock:    clocktesting.NewFakePassiveClock(t0),
 		logs:     logger.GetSink().(ktesting.Underlier),
@@ -240,6 +244,35 @@ func newFixture(t *testing.T, opts Options, fakeEvents bool, secrets []*corev1.S
 		t.Fatal("caches did not sync")
 	}
 	return f
+}
+
+// versionedClusters makes the fake give each written Cluster a new
+// resource version, as an API server does; the fake's tracker leaves it
+// empty. The controller tells its own status writes from the informer's
+// older copy by resource version: without them a probe that ran before
+// the informer caught up would take the write for missing and write again.
+func versionedClusters(fed *fedfake.Clientset) *fedfake.Clientset {
+	var mu sync.Mutex
+	last := 1
+	fed.PrependReactor("*", "clusters", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		var obj runtime.Object
+		switch a := a.(type) {
+		case k8stesting.CreateAction:
+			obj = a.GetObject()
+		case k8stesting.UpdateAction:
+			obj = a.GetObject()
+		default:
+			return false, nil, nil
+		}
+		if cl, ok := obj.(*federationv1beta1.Cluster); ok {
+			mu.Lock()
+			last++
+			cl.ResourceVersion = strconv.Itoa(last)
+			mu.Unlock()
+		}
+		return false, nil, nil
+	})
+	return fed
 }
 
 // probe probes the cluster as the probe loop does and waits until it, and
