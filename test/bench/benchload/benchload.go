@@ -9,8 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +22,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -225,6 +228,13 @@ func (s *Tracker) FirstSeen(name string) time.Time {
 	return first
 }
 
+// Places is when name was first present in each place.
+func (s *Tracker) Places(name string) map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.seen[name])
+}
+
 // LastSeen is when name was present everywhere.
 func (s *Tracker) LastSeen(name string) time.Time {
 	s.mu.Lock()
@@ -257,17 +267,34 @@ type Result struct {
 }
 
 // ObjectTimes is one object's way: when its create started and was
-// answered, and when it was first and last present.
-type ObjectTimes struct{ Start, Created, First, Last time.Time }
+// answered, when it was first and last present, and when in each place.
+type ObjectTimes struct {
+	Start, Created, First, Last time.Time
+	Places                      map[string]time.Time
+}
 
 // WriteTimes writes each object's times to path as CSV, in milliseconds
-// since begin: for looking at a tail object by object.
+// since begin, with a column per place (member): for looking at a tail
+// object by object, and at which member held it back.
 func WriteTimes(path string, begin time.Time, objects []ObjectTimes) error {
+	places := sets.New[string]()
+	for _, o := range objects {
+		places.Insert(slices.Collect(maps.Keys(o.Places))...)
+	}
+	columns := sets.List(places)
 	var b strings.Builder
-	b.WriteString("object,start_ms,created_ms,first_ms,last_ms\n")
+	b.WriteString("object,start_ms,created_ms,first_ms,last_ms")
+	for _, p := range columns {
+		b.WriteString("," + p + "_ms")
+	}
+	b.WriteString("\n")
 	ms := func(t time.Time) float64 { return float64(t.Sub(begin).Microseconds()) / 1000 }
 	for i, o := range objects {
-		fmt.Fprintf(&b, "%s,%.1f,%.1f,%.1f,%.1f\n", Name(i), ms(o.Start), ms(o.Created), ms(o.First), ms(o.Last))
+		fmt.Fprintf(&b, "%s,%.1f,%.1f,%.1f,%.1f", Name(i), ms(o.Start), ms(o.Created), ms(o.First), ms(o.Last))
+		for _, p := range columns {
+			fmt.Fprintf(&b, ",%.1f", ms(o.Places[p]))
+		}
+		b.WriteString("\n")
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
@@ -315,7 +342,7 @@ func Run(ctx context.Context, tb testing.TB, n int, rate float64, tracker *Track
 	last := tracker.WaitComplete(tb, "reached every member")
 	times := make([]ObjectTimes, n)
 	for i := 0; i < n; i++ {
-		times[i] = ObjectTimes{Start: starts[i], Created: returned[i], First: tracker.FirstSeen(Name(i)), Last: tracker.LastSeen(Name(i))}
+		times[i] = ObjectTimes{Start: starts[i], Created: returned[i], First: tracker.FirstSeen(Name(i)), Last: tracker.LastSeen(Name(i)), Places: tracker.Places(Name(i))}
 	}
 	r := latencies(times)
 	r.Begin, r.Wall, r.Throughput = begin, last.Sub(begin), float64(n)/last.Sub(begin).Seconds()

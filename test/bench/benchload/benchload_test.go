@@ -1,6 +1,8 @@
 package benchload
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -48,5 +50,28 @@ func TestPooledTakesThePercentilesOverEveryRunsObjects(t *testing.T) {
 	// than 1 % of 600, and the p99 is no longer theirs.
 	if p6 := Pooled(a, b, b, b, b, b); p6.P99 != 10*time.Millisecond {
 		t.Errorf("p99 of 600 objects with 5 slow ones %s, want 10ms", p6.P99)
+	}
+}
+
+func TestWriteTimesHasAColumnPerPlace(t *testing.T) {
+	begin := time.Unix(0, 0)
+	at := func(ms int) time.Time { return begin.Add(time.Duration(ms) * time.Millisecond) }
+	objects := []ObjectTimes{
+		{Start: at(0), Created: at(5), First: at(10), Last: at(400), Places: map[string]time.Time{"b": at(400), "a": at(10)}},
+		{Start: at(100), Created: at(103), First: at(120), Last: at(130), Places: map[string]time.Time{"a": at(130), "b": at(120)}},
+	}
+	path := filepath.Join(t.TempDir(), "times.csv")
+	if err := WriteTimes(path, begin, objects); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "object,start_ms,created_ms,first_ms,last_ms,a_ms,b_ms\n" +
+		"obj-0,0.0,5.0,10.0,400.0,10.0,400.0\n" +
+		"obj-1,100.0,103.0,120.0,130.0,130.0,120.0\n"
+	if string(got) != want {
+		t.Errorf("CSV:\n%s\nwant:\n%s", got, want)
 	}
 }

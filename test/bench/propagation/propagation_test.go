@@ -633,6 +633,8 @@ func BenchmarkPropagation(b *testing.B) {
 		FederationCPUs:        fedCPUs,
 		MemberCPUs:            memberCPUs,
 		ControllerManagerArgs: cmArgs,
+		// FEDERATION_BENCH_LOG_DIR keeps the logs of a passing run.
+		LogDir: os.Getenv("FEDERATION_BENCH_LOG_DIR"),
 	})
 	ctx := context.Background()
 	if err := f.RegisterAll(ctx); err != nil {
