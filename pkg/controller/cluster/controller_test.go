@@ -255,16 +255,12 @@ func versionedClusters(fed *fedfake.Clientset) *fedfake.Clientset {
 	var mu sync.Mutex
 	last := 1
 	fed.PrependReactor("*", "clusters", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		var obj runtime.Object
-		switch a := a.(type) {
-		case k8stesting.CreateAction:
-			obj = a.GetObject()
-		case k8stesting.UpdateAction:
-			obj = a.GetObject()
-		default:
+		// Creates and updates, of the object or its status, carry it.
+		write, ok := a.(interface{ GetObject() runtime.Object })
+		if !ok || (a.GetVerb() != "create" && a.GetVerb() != "update") {
 			return false, nil, nil
 		}
-		if cl, ok := obj.(*federationv1beta1.Cluster); ok {
+		if cl, ok := write.GetObject().(*federationv1beta1.Cluster); ok {
 			mu.Lock()
 			last++
 			cl.ResourceVersion = strconv.Itoa(last)
