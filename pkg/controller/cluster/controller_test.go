@@ -251,8 +251,9 @@ func newFixture(t *testing.T, opts Options, fakeEvents bool, secrets []*corev1.S
 // empty. The controller tells its own status writes from the informer's
 // older copy by resource version: without them a probe that ran before
 // the informer caught up would take the write for missing and write again.
+// The fake runs its reactors one at a time, under its lock, on a copy of
+// the action, whose object the tracker then stores.
 func versionedClusters(fed *fedfake.Clientset) *fedfake.Clientset {
-	var mu sync.Mutex
 	last := 1
 	fed.PrependReactor("*", "clusters", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		// Creates and updates, of the object or its status, carry it.
@@ -261,10 +262,8 @@ func versionedClusters(fed *fedfake.Clientset) *fedfake.Clientset {
 			return false, nil, nil
 		}
 		if cl, ok := write.GetObject().(*federationv1beta1.Cluster); ok {
-			mu.Lock()
 			last++
 			cl.ResourceVersion = strconv.Itoa(last)
-			mu.Unlock()
 		}
 		return false, nil, nil
 	})
