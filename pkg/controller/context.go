@@ -35,6 +35,8 @@ type Context struct {
 	KubeClient     kubernetes.Interface
 	FedClient      fedclientset.Interface
 	DynamicClient  dynamic.Interface
+	// MetadataClient drops the server's deprecation warnings: it serves
+	// the namespace controller, which walks every group.
 	MetadataClient metadata.Interface
 
 	KubeInformers    kubeinformers.SharedInformerFactory

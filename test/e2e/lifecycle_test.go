@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,4 +237,26 @@ func TestNamespaceCascade(t *testing.T) {
 		}
 		return nil
 	})
+	// The namespace controller listed every resource of every group to
+	// empty the namespace, the deprecated extensions/v1beta1 kinds among
+	// them, before it let the namespace go: their warnings would be in the
+	// controller manager's log by now.
+	noDeprecationWarnings(t, f.ControllerManager.LogPath)
+}
+
+// noDeprecationWarnings fails if the log at path has a client-go
+// deprecation warning: a controller that walks every group, as the
+// namespace controller does, would otherwise log one per deprecated kind
+// per walk, which says nothing to act on.
+func noDeprecationWarnings(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read the controller manager's log: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, "warnings.go") && strings.Contains(line, "deprecated") {
+			t.Fatalf("the controller manager logs deprecation warnings (see %s), e.g.: %s", path, line)
+		}
+	}
 }

@@ -194,6 +194,19 @@ func Run(ctx context.Context, o *options.Options) error {
 	return nil
 }
 
+// withoutWarnings is cfg for a client that walks every resource of every
+// group the federation-apiserver serves, as the namespace controller does
+// (the metadata client is its alone): the extensions/v1beta1 kinds are
+// served for old manifests, and the deprecation warning each of its lists
+// and deletes gets says nothing an administrator can act on. As
+// kube-controller-manager does for its generic controllers, such a client
+// drops the warnings; every other client still logs them.
+func withoutWarnings(cfg *rest.Config) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.WarningHandler = rest.NoWarnings{}
+	return c
+}
+
 func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options) error {
 	kube, err := kubernetes.NewForConfig(builtinKindsConfig(cfg, o))
 	if err != nil {
@@ -207,7 +220,7 @@ func startControllers(ctx context.Context, cfg *rest.Config, o *options.Options)
 	if err != nil {
 		return err
 	}
-	meta, err := metadata.NewForConfig(cfg)
+	meta, err := metadata.NewForConfig(withoutWarnings(cfg))
 	if err != nil {
 		return err
 	}
