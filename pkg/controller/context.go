@@ -32,9 +32,9 @@ type Context struct {
 	// Config reaches the federation-apiserver.
 	Config *rest.Config
 
-	KubeClient     kubernetes.Interface
-	FedClient      fedclientset.Interface
-	DynamicClient  dynamic.Interface
+	KubeClient    kubernetes.Interface
+	FedClient     fedclientset.Interface
+	DynamicClient dynamic.Interface
 	// MetadataClient drops the server's deprecation warnings: it serves
 	// the namespace controller, which walks every group.
 	MetadataClient metadata.Interface
