@@ -275,7 +275,9 @@ type ObjectTimes struct {
 
 // WriteTimes writes each object's times to path as CSV, in milliseconds
 // since begin, with a column per place (member): for looking at a tail
-// object by object, and at which member held it back.
+// object by object, and at which member held it back. Each object's start
+// is also written as a UTC clock time (start_utc), to match it with the
+// servers' logs.
 func WriteTimes(path string, begin time.Time, objects []ObjectTimes) error {
 	places := sets.New[string]()
 	for _, o := range objects {
@@ -283,14 +285,14 @@ func WriteTimes(path string, begin time.Time, objects []ObjectTimes) error {
 	}
 	columns := sets.List(places)
 	var b strings.Builder
-	b.WriteString("object,start_ms,created_ms,first_ms,last_ms")
+	b.WriteString("object,start_utc,start_ms,created_ms,first_ms,last_ms")
 	for _, p := range columns {
 		b.WriteString("," + p + "_ms")
 	}
 	b.WriteString("\n")
 	ms := func(t time.Time) float64 { return float64(t.Sub(begin).Microseconds()) / 1000 }
 	for i, o := range objects {
-		fmt.Fprintf(&b, "%s,%.1f,%.1f,%.1f,%.1f", Name(i), ms(o.Start), ms(o.Created), ms(o.First), ms(o.Last))
+		fmt.Fprintf(&b, "%s,%s,%.1f,%.1f,%.1f,%.1f", Name(i), o.Start.UTC().Format("15:04:05.000"), ms(o.Start), ms(o.Created), ms(o.First), ms(o.Last))
 		for _, p := range columns {
 			fmt.Fprintf(&b, ",%.1f", ms(o.Places[p]))
 		}

@@ -68,9 +68,9 @@ func TestWriteTimesHasAColumnPerPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "object,start_ms,created_ms,first_ms,last_ms,a_ms,b_ms\n" +
-		"obj-0,0.0,5.0,10.0,400.0,10.0,400.0\n" +
-		"obj-1,100.0,103.0,120.0,130.0,130.0,120.0\n"
+	want := "object,start_utc,start_ms,created_ms,first_ms,last_ms,a_ms,b_ms\n" +
+		"obj-0,00:00:00.000,0.0,5.0,10.0,400.0,10.0,400.0\n" +
+		"obj-1,00:00:00.100,100.0,103.0,120.0,130.0,130.0,120.0\n"
 	if string(got) != want {
 		t.Errorf("CSV:\n%s\nwant:\n%s", got, want)
 	}
