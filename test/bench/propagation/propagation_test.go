@@ -85,12 +85,22 @@ func cpuGroups(f *framework.Federation) map[string][]*framework.Process {
 		"federation-apiserver and its etcd": {f.APIServer},
 		"federation-controller-manager":     {f.ControllerManager},
 	}
+	if neighbour != nil {
+		// Not in cpuGroupOrder: no part of either path's cost.
+		g[neighbourGroup] = []*framework.Process{neighbour}
+	}
 	for _, m := range f.Members {
 		g["member kube-apiservers"] = append(g["member kube-apiservers"], m.APIServer)
 		g["member controllers, scheduler, kwok"] = append(g["member controllers, scheduler, kwok"], m.ControllerManager, m.Scheduler, m.Kwok)
 	}
 	return g
 }
+
+// neighbour keeps the federation's processors busy in their idle time
+// (see benchload.StartNeighbour); nil when none runs.
+var neighbour *framework.Process
+
+const neighbourGroup = "neighbour"
 
 var cpuGroupOrder = []string{"members' etcd", "federation-apiserver and its etcd", "federation-controller-manager", "member kube-apiservers", "member controllers, scheduler, kwok", "benchmark client"}
 
@@ -249,17 +259,20 @@ func waitNamespaceGone(ctx context.Context, b *testing.B, c kubernetes.Interface
 	}
 }
 
-// settle waits until the machine is quiet (the processes of the run use
-// less than a fifth of a core) before a phase, so that one phase's
-// stragglers, or the members' own start-up, are not charged to the next.
+// settle waits until the machine is quiet (the processes of the run, the
+// neighbour aside, use less than a fifth of a core) before a phase, so
+// that one phase's stragglers, or the members' own start-up, are not
+// charged to the next.
 func settle(f *framework.Federation) {
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		before := cpuSnapshot(f)
 		time.Sleep(2 * time.Second)
 		var used time.Duration
-		for _, d := range cpuSince(f, before) {
-			used += d
+		for g, d := range cpuSince(f, before) {
+			if g != neighbourGroup { // busy by design
+				used += d
+			}
 		}
 		if used < 400*time.Millisecond {
 			return
@@ -336,6 +349,16 @@ func busyText(before map[int][2]uint64) string {
 		parts = append(parts, fmt.Sprintf("cpu%d %.0f%%", cpu, 100*float64(a[0]-b[0])/float64(a[1]-b[1])))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// neighbourText tells how much of a processor the neighbour had in a
+// phase of length wall (its share of the busy figures), "" with none.
+func neighbourText(used map[string]time.Duration, wall time.Duration) string {
+	d, ok := used[neighbourGroup]
+	if !ok || wall <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (the neighbour %.0f%% of one)", 100*d.Seconds()/wall.Seconds())
 }
 
 // membersUsed is the processor time of the member clusters' processes.
@@ -501,7 +524,8 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 			write = lines.Write
 		}
 		rd.floor = benchload.Run(ctx, b, n, 0, floorTracker, write)
-		rd.floorUsed, rd.floorBusy = cpuSince(f, floorCPU), busyText(floorTicks)
+		rd.floorUsed = cpuSince(f, floorCPU)
+		rd.floorBusy = busyText(floorTicks) + neighbourText(rd.floorUsed, rd.floor.Wall)
 		rd.floorInFlight = float64(floorWriting.Load()) / float64(rd.floor.Wall) / float64(len(f.Members))
 		floorProfile.Wait()
 		endMemberPhase(ctx, b, f, k, direct, n)
@@ -541,7 +565,8 @@ func measureRound(ctx context.Context, b *testing.B, f *framework.Federation, k 
 		rd.fed = benchload.Run(ctx, b, n, 0, fedTracker, func(ctx context.Context, name string) error {
 			return k.create(ctx, fedClient, metav1.ObjectMeta{Namespace: fedNS, Name: name})
 		})
-		rd.fedUsed, rd.fedBusy = cpuSince(f, fedCPU), busyText(fedTicks)
+		rd.fedUsed = cpuSince(f, fedCPU)
+		rd.fedBusy = busyText(fedTicks) + neighbourText(rd.fedUsed, rd.fed.Wall)
 		rd.fedInFlight = (memberSyncSeconds(ctx, f) - fedWriting) / rd.fed.Wall.Seconds() / float64(len(f.Members))
 		// Events and Propagations trail the member writes: how long until
 		// the federation's records are complete too.
@@ -643,10 +668,14 @@ func BenchmarkPropagation(b *testing.B) {
 	if err := f.WaitClustersReady(ctx, 2*time.Minute); err != nil {
 		b.Fatal(err)
 	}
+	neighbour = benchload.StartNeighbour(b, fedCPUs, os.Getenv("FEDERATION_BENCH_LOG_DIR"))
 	n := benchload.PositiveEnv("FEDERATION_BENCH_OBJECTS", 1000)
 	fmt.Printf("\nPropagation of %d objects per kind to %d members (%d client workers)\n", n, len(f.Members), benchload.Workers)
 	if fedCPUs != nil {
 		fmt.Printf("CPUs: federation-apiserver (embedded etcd), federation-controller-manager and client on %v; members (etcd, kube-apiservers, controllers, kwok) on %v\n", fedCPUs, memberCPUs)
+		if neighbour != nil {
+			fmt.Printf("      a neighbour fills the idle time of %v in both paths (FEDERATION_BENCH_NEIGHBOUR=off: none)\n", fedCPUs)
+		}
 	} else {
 		fmt.Printf("CPUs: all processes share all %d CPUs\n", runtime.NumCPU())
 	}
