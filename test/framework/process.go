@@ -399,6 +399,19 @@ func cpuSet(cpus []int) *unix.CPUSet {
 // PinThisProcess restricts every thread of the calling process to cpus;
 // threads started later inherit it.
 func PinThisProcess(cpus []int) error {
+	return EachThread(func(tid int) error {
+		if err := unix.SchedSetaffinity(tid, cpuSet(cpus)); err != nil {
+			return fmt.Errorf("pin thread %d to CPUs %v: %w", tid, cpus, err)
+		}
+		return nil
+	})
+}
+
+// EachThread calls set with every thread of the calling process, for a
+// per-thread setting (affinity, scheduling policy) that threads started
+// later inherit from the one starting them. A thread that exits meanwhile
+// (ESRCH) is no error.
+func EachThread(set func(tid int) error) error {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return err
@@ -408,9 +421,8 @@ func PinThisProcess(cpus []int) error {
 		if _, err := fmt.Sscan(t.Name(), &tid); err != nil {
 			continue
 		}
-		// A thread may exit meanwhile.
-		if err := unix.SchedSetaffinity(tid, cpuSet(cpus)); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("pin thread %d to CPUs %v: %w", tid, cpus, err)
+		if err := set(tid); err != nil && !errors.Is(err, unix.ESRCH) {
+			return err
 		}
 	}
 	return nil

@@ -72,20 +72,12 @@ func runNeighbour() {
 }
 
 func idleThreads() error {
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return err
-	}
-	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
-		if err != nil {
-			continue
-		}
+	return framework.EachThread(func(tid int) error {
 		if err := unix.SchedSetAttr(tid, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE}, 0); err != nil {
 			return fmt.Errorf("set thread %d to SCHED_IDLE: %w", tid, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // neighbourWork hashes keys into a map of up to 50,000 entries: a few
