@@ -213,6 +213,16 @@ func (p *Process) exitErr() error {
 }
 
 // procPath is /proc/<pid>/name of the running process.
+// PID is the running process's id.
+func (p *Process) PID() (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return 0, fmt.Errorf("%s: not running", p.Name)
+	}
+	return p.cmd.Process.Pid, nil
+}
+
 func (p *Process) procPath(name string) (string, error) {
 	p.mu.Lock()
 	cmd := p.cmd
