@@ -88,9 +88,27 @@ func LeanMembers(from, to int) []MemberOptions {
 }
 
 // TCPPeers are the remote addresses ("127.0.0.1:6443") of the running
-// process's established TCP connections: its sockets (/proc/<pid>/fd)
-// matched against the kernel's TCP tables (/proc/<pid>/net/tcp and tcp6).
+// process's established TCP connections.
 func (p *Process) TCPPeers() ([]string, error) {
+	return p.tcpSockets(tcpEstablished, 2)
+}
+
+// TCPListeners are the local addresses ("127.0.0.1:6443") the running
+// process listens on over TCP.
+func (p *Process) TCPListeners() ([]string, error) {
+	return p.tcpSockets(tcpListen, 1)
+}
+
+// States in the kernel's TCP tables.
+const (
+	tcpEstablished = "01"
+	tcpListen      = "0A"
+)
+
+// tcpSockets are an address column (1 local, 2 remote) of the running
+// process's TCP sockets in a state: its sockets (/proc/<pid>/fd) matched
+// against the kernel's TCP tables (/proc/<pid>/net/tcp and tcp6).
+func (p *Process) tcpSockets(state string, column int) ([]string, error) {
 	p.mu.Lock()
 	cmd := p.cmd
 	p.mu.Unlock()
@@ -112,7 +130,7 @@ func (p *Process) TCPPeers() ([]string, error) {
 			inodes[strings.TrimSuffix(strings.TrimPrefix(target, "socket:["), "]")] = true
 		}
 	}
-	var peers []string
+	var addrs []string
 	for _, table := range []string{"net/tcp", "net/tcp6"} {
 		data, err := p.procFile(table)
 		if err != nil {
@@ -122,15 +140,15 @@ func (p *Process) TCPPeers() ([]string, error) {
 			// sl local_address rem_address st tx_queue:rx_queue tr:tm->when
 			// retrnsmt uid timeout inode
 			fields := strings.Fields(line)
-			if len(fields) < 10 || fields[3] != "01" || !inodes[fields[9]] {
+			if len(fields) < 10 || fields[3] != state || !inodes[fields[9]] {
 				continue
 			}
-			if peer, err := parseProcAddr(fields[2]); err == nil {
-				peers = append(peers, peer)
+			if addr, err := parseProcAddr(fields[column]); err == nil {
+				addrs = append(addrs, addr)
 			}
 		}
 	}
-	return peers, nil
+	return addrs, nil
 }
 
 // parseProcAddr turns /proc/net/tcp's "0100007F:1F90" (the address as the

@@ -212,7 +212,6 @@ func (p *Process) exitErr() error {
 	return p.exit
 }
 
-// procPath is /proc/<pid>/name of the running process.
 // PID is the running process's id.
 func (p *Process) PID() (int, error) {
 	p.mu.Lock()
@@ -223,6 +222,7 @@ func (p *Process) PID() (int, error) {
 	return p.cmd.Process.Pid, nil
 }
 
+// procPath is /proc/<pid>/name of the running process.
 func (p *Process) procPath(name string) (string, error) {
 	p.mu.Lock()
 	cmd := p.cmd
