@@ -91,7 +91,7 @@ embedded etcd.`,
 // Run starts the embedded etcd if asked to, then serves until ctx ends.
 func Run(ctx context.Context, s *options.ServerRunOptions) error {
 	if s.UsesEmbeddedEtcd() {
-		etcd, err := embeddedetcd.Start(ctx, s.EmbeddedEtcdDataDir, s.EmbeddedEtcdClientPort)
+		etcd, err := embeddedetcd.Start(ctx, s.EmbeddedEtcdDataDir)
 		if err != nil {
 			return err
 		}

@@ -651,7 +651,48 @@ func TestKubectlAcceptance(t *testing.T) {
 		if got := ek.ok(t, "get", "deployment", "web", "-n", acceptanceNamespace, "-o", "jsonpath={.spec.replicas}"); got != "4" {
 			t.Errorf("replicas after the restart: got %s, want 4", got)
 		}
+		checkEmbeddedEtcdPrivate(t, ef)
 	})
+}
+
+// checkEmbeddedEtcdPrivate checks, after the federation-apiserver of f has
+// served requests on its embedded etcd, that the etcd is reached over no
+// port: the process listens on its secure port alone, and etcd's data
+// directory, which holds its socket, is its owner's only. And that etcd
+// logged none of those requests as slow unless it was (it logs a request
+// before answering it, so by now every line is in the log).
+func checkEmbeddedEtcdPrivate(t *testing.T, f *framework.Federation) {
+	t.Helper()
+	listeners, err := f.APIServer.TCPListeners()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.TrimPrefix(f.Endpoint.Server, "https://"); !slices.Equal(listeners, []string{want}) {
+		t.Errorf("the federation-apiserver listens on %q over TCP, want its secure port %s alone", listeners, want)
+	}
+	dataDir := filepath.Join(f.Dir, "federation-apiserver", "etcd")
+	if info, err := os.Stat(dataDir); err != nil {
+		t.Error(err)
+	} else if info.Mode().Perm() != 0o700 {
+		t.Errorf("the embedded etcd's data directory has mode %v, want 0700", info.Mode().Perm())
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "etcd.sock")); err != nil {
+		t.Errorf("the embedded etcd's socket: %v", err)
+	}
+	log, err := os.ReadFile(f.APIServer.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spent := regexp.MustCompile(`"msg":"request stats".*"time spent":"([^"]+)"`)
+	fast := 0
+	for _, m := range spent.FindAllStringSubmatch(string(log), -1) {
+		if d, err := time.ParseDuration(m[1]); err != nil || d < 300*time.Millisecond {
+			fast++
+		}
+	}
+	if fast > 0 {
+		t.Errorf("the embedded etcd logged %d requests under 300 ms as slow (\"request stats\" in %s)", fast, f.APIServer.LogPath)
+	}
 }
 
 // testGet checks every form of `kubectl get` on one served kind.

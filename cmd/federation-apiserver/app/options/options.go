@@ -49,8 +49,8 @@ type ServerRunOptions struct {
 	// EmbeddedEtcdDataDir is where the embedded etcd keeps its data when no
 	// --etcd-servers is given.
 	EmbeddedEtcdDataDir string
-	// EmbeddedEtcdClientPort is the embedded etcd's client port on
-	// 127.0.0.1; 0 picks a free one.
+	// EmbeddedEtcdClientPort is kept so that old command lines still
+	// parse; the embedded etcd listens on a unix socket instead.
 	EmbeddedEtcdClientPort int
 	// EventTTL is how long Events are kept.
 	EventTTL time.Duration
@@ -129,7 +129,8 @@ func (s *ServerRunOptions) Flags() cliflag.NamedFlagSets {
 	etcd.StringVar(&s.EmbeddedEtcdDataDir, "embedded-etcd-data-dir", s.EmbeddedEtcdDataDir,
 		"Data directory of the embedded etcd, started when --etcd-servers is not given.")
 	etcd.IntVar(&s.EmbeddedEtcdClientPort, "embedded-etcd-client-port", s.EmbeddedEtcdClientPort,
-		"Client port of the embedded etcd on 127.0.0.1; 0 picks a free port.")
+		"Ignored: the embedded etcd listens on no port, only on the socket etcd.sock in --embedded-etcd-data-dir.")
+	_ = etcd.MarkDeprecated("embedded-etcd-client-port", "the embedded etcd now listens only on the socket etcd.sock in --embedded-etcd-data-dir; remove the flag")
 	s.SecureServing.AddFlags(fss.FlagSet("secure serving"))
 	s.Authentication.AddFlags(fss.FlagSet("authentication"))
 	s.Authorization.AddFlags(fss.FlagSet("authorization"))
@@ -154,14 +155,11 @@ func (s *ServerRunOptions) UsesEmbeddedEtcd() bool {
 func (s *ServerRunOptions) Complete() error {
 	s.embeddedEtcd = len(s.Etcd.StorageConfig.Transport.ServerList) == 0
 	if s.embeddedEtcd {
-		if s.EmbeddedEtcdClientPort == 0 {
-			port, err := embeddedetcd.FreeLoopbackPort()
-			if err != nil {
-				return err
-			}
-			s.EmbeddedEtcdClientPort = port
+		url, err := embeddedetcd.ClientURL(s.EmbeddedEtcdDataDir)
+		if err != nil {
+			return err
 		}
-		s.Etcd.StorageConfig.Transport.ServerList = []string{fmt.Sprintf("http://127.0.0.1:%d", s.EmbeddedEtcdClientPort)}
+		s.Etcd.StorageConfig.Transport.ServerList = []string{url}
 	}
 	if err := s.GenericServerRunOptions.Complete(); err != nil {
 		return err
