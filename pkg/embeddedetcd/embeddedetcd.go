@@ -2,8 +2,9 @@
 // federation-apiserver process, for a local run without an external etcd.
 //
 // It listens on no network port: its one client, the API server's
-// storage, reaches it over a unix socket inside its data directory, which
-// only the directory's owner may enter. An etcd on a loopback port would
+// storage, reaches it over a unix socket inside its data directory (or, if
+// that path is too long for a socket, a directory of its own), which only
+// the directory's owner may enter. An etcd on a loopback port would
 // give every local user the federation's objects, the members' credentials
 // among them, without a password.
 package embeddedetcd
@@ -29,42 +30,61 @@ const maxSocketPath = 107
 
 // Server is a running embedded etcd.
 type Server struct {
-	etcd *embed.Etcd
+	etcd   *embed.Etcd
+	socket *Socket
 }
 
-// ClientURL is the address the API server's storage connects to for the
-// embedded etcd with its data in dataDir: a unix socket in that directory.
-func ClientURL(dataDir string) (string, error) {
-	path, err := socketPath(dataDir)
-	if err != nil {
-		return "", err
-	}
-	return "unix://" + path, nil
+// Socket is where an embedded etcd listens for its one client.
+type Socket struct {
+	// Path is the unix socket's path.
+	Path string
+	// dir is the directory made for the socket when the data directory's
+	// path was too long for it; Remove deletes it.
+	dir string
 }
 
-func socketPath(dataDir string) (string, error) {
+// NewSocket decides where the embedded etcd with its data in dataDir
+// listens: etcd.sock in dataDir or, when that path would be longer than a
+// unix socket's may be, etcd.sock in a new directory under the system's
+// temporary one, which only its owner may enter.
+func NewSocket(dataDir string) (*Socket, error) {
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
-		return "", fmt.Errorf("embedded etcd: data directory %s: %w", dataDir, err)
+		return nil, fmt.Errorf("embedded etcd: data directory %s: %w", dataDir, err)
 	}
-	path := filepath.Join(abs, socketName)
+	if path := filepath.Join(abs, socketName); len(path) <= maxSocketPath {
+		return &Socket{Path: path}, nil
+	}
+	dir, err := os.MkdirTemp("", "federation-apiserver-etcd-")
+	if err != nil {
+		return nil, fmt.Errorf("embedded etcd: the data directory %s is too long a path for a unix socket inside it, and a directory for the socket cannot be made: %w", dataDir, err)
+	}
+	path := filepath.Join(dir, socketName)
 	if len(path) > maxSocketPath {
-		return "", fmt.Errorf("embedded etcd: its socket %s would be longer than the %d bytes a unix socket's path may have; choose a shorter --embedded-etcd-data-dir", path, maxSocketPath)
+		os.Remove(dir)
+		return nil, fmt.Errorf("embedded etcd: neither %s nor %s is short enough for a unix socket (%d bytes at most); choose a shorter --embedded-etcd-data-dir or TMPDIR", filepath.Join(abs, socketName), path, maxSocketPath)
 	}
-	return path, nil
+	return &Socket{Path: path, dir: dir}, nil
+}
+
+// URL is the address the API server's storage connects to.
+func (s *Socket) URL() string { return "unix://" + s.Path }
+
+// Remove deletes the directory made for the socket, if one was.
+func (s *Socket) Remove() {
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
 }
 
 // Start starts etcd with its data under dataDir, serving its client on
-// the socket ClientURL names, and waits until it is ready. Data in dataDir
-// from an earlier run is kept, so objects survive restarts.
-func Start(ctx context.Context, dataDir string) (*Server, error) {
-	cfg, err := config(dataDir)
-	if err != nil {
-		return nil, err
-	}
+// socket, and waits until it is ready. Data in dataDir from an earlier run
+// is kept, so objects survive restarts.
+func Start(ctx context.Context, dataDir string, socket *Socket) (*Server, error) {
 	if err := privateDir(dataDir); err != nil {
 		return nil, err
 	}
+	cfg := config(dataDir, socket.Path)
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("embedded etcd: start with data directory %s: %w (is another federation-apiserver using it?)", dataDir, err)
@@ -81,8 +101,8 @@ func Start(ctx context.Context, dataDir string) (*Server, error) {
 		e.Close()
 		return nil, ctx.Err()
 	}
-	klog.InfoS("Embedded etcd is ready", "dataDir", dataDir, "socket", cfg.ListenClientUrls[0].Path)
-	return &Server{etcd: e}, nil
+	klog.InfoS("Embedded etcd is ready", "dataDir", dataDir, "socket", socket.Path)
+	return &Server{etcd: e, socket: socket}, nil
 }
 
 // privateDir creates dir if needed and makes it the owner's alone: the
@@ -99,15 +119,11 @@ func privateDir(dir string) error {
 
 // config is etcd's configuration: one member, its client on the socket,
 // no peer listener (a single member has no peers to hear from).
-func config(dataDir string) (*embed.Config, error) {
-	sock, err := socketPath(dataDir)
-	if err != nil {
-		return nil, err
-	}
+func config(dataDir, socket string) *embed.Config {
 	cfg := embed.NewConfig()
 	cfg.Name = "federation"
 	cfg.Dir = filepath.Clean(dataDir)
-	cfg.ListenClientUrls = []url.URL{{Scheme: "unix", Path: sock}}
+	cfg.ListenClientUrls = []url.URL{{Scheme: "unix", Path: socket}}
 	cfg.ListenPeerUrls = nil
 	// etcd publishes its advertised URLs in its member list and wants them
 	// as host:port; nothing dials them, since the only client is told the
@@ -120,10 +136,12 @@ func config(dataDir string) (*embed.Config, error) {
 	// embed.NewConfig leaves this at zero, which logs every request as a
 	// slow one; etcd's own command line defaults it to 300 ms.
 	cfg.WarningUnaryRequestDuration = embed.DefaultWarningUnaryRequestDuration
-	return cfg, nil
+	return cfg
 }
 
-// Stop shuts etcd down, flushing its data.
+// Stop shuts etcd down, flushing its data, and removes the socket's own
+// directory if one was made.
 func (s *Server) Stop() {
 	s.etcd.Close()
+	s.socket.Remove()
 }

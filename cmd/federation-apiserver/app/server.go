@@ -91,8 +91,9 @@ embedded etcd.`,
 // Run starts the embedded etcd if asked to, then serves until ctx ends.
 func Run(ctx context.Context, s *options.ServerRunOptions) error {
 	if s.UsesEmbeddedEtcd() {
-		etcd, err := embeddedetcd.Start(ctx, s.EmbeddedEtcdDataDir)
+		etcd, err := embeddedetcd.Start(ctx, s.EmbeddedEtcdDataDir, s.EmbeddedEtcdSocket)
 		if err != nil {
+			s.EmbeddedEtcdSocket.Remove()
 			return err
 		}
 		// Stop etcd only after the API server has drained its requests.

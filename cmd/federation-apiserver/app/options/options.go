@@ -59,6 +59,9 @@ type ServerRunOptions struct {
 
 	// embeddedEtcd is decided by Complete: no --etcd-servers was given.
 	embeddedEtcd bool
+	// EmbeddedEtcdSocket is where the embedded etcd listens, decided by
+	// Complete.
+	EmbeddedEtcdSocket *embeddedetcd.Socket
 }
 
 // NewServerRunOptions returns the defaults.
@@ -155,11 +158,12 @@ func (s *ServerRunOptions) UsesEmbeddedEtcd() bool {
 func (s *ServerRunOptions) Complete() error {
 	s.embeddedEtcd = len(s.Etcd.StorageConfig.Transport.ServerList) == 0
 	if s.embeddedEtcd {
-		url, err := embeddedetcd.ClientURL(s.EmbeddedEtcdDataDir)
+		socket, err := embeddedetcd.NewSocket(s.EmbeddedEtcdDataDir)
 		if err != nil {
 			return err
 		}
-		s.Etcd.StorageConfig.Transport.ServerList = []string{url}
+		s.EmbeddedEtcdSocket = socket
+		s.Etcd.StorageConfig.Transport.ServerList = []string{socket.URL()}
 	}
 	if err := s.GenericServerRunOptions.Complete(); err != nil {
 		return err
