@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -32,6 +33,9 @@ const maxSocketPath = 107
 type Server struct {
 	etcd   *embed.Etcd
 	socket *Socket
+	// closing is set when Stop begins, so that what closing logs is
+	// left out (see logging.go).
+	closing *atomic.Bool
 }
 
 // Socket is where an embedded etcd listens for its one client.
@@ -84,25 +88,32 @@ func Start(ctx context.Context, dataDir string, socket *Socket) (*Server, error)
 	if err := privateDir(dataDir); err != nil {
 		return nil, err
 	}
+	closing := &atomic.Bool{}
+	lg, err := newLogger(closing)
+	if err != nil {
+		return nil, err
+	}
 	cfg := config(dataDir, socket.Path)
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("embedded etcd: start with data directory %s: %w (is another federation-apiserver using it?)", dataDir, err)
 	}
+	s := &Server{etcd: e, socket: socket, closing: closing}
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
-		e.Close()
+		s.close()
 		return nil, fmt.Errorf("embedded etcd: %w", err)
 	case <-time.After(60 * time.Second):
-		e.Close()
+		s.close()
 		return nil, fmt.Errorf("embedded etcd: not ready after 60s; see the etcd messages above")
 	case <-ctx.Done():
-		e.Close()
+		s.close()
 		return nil, ctx.Err()
 	}
 	klog.InfoS("Embedded etcd is ready", "dataDir", dataDir, "socket", socket.Path)
-	return &Server{etcd: e, socket: socket}, nil
+	return s, nil
 }
 
 // privateDir creates dir if needed and makes it the owner's alone: the
@@ -142,6 +153,11 @@ func config(dataDir, socket string) *embed.Config {
 // Stop shuts etcd down, flushing its data, and removes the socket's own
 // directory if one was made.
 func (s *Server) Stop() {
-	s.etcd.Close()
+	s.close()
 	s.socket.Remove()
+}
+
+func (s *Server) close() {
+	s.closing.Store(true)
+	s.etcd.Close()
 }

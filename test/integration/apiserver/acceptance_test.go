@@ -660,7 +660,8 @@ func TestKubectlAcceptance(t *testing.T) {
 // port: the process listens on its secure port alone, and etcd's data
 // directory, which holds its socket, is its owner's only. And that etcd
 // logged none of those requests as slow unless it was (it logs a request
-// before answering it, so by now every line is in the log).
+// before answering it, so by now every line is in the log), nor any error
+// across the restart.
 func checkEmbeddedEtcdPrivate(t *testing.T, f *framework.Federation) {
 	t.Helper()
 	listeners, err := f.APIServer.TCPListeners()
@@ -692,6 +693,11 @@ func checkEmbeddedEtcdPrivate(t *testing.T, f *framework.Federation) {
 	}
 	if fast > 0 {
 		t.Errorf("the embedded etcd logged %d requests under 300 ms as slow (\"request stats\" in %s)", fast, f.APIServer.LogPath)
+	}
+	// The restart stopped the server, and its etcd, cleanly: nothing
+	// failed, so etcd has no error to log.
+	if n := strings.Count(string(log), `{"level":"error"`); n > 0 {
+		t.Errorf("the embedded etcd logged %d errors across a clean restart (in %s)", n, f.APIServer.LogPath)
 	}
 }
 
