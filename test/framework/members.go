@@ -109,13 +109,10 @@ const (
 // process's TCP sockets in a state: its sockets (/proc/<pid>/fd) matched
 // against the kernel's TCP tables (/proc/<pid>/net/tcp and tcp6).
 func (p *Process) tcpSockets(state string, column int) ([]string, error) {
-	p.mu.Lock()
-	cmd := p.cmd
-	p.mu.Unlock()
-	if cmd == nil {
-		return nil, fmt.Errorf("%s: not running", p.Name)
+	fdDir, err := p.procPath("fd")
+	if err != nil {
+		return nil, err
 	}
-	fdDir := fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid)
 	fds, err := os.ReadDir(fdDir)
 	if err != nil {
 		return nil, err

@@ -224,13 +224,11 @@ func (p *Process) PID() (int, error) {
 
 // procPath is /proc/<pid>/name of the running process.
 func (p *Process) procPath(name string) (string, error) {
-	p.mu.Lock()
-	cmd := p.cmd
-	p.mu.Unlock()
-	if cmd == nil {
-		return "", fmt.Errorf("%s: not running", p.Name)
+	pid, err := p.PID()
+	if err != nil {
+		return "", err
 	}
-	return fmt.Sprintf("/proc/%d/%s", cmd.Process.Pid, name), nil
+	return fmt.Sprintf("/proc/%d/%s", pid, name), nil
 }
 
 // procFile reads /proc/<pid>/name of the running process.
