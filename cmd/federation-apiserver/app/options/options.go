@@ -57,10 +57,8 @@ type ServerRunOptions struct {
 	// ShowVersion prints the version and exits.
 	ShowVersion bool
 
-	// embeddedEtcd is decided by Complete: no --etcd-servers was given.
-	embeddedEtcd bool
-	// EmbeddedEtcdSocket is where the embedded etcd listens, decided by
-	// Complete.
+	// EmbeddedEtcdSocket is where the embedded etcd listens; Complete sets
+	// it when no --etcd-servers was given, and only then.
 	EmbeddedEtcdSocket *embeddedetcd.Socket
 }
 
@@ -150,14 +148,13 @@ func (s *ServerRunOptions) Flags() cliflag.NamedFlagSets {
 // UsesEmbeddedEtcd says whether the server starts its own etcd; it is
 // decided by Complete.
 func (s *ServerRunOptions) UsesEmbeddedEtcd() bool {
-	return s.embeddedEtcd
+	return s.EmbeddedEtcdSocket != nil
 }
 
 // Complete fills in what depends on other flags: the embedded etcd's
 // address and a self-signed serving certificate when none is given.
 func (s *ServerRunOptions) Complete() error {
-	s.embeddedEtcd = len(s.Etcd.StorageConfig.Transport.ServerList) == 0
-	if s.embeddedEtcd {
+	if len(s.Etcd.StorageConfig.Transport.ServerList) == 0 {
 		socket, err := embeddedetcd.NewSocket(s.EmbeddedEtcdDataDir)
 		if err != nil {
 			return err
