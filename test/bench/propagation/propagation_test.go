@@ -366,6 +366,20 @@ func membersUsed(used map[string]time.Duration) time.Duration {
 	return used["members' etcd"] + used["member kube-apiservers"] + used["member controllers, scheduler, kwok"]
 }
 
+// printSides splits the federated path's processor time per object between
+// the federation's processors and the members': at saturation the side with
+// more work per object sets the pace, whatever the other could do.
+func printSides(fedCPUs, memberCPUs []int, fedUsed map[string]time.Duration, n int) {
+	members := membersUsed(fedUsed)
+	var total time.Duration
+	for _, g := range cpuGroupOrder {
+		total += fedUsed[g]
+	}
+	federation := total - members
+	fmt.Printf("  through federation, per object: %.2f ms on the federation's processors %v, %.2f ms on the members' %v (%.2f times as much on the federation's)\n",
+		msPerObject(federation, n), fedCPUs, msPerObject(members, n), memberCPUs, federation.Seconds()/members.Seconds())
+}
+
 // memberSyncSeconds is the controller manager's total time spent on member
 // writes so far, all clusters together (the sum of its
 // federation_sync_member_duration_seconds histogram).
@@ -787,6 +801,9 @@ func BenchmarkPropagation(b *testing.B) {
 			fedTotal += fedUsed[g]
 		}
 		fmt.Printf("    %-40s %25.2f %20.2f\n", "total", msPerObject(floorTotal, n*rounds), msPerObject(fedTotal, n*rounds))
+		if fedCPUs != nil {
+			printSides(fedCPUs, memberCPUs, fedUsed, n*rounds)
+		}
 		b.ReportMetric(steady.P99.Seconds(), k.resource+"-steady-p99-s")
 		b.ReportMetric(throughput, k.resource+"-throughput-ratio")
 	}
