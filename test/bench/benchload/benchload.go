@@ -413,6 +413,21 @@ func Pinning() (federation, members []int) {
 	return federation, members
 }
 
+// Median is the middle of values, or the mean of the two middle ones of
+// an even count; 0 for none.
+func Median(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(values)
+	slices.Sort(sorted)
+	mid := len(sorted) / 2
+	if len(sorted)%2 == 0 {
+		return (sorted[mid-1] + sorted[mid]) / 2
+	}
+	return sorted[mid]
+}
+
 // CPU is the processor time the processes have used so far.
 func CPU(ps ...*framework.Process) time.Duration {
 	var total time.Duration

@@ -1,6 +1,7 @@
 package benchload
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -73,5 +74,22 @@ func TestWriteTimesHasAColumnPerPlace(t *testing.T) {
 		"obj-1,00:00:00.100,100.0,103.0,120.0,130.0,130.0,120.0\n"
 	if string(got) != want {
 		t.Errorf("CSV:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestMedianOfAnEvenCountIsTheMeanOfTheMiddleTwo(t *testing.T) {
+	for _, c := range []struct {
+		values []float64
+		want   float64
+	}{
+		{nil, 0},
+		{[]float64{0.9}, 0.9},
+		{[]float64{0.93, 0.85, 0.94}, 0.93},
+		// The rounds of one Services run: the upper middle would say 0.93.
+		{[]float64{0.85, 0.94, 0.83, 0.93}, 0.89},
+	} {
+		if got := Median(c.values); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("Median(%v) = %v, want %v", c.values, got, c.want)
+		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,7 +47,11 @@ type kind struct {
 	// rounds is how many rounds of floor and federation the median is
 	// taken over (FEDERATION_BENCH_ROUNDS overrides it). One phase's rate
 	// varies by a quarter on a shared 2-core machine, so the cheap kinds
-	// get more rounds.
+	// get more rounds. Services get an even number: the members slow down
+	// from one Services phase to the next even though each phase's
+	// Services are deleted, and the order of the two paths alternates from
+	// round to round, so an odd number put the federation second, on the
+	// slower members, in two rounds of three.
 	rounds int
 	// emptied kinds have each phase's objects deleted after the phase, so
 	// that every phase starts from members holding the same objects. A
@@ -74,7 +77,7 @@ var kinds = []kind{
 	}, map[string]string{"federation.k8s.io/generation": "1"}, func(ctx context.Context, c kubernetes.Interface, ns string, n int) bool {
 		slices, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{})
 		return err == nil && len(slices.Items) >= n
-	}, 3, true},
+	}, 4, true},
 }
 
 // cpuGroups names the processes of the run by role, to tell where the
@@ -440,8 +443,10 @@ func federatedPhase(ctx context.Context, b *testing.B, f *framework.Federation, 
 }
 
 // steadyRounds is how many rounds of the steady load each kind's latency
-// is pooled over (FEDERATION_BENCH_STEADY_ROUNDS overrides it).
-const steadyRounds = 3
+// is pooled over (FEDERATION_BENCH_STEADY_ROUNDS overrides it): an even
+// number, so that each path runs second, after the other, as often as
+// first (see kind.rounds).
+const steadyRounds = 4
 
 // steadyResult is one round of the steady load: the objects' times
 // straight to the members and through the federation, how long after the
@@ -758,7 +763,7 @@ func BenchmarkPropagation(b *testing.B) {
 		// federation, in steadyRounds rounds pooled: a p99 of one round's
 		// objects is its tenth slowest, and one stall of either side, or of
 		// the members alone, decided it.
-		rate := median(floorRates) / 2
+		rate := benchload.Median(floorRates) / 2
 		steadyRuns := benchload.PositiveEnv("FEDERATION_BENCH_STEADY_ROUNDS", steadyRounds)
 		var directs, steadies []benchload.Result
 		var lags []time.Duration
@@ -785,10 +790,10 @@ func BenchmarkPropagation(b *testing.B) {
 		fmt.Printf("%-11s %-20s %-26s %9s %9s %10.1f   p99 goal < 1s; p99 to the first member %s (the create %s, from its answer to the first member %s)\n", k.name, "through federation", pooled, steady.P50.Round(time.Millisecond), steady.P99.Round(time.Millisecond), steady.Throughput, steady.FirstP99.Round(time.Millisecond), steady.CreateP99.Round(time.Millisecond), steady.AfterCreateP99.Round(time.Millisecond))
 		fmt.Printf("%-11s %-20s %-26s %9s %9s %10s   goal <= 1s after the last member's copy\n", k.name, "  Propagated", "steady, after last copy", recordLag.P50.Round(time.Millisecond), recordLag.P99.Round(time.Millisecond), "")
 		fmt.Printf("%-11s steady p99 through the federation / straight to members: %.2f over %d objects each (goal <= 1.2)\n", k.name, steady.P99.Seconds()/direct.P99.Seconds(), len(steady.Objects))
-		throughput := median(ratios)
+		throughput := benchload.Median(ratios)
 		fmt.Printf("%-11s throughput through the federation: median %.2f of the floor over %d rounds (goal >= 0.95)\n", k.name, throughput, rounds)
-		fmt.Printf("%-11s members' processor per object, through federation / straight: median %.2f over %d rounds (goal <= 1.05)\n", k.name, median(memberRatios), rounds)
-		fedRates[k.resource] = median(fedRatesOfKind)
+		fmt.Printf("%-11s members' processor per object, through federation / straight: median %.2f over %d rounds (goal <= 1.05)\n", k.name, benchload.Median(memberRatios), rounds)
+		fedRates[k.resource] = benchload.Median(fedRatesOfKind)
 		federationCost[k.resource] = [2]float64{
 			msPerObject(fedUsed["federation-apiserver and its etcd"], n*rounds),
 			msPerObject(fedUsed["federation-controller-manager"], n*rounds),
@@ -867,11 +872,4 @@ func federatedNamespace(ctx context.Context, b *testing.B, f *framework.Federati
 	tracker := benchload.NewTracker(len(f.Members), n)
 	benchload.WatchMembers(ctx, b, f, ns, k.resource, tracker)
 	return tracker
-}
-
-// median is the middle of values (the upper one of an even count).
-func median(values []float64) float64 {
-	sorted := slices.Clone(values)
-	slices.Sort(sorted)
-	return sorted[len(sorted)/2]
 }
