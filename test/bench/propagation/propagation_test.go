@@ -372,12 +372,8 @@ func membersUsed(used map[string]time.Duration) time.Duration {
 // printSides splits the federated path's processor time per object between
 // the federation's processors and the members': at saturation the side with
 // more work per object sets the pace, whatever the other could do.
-func printSides(fedCPUs, memberCPUs []int, fedUsed map[string]time.Duration, n int) {
-	members := membersUsed(fedUsed)
-	var total time.Duration
-	for _, g := range cpuGroupOrder {
-		total += fedUsed[g]
-	}
+// total is the path's processor time, the members' part of it members.
+func printSides(fedCPUs, memberCPUs []int, total, members time.Duration, n int) {
 	federation := total - members
 	fmt.Printf("  through federation, per object: %.2f ms on the federation's processors %v, %.2f ms on the members' %v (%.2f times as much on the federation's)\n",
 		msPerObject(federation, n), fedCPUs, msPerObject(members, n), memberCPUs, federation.Seconds()/members.Seconds())
@@ -807,7 +803,7 @@ func BenchmarkPropagation(b *testing.B) {
 		}
 		fmt.Printf("    %-40s %25.2f %20.2f\n", "total", msPerObject(floorTotal, n*rounds), msPerObject(fedTotal, n*rounds))
 		if fedCPUs != nil {
-			printSides(fedCPUs, memberCPUs, fedUsed, n*rounds)
+			printSides(fedCPUs, memberCPUs, fedTotal, membersUsed(fedUsed), n*rounds)
 		}
 		b.ReportMetric(steady.P99.Seconds(), k.resource+"-steady-p99-s")
 		b.ReportMetric(throughput, k.resource+"-throughput-ratio")
